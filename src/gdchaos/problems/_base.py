@@ -1,0 +1,142 @@
+"""Common interface of the problems run by the engine.
+
+A problem is a frozen description (targets, weight decay, shapes).  Parameters of a batch of
+initializations are a flat float array ``X`` of shape ``(n, n_params)``.  Every problem exposes
+
+- ``loss(X)``, ``grad(X)`` (NumPy, vectorized over rows), ``min_value``, ``minimizers``;
+- ``gd(eta, momentum=0.0)``: an optax-style pair of pure functions ``(init, update)`` with explicit
+  state ``(x, x_prev)``: ``state = init(x0)``, ``state = update(state)``;
+- ``records(X0, Xf)``: derived per-point quantities at the end of a run;
+- ``kernel`` (name in the engine's kernel registry) and ``consts()`` (its constants array).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from .._errors import GdchaosInputError, check_nonneg, check_positive
+
+
+class GDState(NamedTuple):
+    x: np.ndarray
+    x_prev: np.ndarray
+    step: int
+
+
+class Problem:
+    kernel: str = ""
+    name: str = ""
+
+    # -- to implement -------------------------------------------------------------------------
+    @property
+    def n_params(self) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def min_value(self) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def minimizers(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def loss(self, X):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def grad(self, X):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def consts(self) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def params(self) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def records(self, X0, Xf) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- shared -------------------------------------------------------------------------------
+    lam: float = 0.0
+
+    def check_X(self, X) -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2 or X.shape[1] != self.n_params:
+            raise GdchaosInputError(
+                f"{self.name}: initializations must have shape (n, {self.n_params}), got {X.shape}")
+        return X
+
+    def step(self, X, eta: float, X_prev=None, momentum: float = 0.0):
+        """One GD (or heavy-ball) step, NumPy, vectorized."""
+        X = np.asarray(X, dtype=float)
+        out = X - eta * self.grad(X)
+        if momentum:
+            out = out + momentum * (X - X_prev)
+        return out
+
+    def gd(self, eta: float, momentum: float = 0.0) -> tuple[Callable, Callable]:
+        """Pure ``(init, update)`` pair for GD (``momentum = 0``) or Polyak heavy ball."""
+        eta = check_positive("step size eta", eta)
+        momentum = check_nonneg("momentum", momentum)
+        if momentum >= 1:
+            raise GdchaosInputError(f"momentum must be < 1, got {momentum}")
+
+        def init(x0) -> GDState:
+            x0 = np.array(x0, dtype=float)
+            return GDState(x0, x0.copy(), 0)
+
+        def update(state: GDState) -> GDState:
+            xn = self.step(state.x, eta, state.x_prev, momentum)
+            return GDState(xn, state.x, state.step + 1)
+
+        return init, update
+
+    def sq_norm(self, X):
+        X = np.asarray(X, dtype=float)
+        return np.sum(X * X, axis=-1)
+
+    def hessian(self, X):
+        """Hessian of the loss at each row of ``X``: central differences of the analytic
+        gradient with one Richardson extrapolation (error O(h^4)); subclasses override with
+        closed forms where they have them."""
+        X = np.asarray(X, dtype=float)
+        X = X[None] if X.ndim == 1 else X
+        n, P = X.shape
+        H = np.empty((n, P, P))
+        h = 1e-3 * (1.0 + np.max(np.abs(X), axis=1, keepdims=True))
+        for j in range(P):
+            e = np.zeros(P)
+            e[j] = 1.0
+
+            def D(hh):
+                return (self.grad(X + hh * e) - self.grad(X - hh * e)) / (2 * hh)
+
+            H[:, :, j] = (4.0 * D(h / 2) - D(h)) / 3.0
+        return 0.5 * (H + np.swapaxes(H, 1, 2))
+
+    def sharpness(self, X):
+        X = np.asarray(X, dtype=float)
+        X = X[None] if X.ndim == 1 else X
+        out = np.full(X.shape[0], np.nan)
+        ok = np.all(np.isfinite(X), axis=1)
+        if np.any(ok):
+            out[ok] = np.linalg.eigvalsh(self.hessian(X[ok]))[:, -1]
+        return out
+
+    def imbalance(self, X):
+        return np.full(np.asarray(X).shape[0], np.nan)
+
+    def _base_records(self, X0, Xf):
+        with np.errstate(all="ignore"):
+            return {
+                "sq_norm": self.sq_norm(Xf),
+                "imbalance": self.imbalance(Xf),
+                "sharpness": self.sharpness(Xf),
+            }
+
+
+def check_lam(lam) -> float:
+    return check_nonneg("weight decay lam", lam)

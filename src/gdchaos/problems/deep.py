@@ -1,0 +1,120 @@
+"""Deep matrix factorization ``L = 1/2 ||W1 W2 ... Wk - Y||_F^2 + lam/2 sum ||Wi||^2``
+with ``k >= 2`` square ``n x n`` factors (appendix I uses k = 3, n = 2).
+Flat layout ``x = [W1.ravel(), ..., Wk.ravel()]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import reduce
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from .._errors import GdchaosInputError
+from ._base import Problem, check_lam
+
+
+def _scalar_deep_min(s, k, lam):
+    """``min_{t >= 0} 1/2 (t^k - s)^2 + k lam/2 t^2`` (balanced factor singular value ``t``)."""
+    if lam == 0:
+        return 0.0
+    f = lambda t: 0.5 * (t**k - s) ** 2 + 0.5 * k * lam * t * t  # noqa: E731
+    grid = np.linspace(0.0, max(1.0, s) ** (1.0 / k) * 1.5, 2001)
+    t0 = grid[np.argmin(f(grid))]
+    h = grid[1] - grid[0]
+    res = minimize_scalar(f, bounds=(max(t0 - h, 0.0), t0 + h), method="bounded",
+                          options={"xatol": 1e-14})
+    return float(min(res.fun, f(0.0)))
+
+
+@dataclass(frozen=True)
+class DeepMatrixFactorization(Problem):
+    Y: tuple = field(default=((0.9, 0.0), (0.0, 0.5)))
+    k: int = 3
+    lam: float = 0.0
+
+    kernel = "deep"
+    name = "deep"
+
+    def __post_init__(self):
+        Y = np.asarray(self.Y, dtype=float)
+        if Y.ndim != 2 or Y.shape[0] != Y.shape[1] or not np.all(np.isfinite(Y)):
+            raise GdchaosInputError(f"Y must be a finite square matrix, got shape {Y.shape}")
+        object.__setattr__(self, "Y", tuple(map(tuple, Y.tolist())))
+        if int(self.k) != self.k or self.k < 2:
+            raise GdchaosInputError(f"number of factors k must be an integer >= 2, got {self.k!r}")
+        check_lam(self.lam)
+
+    @property
+    def Ymat(self):
+        return np.asarray(self.Y, dtype=float)
+
+    @property
+    def n(self):
+        return len(self.Y)
+
+    @property
+    def n_params(self):
+        return self.k * self.n * self.n
+
+    def split(self, X):
+        X = np.asarray(X, dtype=float)
+        nn = self.n * self.n
+        return [X[..., i * nn:(i + 1) * nn].reshape(X.shape[:-1] + (self.n, self.n))
+                for i in range(self.k)]
+
+    def join(self, Ws):
+        lead = np.asarray(Ws[0]).shape[:-2]
+        return np.concatenate([np.asarray(W, dtype=float).reshape(lead + (-1,)) for W in Ws], -1)
+
+    @property
+    def min_value(self):
+        """Sum over singular values of the balanced one-dimensional problem (minimum of the
+        regularized deep linear problem is attained at balanced factors)."""
+        s = np.linalg.svd(self.Ymat, compute_uv=False)
+        return float(sum(_scalar_deep_min(si, self.k, self.lam) for si in s))
+
+    @property
+    def minimizers(self):
+        if self.lam == 0:
+            return "M = {W1 ... Wk = Y} (unbounded), minimum 0"
+        return f"balanced minimizers, minimum {self.min_value:.12g}"
+
+    def consts(self):
+        return np.concatenate([[float(self.k), float(self.n)], self.Ymat.ravel()])
+
+    def params(self):
+        return {"problem": "deep", "k": int(self.k), "Y": [list(r) for r in self.Y],
+                "lam": float(self.lam)}
+
+    def product(self, X):
+        return reduce(np.matmul, self.split(X))
+
+    def loss(self, X):
+        R = self.product(X) - self.Ymat
+        return 0.5 * np.sum(R * R, axis=(-2, -1)) + 0.5 * self.lam * np.sum(np.asarray(X) ** 2, -1)
+
+    def grad(self, X):
+        Ws = self.split(X)
+        R = reduce(np.matmul, Ws) - self.Ymat
+        eye = np.broadcast_to(np.eye(self.n), Ws[0].shape)
+        grads = []
+        for i in range(self.k):
+            A = reduce(np.matmul, Ws[:i], eye)
+            B = reduce(np.matmul, Ws[i + 1:], eye)
+            grads.append(np.swapaxes(A, -1, -2) @ R @ np.swapaxes(B, -1, -2) + self.lam * Ws[i])
+        return self.join(grads)
+
+    def imbalance(self, X):
+        """``sum_i ||W_i^T W_i - W_{i+1} W_{i+1}^T||_F^2`` (zero for balanced factors)."""
+        Ws = self.split(X)
+        out = 0.0
+        for A, B in zip(Ws[:-1], Ws[1:]):
+            D = np.swapaxes(A, -1, -2) @ A - B @ np.swapaxes(B, -1, -2)
+            out = out + np.sum(D * D, axis=(-2, -1))
+        return out
+
+    def records(self, X0, Xf):
+        rec = self._base_records(X0, Xf)
+        rec["minimizer"] = np.zeros(np.asarray(Xf).shape[0], dtype=np.int8)
+        return rec

@@ -1,0 +1,128 @@
+"""Matrix factorization ``L(U, V) = 1/2 ||U^T V - Y||_F^2 + lam/2 (||U||^2 + ||V||^2)``,
+``U, V`` in ``R^{d x dy}``.  Flat layout ``x = [U.ravel(), V.ravel()]`` (row-major)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._errors import GdchaosInputError
+from ..theory import matrix as thm
+from ..theory import scalar as ths
+from ._base import Problem, check_lam
+
+
+@dataclass(frozen=True)
+class MatrixFactorization(Problem):
+    Y: tuple = field(default=((1.0, 0.0), (0.0, 1.0)))
+    d: int | None = None
+    lam: float = 0.0
+
+    kernel = "matrix"
+    name = "matrix"
+
+    def __post_init__(self):
+        Y = np.asarray(self.Y, dtype=float)
+        if Y.ndim != 2 or Y.shape[0] != Y.shape[1] or not np.all(np.isfinite(Y)):
+            raise GdchaosInputError(f"Y must be a finite square matrix, got shape {Y.shape}")
+        object.__setattr__(self, "Y", tuple(map(tuple, Y.tolist())))
+        if self.d is None:
+            object.__setattr__(self, "d", Y.shape[0])
+        if int(self.d) != self.d or self.d < 1:
+            raise GdchaosInputError(f"d must be a positive integer, got {self.d!r}")
+        check_lam(self.lam)
+
+    @property
+    def Ymat(self):
+        return np.asarray(self.Y, dtype=float)
+
+    @property
+    def dy(self):
+        return len(self.Y)
+
+    @property
+    def n_params(self):
+        return 2 * self.d * self.dy
+
+    def split(self, X):
+        X = np.asarray(X, dtype=float)
+        m = self.d * self.dy
+        shp = X.shape[:-1] + (self.d, self.dy)
+        return X[..., :m].reshape(shp), X[..., m:].reshape(shp)
+
+    def join(self, U, V):
+        U = np.asarray(U, dtype=float)
+        V = np.asarray(V, dtype=float)
+        lead = U.shape[:-2]
+        return np.concatenate([U.reshape(lead + (-1,)), V.reshape(lead + (-1,))], axis=-1)
+
+    @property
+    def min_value(self):
+        # min over M = U^T V (rank <= d) of 1/2||M - Y||^2 + lam ||M||_*: soft-thresholding of the
+        # top d singular values; the others cannot be fitted.
+        s = np.linalg.svd(self.Ymat, compute_uv=False)
+        fit = sum(ths.global_min_value(si, self.lam) for si in s[: self.d])
+        return float(fit + 0.5 * np.sum(s[self.d:] ** 2))
+
+    @property
+    def minimizers(self):
+        s = np.linalg.svd(self.Ymat, compute_uv=False)
+        if self.lam == 0:
+            return f"M = {{U^T V = Y}} (unbounded), minimum 0; singular values {s.round(6).tolist()}"
+        return (f"balanced minimizers with U^T V = P diag(max(s_i - lam, 0)) Q^T, minimum "
+                f"{self.min_value:g}; singular values {s.round(6).tolist()}")
+
+    def consts(self):
+        return np.concatenate([[float(self.dy)], self.Ymat.ravel()])
+
+    def params(self):
+        return {"problem": "matrix", "d": int(self.d), "Y": [list(r) for r in self.Y],
+                "lam": float(self.lam)}
+
+    def loss(self, X):
+        U, V = self.split(X)
+        R = np.swapaxes(U, -1, -2) @ V - self.Ymat
+        return 0.5 * np.sum(R * R, axis=(-2, -1)) + 0.5 * self.lam * np.sum(np.asarray(X) ** 2, -1)
+
+    def grad(self, X):
+        U, V = self.split(X)
+        R = np.swapaxes(U, -1, -2) @ V - self.Ymat
+        gU = V @ np.swapaxes(R, -1, -2) + self.lam * U
+        gV = U @ R + self.lam * V
+        return self.join(gU, gV)
+
+    def hvp(self, X, D):
+        """Exact Hessian-vector product at ``X`` in direction ``D`` (same layout)."""
+        U, V = self.split(X)
+        dU, dV = self.split(D)
+        Ut = np.swapaxes(U, -1, -2)
+        R = Ut @ V - self.Ymat
+        dR = np.swapaxes(dU, -1, -2) @ V + Ut @ dV
+        hU = dV @ np.swapaxes(R, -1, -2) + V @ np.swapaxes(dR, -1, -2) + self.lam * dU
+        hV = dU @ R + U @ dR + self.lam * dV
+        return self.join(hU, hV)
+
+    def hessian(self, X):
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        n, P = X.shape
+        H = np.empty((n, P, P))
+        for j in range(P):
+            e = np.zeros((n, P))
+            e[:, j] = 1.0
+            H[:, :, j] = self.hvp(X, e)
+        return 0.5 * (H + np.swapaxes(H, 1, 2))
+
+    def imbalance(self, X):
+        U, V = self.split(X)
+        D = U @ np.swapaxes(U, -1, -2) - V @ np.swapaxes(V, -1, -2)
+        return np.sum(D * D, axis=(-2, -1))
+
+    def in_orthogonal_subspace(self, X, tol=1e-10):
+        U, V = self.split(X)
+        return thm.in_orthogonal_subspace(U, V, tol)
+
+    def records(self, X0, Xf):
+        rec = self._base_records(X0, Xf)
+        rec["minimizer"] = np.zeros(np.asarray(Xf).shape[0], dtype=np.int8)
+        return rec
