@@ -89,9 +89,12 @@ class QuotientMap(Problem):
         return 0.5 * (w + disc) + self.lam
 
     def records(self, X0, Xf):
-        with np.errstate(all="ignore"):
-            rec = {"sq_norm": self.sq_norm(Xf),
-                   "imbalance": np.full(np.asarray(Xf).shape[0], np.nan),
-                   "sharpness": self.sharpness(Xf)}
+        from ..engine._kernels import quotient_records_kernel
+
+        Xf = np.ascontiguousarray(Xf, dtype=np.float64)
+        n = Xf.shape[0]
+        rec = {"sq_norm": np.empty(n), "imbalance": np.full(n, np.nan), "sharpness": np.empty(n)}
+        quotient_records_kernel(Xf, float(self.y), float(self.lam), rec["sq_norm"],
+                                rec["sharpness"])
         rec["minimizer"] = np.zeros(np.asarray(Xf).shape[0], dtype=np.int8)
         return rec
