@@ -1,0 +1,5 @@
+"""Sub-commands of the ``gdchaos`` command line; each module has ``register(subparsers)``."""
+
+from . import core
+
+REGISTRARS = [core.register]

@@ -8,8 +8,10 @@ Every kernel has the same signature and takes only arrays and scalars::
 ``X0`` is ``(n, P)`` flat initial parameters, ``consts`` a float64 array of problem constants
 (scalar: ``[y]``; matrix: ``[dy, Y.ravel()]``; deep: ``[k, n, Y.ravel()]``; quotient: ``[y]``).
 Points are independent (``prange``), so results do not depend on the thread count.  Each point
-stops at the first of: converged (``loss - lmin <= tol``, and with momentum ``beta > 0`` also a
-step of squared length ``<= tol``), saddle (squared gradient norm ``<= gtol^2`` without
+stops at the first of: converged (``loss - lmin <= tol``, with momentum ``beta > 0`` also a
+step of squared length ``<= tol``, *and* the minimizer there linearly stable: top Hessian
+eigenvalue ``< (2 + 2 beta)/eta``, or the iterate exactly fixed; an orbit that only passes close
+to an unstable minimizer goes on), saddle (squared gradient norm ``<= gtol^2`` without
 convergence), diverged (loss ``> div`` or not finite), undecided (``max_iter`` steps).  The
 verdict is taken *before* a step, so ``iters`` is the number of steps actually taken and
 ``Xout``/``loss_out`` are the parameters and loss at which the verdict was taken.
@@ -28,85 +30,222 @@ from ._status import CONVERGED, DIVERGED, OUTSIDE, SADDLE, UNDECIDED
 _OPTS = dict(parallel=True, cache=True, nogil=True)
 
 
+SCALAR, MATRIX, DEEP = 0, 1, 2
+
+
 @njit(inline="always")
-def _verdict(loss, lmin, tol, g2, gtol, div, step2, beta):
-    if not np.isfinite(loss) or loss > div:
-        return DIVERGED
-    if loss - lmin <= tol and (beta == 0.0 or step2 <= tol):
-        return CONVERGED
-    if g2 <= gtol * gtol:
-        return SADDLE
-    return -1
-
-
-@njit(**_OPTS)
-def scalar_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
-                  Xout, status, iters, loss_out):
-    n, P = X0.shape
+def _scalar_grad(x, consts, lam, g, work):
+    P = x.shape[0]
     d = P // 2
     y = consts[0]
-    for i in prange(n):
-        x = np.empty(P, dtype=np.float64)
-        xp = np.empty(P, dtype=np.float64)
-        g = np.empty(P, dtype=np.float64)
-        for j in range(P):
-            x[j] = X0[i, j]
-            xp[j] = x[j]
-        st = UNDECIDED
-        t = 0
-        loss = 0.0
-        while True:
-            uv = 0.0
-            nn = 0.0
-            for j in range(d):
-                uv += x[j] * x[d + j]
-                nn += x[j] * x[j] + x[d + j] * x[d + j]
-            z = uv - y
-            loss = 0.5 * z * z + 0.5 * lam * nn
-            g2 = 0.0
-            s2 = 0.0
-            for j in range(d):
-                gu = z * x[d + j] + lam * x[j]
-                gv = z * x[j] + lam * x[d + j]
-                g[j] = gu
-                g[d + j] = gv
-                g2 += gu * gu + gv * gv
-            for j in range(P):
-                s2 += (x[j] - xp[j]) * (x[j] - xp[j])
-            v = _verdict(loss, lmin, tol, g2, gtol, div, s2, beta)
-            if v >= 0:
-                st = v
-                break
-            if t >= max_iter:
-                break
-            for j in range(P):
-                xn = x[j] - eta * g[j] + beta * (x[j] - xp[j])
-                xp[j] = x[j]
-                x[j] = xn
-            if f32:
-                for j in range(P):
-                    x[j] = np.float32(x[j])
-            t += 1
-        status[i] = st
-        iters[i] = t
-        loss_out[i] = loss
-        for j in range(P):
-            Xout[i, j] = x[j]
+    uv = 0.0
+    nn = 0.0
+    for j in range(d):
+        uv += x[j] * x[d + j]
+        nn += x[j] * x[j] + x[d + j] * x[d + j]
+    z = uv - y
+    loss = 0.5 * z * z + 0.5 * lam * nn
+    g2 = 0.0
+    for j in range(d):
+        gu = z * x[d + j] + lam * x[j]
+        gv = z * x[j] + lam * x[d + j]
+        g[j] = gu
+        g[d + j] = gv
+        g2 += gu * gu + gv * gv
+    return loss, g2
 
 
-@njit(**_OPTS)
-def matrix_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
-                  Xout, status, iters, loss_out):
-    """``X = [U.ravel(), V.ravel()]`` with U, V of shape ``(d, dy)``; ``consts = [dy, Y.ravel()]``."""
-    n, P = X0.shape
+@njit(inline="always")
+def _scalar_sharpness(x, consts, lam):
+    """Prop. 22: top Hessian eigenvalue, closed form."""
+    P = x.shape[0]
+    d = P // 2
+    uv = 0.0
+    w = 0.0
+    for j in range(d):
+        uv += x[j] * x[d + j]
+        w += x[j] * x[j] + x[d + j] * x[d + j]
+    z = uv - consts[0]
+    top = 0.5 * (w + np.sqrt(max(w * w + 4.0 * z * z + 8.0 * z * uv, 0.0)))
+    if d > 1 and abs(z) > top:
+        top = abs(z)
+    return top + lam
+
+
+@njit(inline="always")
+def _matrix_grad(x, consts, lam, g, work):
+    """``x = [U.ravel(), V.ravel()]``, U, V ``(d, dy)``; ``consts = [dy, Y.ravel()]``."""
+    P = x.shape[0]
     dy = int(consts[0])
     d = P // (2 * dy)
     m = d * dy
+    rr = 0.0
+    for a in range(dy):  # R = U^T V - Y, stored in work[:dy*dy]
+        for b in range(dy):
+            s = 0.0
+            for r in range(d):
+                s += x[r * dy + a] * x[m + r * dy + b]
+            rab = s - consts[1 + a * dy + b]
+            work[a * dy + b] = rab
+            rr += rab * rab
+    nn = 0.0
+    for j in range(P):
+        nn += x[j] * x[j]
+    loss = 0.5 * rr + 0.5 * lam * nn
+    g2 = 0.0
+    for r in range(d):
+        for a in range(dy):
+            gu = 0.0  # (V R^T)[r, a]
+            gv = 0.0  # (U R)[r, a]
+            for b in range(dy):
+                gu += x[m + r * dy + b] * work[a * dy + b]
+                gv += x[r * dy + b] * work[b * dy + a]
+            gu += lam * x[r * dy + a]
+            gv += lam * x[m + r * dy + a]
+            g[r * dy + a] = gu
+            g[m + r * dy + a] = gv
+            g2 += gu * gu + gv * gv
+    return loss, g2
+
+
+@njit(inline="always")
+def _deep_grad(x, consts, lam, g, work):
+    """``x = [W1.ravel(), ..., Wk.ravel()]`` (``n x n`` each); ``consts = [k, n, Y.ravel()]``.
+
+    ``work`` holds prefix products ``pre[j] = W1 ... Wj`` (j = 0..k), suffix products
+    ``suf[j] = Wj ... Wk`` (j = 1..k+1), the residual and one temporary.
+    """
+    k = int(consts[0])
+    n = int(consts[1])
+    nn_ = n * n
+    pre = work[: (k + 1) * nn_].reshape((k + 1, n, n))
+    suf = work[(k + 1) * nn_: (2 * k + 3) * nn_].reshape((k + 2, n, n))
+    R = work[(2 * k + 3) * nn_: (2 * k + 4) * nn_].reshape((n, n))
+    T = work[(2 * k + 4) * nn_: (2 * k + 5) * nn_].reshape((n, n))
+    for a in range(n):
+        for b in range(n):
+            pre[0, a, b] = 1.0 if a == b else 0.0
+            suf[k + 1, a, b] = 1.0 if a == b else 0.0
+    for j in range(1, k + 1):
+        base = (j - 1) * nn_
+        for a in range(n):
+            for b in range(n):
+                s = 0.0
+                for c in range(n):
+                    s += pre[j - 1, a, c] * x[base + c * n + b]
+                pre[j, a, b] = s
+    for j in range(k, 0, -1):
+        base = (j - 1) * nn_
+        for a in range(n):
+            for b in range(n):
+                s = 0.0
+                for c in range(n):
+                    s += x[base + a * n + c] * suf[j + 1, c, b]
+                suf[j, a, b] = s
+    rr = 0.0
+    for a in range(n):
+        for b in range(n):
+            R[a, b] = pre[k, a, b] - consts[2 + a * n + b]
+            rr += R[a, b] * R[a, b]
+    nrm = 0.0
+    for j in range(x.shape[0]):
+        nrm += x[j] * x[j]
+    loss = 0.5 * rr + 0.5 * lam * nrm
+    g2 = 0.0
+    for j in range(1, k + 1):  # grad_j = pre[j-1]^T R suf[j+1]^T
+        for a in range(n):
+            for b in range(n):
+                s = 0.0
+                for c in range(n):
+                    s += R[a, c] * suf[j + 1, b, c]
+                T[a, b] = s
+        for a in range(n):
+            for b in range(n):
+                s = 0.0
+                for c in range(n):
+                    s += pre[j - 1, c, a] * T[c, b]
+                idx = (j - 1) * nn_ + a * n + b
+                s += lam * x[idx]
+                g[idx] = s
+                g2 += s * s
+    return loss, g2
+
+
+@njit(inline="always")
+def _grad(kind, x, consts, lam, g, work):
+    if kind == SCALAR:
+        return _scalar_grad(x, consts, lam, g, work)
+    if kind == MATRIX:
+        return _matrix_grad(x, consts, lam, g, work)
+    return _deep_grad(x, consts, lam, g, work)
+
+
+def work_size(kind, consts, P):
+    if kind == DEEP:
+        k, n = int(consts[0]), int(consts[1])
+        return (2 * k + 5) * n * n
+    if kind == MATRIX:
+        return int(consts[0]) ** 2
+    return 1
+
+
+@njit
+def _power_sharpness(kind, x, consts, lam, work):
+    """Top Hessian eigenvalue near a minimizer (where the Hessian is positive semi-definite):
+    power iteration on central-difference Hessian-vector products of the analytic gradient."""
+    P = x.shape[0]
+    v = np.empty(P)
+    hv = np.empty(P)
+    gp = np.empty(P)
+    gm = np.empty(P)
+    xp = np.empty(P)
+    scale = 1.0
+    for j in range(P):
+        scale = max(scale, abs(x[j]))
+        v[j] = 1.0 + 0.1 * j
+    h = 1e-5 * scale
+    nv = 0.0
+    for j in range(P):
+        nv += v[j] * v[j]
+    nv = np.sqrt(nv)
+    for j in range(P):
+        v[j] /= nv
+    lam_top = 0.0
+    for it in range(300):
+        for j in range(P):
+            xp[j] = x[j] + h * v[j]
+        _grad(kind, xp, consts, lam, gp, work)
+        for j in range(P):
+            xp[j] = x[j] - h * v[j]
+        _grad(kind, xp, consts, lam, gm, work)
+        rq = 0.0
+        nh = 0.0
+        for j in range(P):
+            hv[j] = (gp[j] - gm[j]) / (2.0 * h)
+            rq += v[j] * hv[j]
+            nh += hv[j] * hv[j]
+        nh = np.sqrt(nh)
+        if nh == 0.0:
+            return rq
+        for j in range(P):
+            v[j] = hv[j] / nh
+        if it > 20 and abs(rq - lam_top) <= 1e-12 * max(1.0, abs(rq)):
+            return rq
+        lam_top = rq
+    return lam_top
+
+
+@njit(**_OPTS)
+def gd_kernel(kind, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32, wsize,
+              Xout, status, iters, loss_out):
+    """GD / heavy ball for problem ``kind`` (SCALAR, MATRIX, DEEP); see the module docstring."""
+    n, P = X0.shape
+    stable_below = (2.0 + 2.0 * beta) / eta
     for i in prange(n):
         x = np.empty(P, dtype=np.float64)
         xp = np.empty(P, dtype=np.float64)
         g = np.empty(P, dtype=np.float64)
-        R = np.empty((dy, dy), dtype=np.float64)
+        work = np.empty(wsize, dtype=np.float64)
         for j in range(P):
             x[j] = X0[i, j]
             xp[j] = x[j]
@@ -114,137 +253,27 @@ def matrix_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f3
         t = 0
         loss = 0.0
         while True:
-            # R = U^T V - Y
-            rr = 0.0
-            for a in range(dy):
-                for b in range(dy):
-                    s = 0.0
-                    for r in range(d):
-                        s += x[r * dy + a] * x[m + r * dy + b]
-                    R[a, b] = s - consts[1 + a * dy + b]
-                    rr += R[a, b] * R[a, b]
-            nn = 0.0
-            for j in range(P):
-                nn += x[j] * x[j]
-            loss = 0.5 * rr + 0.5 * lam * nn
-            g2 = 0.0
-            for r in range(d):
-                for a in range(dy):
-                    gu = 0.0  # (V R^T)[r, a] = sum_b V[r, b] R[a, b]
-                    gv = 0.0  # (U R)[r, a] = sum_b U[r, b] R[b, a]
-                    for b in range(dy):
-                        gu += x[m + r * dy + b] * R[a, b]
-                        gv += x[r * dy + b] * R[b, a]
-                    gu += lam * x[r * dy + a]
-                    gv += lam * x[m + r * dy + a]
-                    g[r * dy + a] = gu
-                    g[m + r * dy + a] = gv
-                    g2 += gu * gu + gv * gv
+            loss, g2 = _grad(kind, x, consts, lam, g, work)
+            if not np.isfinite(loss) or loss > div:
+                st = DIVERGED
+                break
             s2 = 0.0
             for j in range(P):
                 s2 += (x[j] - xp[j]) * (x[j] - xp[j])
-            v = _verdict(loss, lmin, tol, g2, gtol, div, s2, beta)
-            if v >= 0:
-                st = v
-                break
-            if t >= max_iter:
-                break
-            for j in range(P):
-                xn = x[j] - eta * g[j] + beta * (x[j] - xp[j])
-                xp[j] = x[j]
-                x[j] = xn
-            if f32:
-                for j in range(P):
-                    x[j] = np.float32(x[j])
-            t += 1
-        status[i] = st
-        iters[i] = t
-        loss_out[i] = loss
-        for j in range(P):
-            Xout[i, j] = x[j]
-
-
-@njit(inline="always")
-def _matmul_into(A, B, C, n):
-    for a in range(n):
-        for b in range(n):
-            s = 0.0
-            for c in range(n):
-                s += A[a, c] * B[c, b]
-            C[a, b] = s
-
-
-@njit(**_OPTS)
-def deep_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
-                Xout, status, iters, loss_out):
-    """``X = [W1.ravel(), ..., Wk.ravel()]``, each ``n x n``; loss ``1/2 ||W1 ... Wk - Y||^2``.
-
-    ``consts = [k, n, Y.ravel()]``.
-    """
-    N, P = X0.shape
-    k = int(consts[0])
-    n = int(consts[1])
-    nn_ = n * n
-    for i in prange(N):
-        x = np.empty(P, dtype=np.float64)
-        xp = np.empty(P, dtype=np.float64)
-        g = np.empty(P, dtype=np.float64)
-        pre = np.empty((k + 1, n, n), dtype=np.float64)  # pre[j] = W1 ... Wj
-        suf = np.empty((k + 2, n, n), dtype=np.float64)  # suf[j] = Wj ... Wk (1-based j)
-        R = np.empty((n, n), dtype=np.float64)
-        T = np.empty((n, n), dtype=np.float64)
-        for j in range(P):
-            x[j] = X0[i, j]
-            xp[j] = x[j]
-        st = UNDECIDED
-        t = 0
-        loss = 0.0
-        while True:
-            for a in range(n):
-                for b in range(n):
-                    pre[0, a, b] = 1.0 if a == b else 0.0
-                    suf[k + 1, a, b] = 1.0 if a == b else 0.0
-            for j in range(1, k + 1):
-                W = x[(j - 1) * nn_: j * nn_].reshape((n, n))
-                _matmul_into(pre[j - 1], W, pre[j], n)
-            for j in range(k, 0, -1):
-                W = x[(j - 1) * nn_: j * nn_].reshape((n, n))
-                _matmul_into(W, suf[j + 1], suf[j], n)
-            rr = 0.0
-            for a in range(n):
-                for b in range(n):
-                    R[a, b] = pre[k, a, b] - consts[2 + a * n + b]
-                    rr += R[a, b] * R[a, b]
-            nrm = 0.0
-            for j in range(P):
-                nrm += x[j] * x[j]
-            loss = 0.5 * rr + 0.5 * lam * nrm
-            g2 = 0.0
-            for j in range(1, k + 1):
-                # grad_j = pre[j-1]^T R suf[j+1]^T
-                A = pre[j - 1]
-                B = suf[j + 1]
-                for a in range(n):
-                    for b in range(n):
-                        s = 0.0
-                        for c in range(n):
-                            s += R[a, c] * B[b, c]
-                        T[a, b] = s
-                for a in range(n):
-                    for b in range(n):
-                        s = 0.0
-                        for c in range(n):
-                            s += A[c, a] * T[c, b]
-                        idx = (j - 1) * nn_ + a * n + b
-                        s += lam * x[idx]
-                        g[idx] = s
-                        g2 += s * s
-            s2 = 0.0
-            for j in range(P):
-                s2 += (x[j] - xp[j]) * (x[j] - xp[j])
-            v = _verdict(loss, lmin, tol, g2, gtol, div, s2, beta)
-            if v >= 0:
-                st = v
+            if loss - lmin <= tol and (beta == 0.0 or s2 <= tol):
+                # a minimizer is reached only if it is linearly stable (or exactly fixed)
+                if g2 == 0.0:
+                    st = CONVERGED
+                    break
+                if kind == SCALAR:
+                    sh = _scalar_sharpness(x, consts, lam)
+                else:
+                    sh = _power_sharpness(kind, x, consts, lam, work)
+                if sh < stable_below:
+                    st = CONVERGED
+                    break
+            elif g2 <= gtol * gtol:
+                st = SADDLE
                 break
             if t >= max_iter:
                 break
@@ -290,8 +319,13 @@ def quotient_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, 
                     st = DIVERGED
                     break
                 if loss - lmin <= tol:
-                    st = CONVERGED
-                    break
+                    uv = z + y
+                    sh = 0.5 * (w + np.sqrt(max(w * w + 4.0 * z * z + 8.0 * z * uv, 0.0)))
+                    if abs(z) > sh:
+                        sh = abs(z)
+                    if sh + lam < 2.0 / eta or (lam == 0.0 and z == 0.0):  # stable, or fixed
+                        st = CONVERGED
+                        break
                 if (not saddle_is_min) and abs(z + y) + w <= gtol:
                     st = SADDLE
                     break
@@ -312,12 +346,23 @@ def quotient_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, 
         Xout[i, 1] = w
 
 
-KERNELS = {
-    "scalar": scalar_kernel,
-    "matrix": matrix_kernel,
-    "deep": deep_kernel,
-    "quotient": quotient_kernel,
-}
+KINDS = {"scalar": SCALAR, "matrix": MATRIX, "deep": DEEP}
+
+
+def run_kernel(name, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
+               Xout, status, iters, loss_out):
+    """Registry entry point: run the kernel registered as ``name``."""
+    if name == "quotient":
+        quotient_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
+                        Xout, status, iters, loss_out)
+        return
+    kind = KINDS[name]
+    gd_kernel(kind, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
+              work_size(kind, consts, X0.shape[1]), Xout, status, iters, loss_out)
+
+
+KERNELS = {name: (lambda *a, _n=name: run_kernel(_n, *a)) for name in ("scalar", "matrix", "deep",
+                                                                         "quotient")}
 
 
 @njit(parallel=True, cache=True)

@@ -1,0 +1,251 @@
+"""Core commands: ``critical-step``, ``basin``, ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from .._errors import GdchaosInputError, check_nonneg, check_positive
+from . import _common as C
+
+CRITICAL_EPILOG = """examples:
+  gdchaos critical-step --y 1 --u 1.2 --v 0.3 --json
+  gdchaos critical-step --y 0.5 --u 1,0.2,0 --v 0.4,-1,0.1 --lam 0.1 --eta 0.5
+"""
+
+BASIN_EPILOG = """examples:
+  # figure 3 (left): the quotient map's convergence region over (z, w)
+  gdchaos basin --problem quotient --y 0.5 --lam 0.2 --eta 1 --grid 2000 \\
+      --range -2.5,3,0,10 --iters 200 --tol 1e-10 --out fig3.zarr --png fig3.png --json
+  # figure 1 (left): u, v in R^5, a random slice of R^10 through the origin
+  gdchaos basin --problem scalar --d 5 --y 1 --lam 0.6 --eta 1 --grid 600 \\
+      --range -4,4,-4,4 --iters 1000 --tol 1e-6 --div 100 --coordinate 0 --out fig1.zarr
+  # matrix factorization, U, V in R^{2x2}
+  gdchaos basin --problem matrix --Y "0.9,0;0,0.8" --lam 0.5 --eta 0.5 --grid 300 \\
+      --range -2,2,-2,2 --iters 2000 --out mf.zarr
+
+A killed run resumes when the same command is given again.  Status codes in the store:
+0 undecided, 1 converged, 2 diverged, 3 saddle, 4 outside the state space (quotient), -1 not run.
+"""
+
+
+def register(sub):
+    p = sub.add_parser("critical-step", help="critical step size eta* from an initialization",
+                       description="Critical step size of Theorem 1 (lam = 0) or the bounds of "
+                       "Theorems 4-5 (lam > 0) for scalar factorization, and related quantities.",
+                       epilog=CRITICAL_EPILOG, formatter_class=C.EXAMPLES_FMT)
+    p.add_argument("--y", required=True, help="scalar target y")
+    p.add_argument("--u", required=True, help="u as comma-separated numbers")
+    p.add_argument("--v", required=True, help="v as comma-separated numbers (same length as u)")
+    p.add_argument("--lam", default="0", help="weight decay lam >= 0 (default 0)")
+    p.add_argument("--eta", default=None, help="also report whether this step size is below eta*")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_critical_step)
+
+    b = sub.add_parser("basin", help="GD from every point of a 2-D slice, into a store",
+                       description="Run GD from every point of a 2-D slice of parameter space "
+                       "(or of the (z, w) plane for the quotient map) and write a tiled, "
+                       "resumable zarr store.", epilog=BASIN_EPILOG, formatter_class=C.EXAMPLES_FMT)
+    b.add_argument("--problem", required=True, choices=["scalar", "matrix", "deep", "quotient"])
+    g = b.add_argument_group("problem options")
+    g.add_argument("--d", type=int, default=None,
+                   help="scalar: u, v in R^d (default 1); matrix: U, V in R^{d x dy} (default dy)")
+    g.add_argument("--y", default="1", help="scalar/quotient target y (default 1)")
+    g.add_argument("--Y", default=None, help="matrix/deep target 'a,b;c,d' (default identity)")
+    g.add_argument("--k", type=int, default=3, help="deep: number of factors (default 3)")
+    g.add_argument("--lam", default="0", help="weight decay lam >= 0 (default 0)")
+    r = b.add_argument_group("run options")
+    r.add_argument("--eta", required=True, help="step size eta > 0")
+    r.add_argument("--momentum", default="0", help="heavy-ball momentum beta in [0, 1)")
+    r.add_argument("--iters", type=int, default=1000, help="step limit (default 1000)")
+    r.add_argument("--tol", default="1e-8", help="converged when loss - min <= tol (1e-8)")
+    r.add_argument("--div", default="1e8", help="diverged when loss > div (1e8)")
+    r.add_argument("--gtol", default="1e-10", help="saddle when |grad| <= gtol (1e-10)")
+    r.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    r.add_argument("--backend", default="numba", choices=["numba", "torch"])
+    r.add_argument("--device", default=None, help="torch device (cpu, cuda)")
+    r.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
+    s = b.add_argument_group("grid options")
+    s.add_argument("--grid", default="256", help="resolution N or NX,NY (default 256)")
+    s.add_argument("--range", default=None, help="XMIN,XMAX,YMIN,YMAX (default -4,4,-4,4; "
+                   "quotient -2.5,3,0,10 over (z, w))")
+    s.add_argument("--slice", default=None, choices=["random", "axes"],
+                   help="random orthonormal directions (default when P > 2) or the first two "
+                   "coordinate axes")
+    s.add_argument("--seed", type=int, default=0, help="seed of the random slice (default 0)")
+    s.add_argument("--center", default=None, help="slice centre (P numbers; default origin)")
+    s.add_argument("--coordinate", type=int, default=None, help="record this final parameter")
+    s.add_argument("--points", default=None,
+                   help="record distances to these points: 'x1,...,xP;x1,...,xP'")
+    s.add_argument("--keep-params", action="store_true", help="store the final parameters")
+    s.add_argument("--tile-rows", type=int, default=None, help="rows per tile (default ~131k points)")
+    o = b.add_argument_group("output")
+    o.add_argument("--out", required=True, help="zarr store (resumed if it exists)")
+    o.add_argument("--overwrite", action="store_true", help="replace an existing store")
+    o.add_argument("--png", default=None, help="also save a map (status, or --color)")
+    o.add_argument("--color", default=None, help="variable to colour converged points by")
+    o.add_argument("--json", action="store_true", help="print one JSON object")
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=cmd_basin)
+
+    d = sub.add_parser("demo", help="the demo of `make demo` (figure 3 region, figure 1 slice)",
+                       description="Compute the quotient-map convergence region of figure 3 and a "
+                       "slice of figure 1 (left), save them with maps, print critical step sizes.",
+                       epilog="example:\n  gdchaos demo --out demo-output",
+                       formatter_class=C.EXAMPLES_FMT)
+    d.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
+    d.add_argument("--quiet", action="store_true")
+    d.set_defaults(func=cmd_demo)
+
+
+# ---------------------------------------------------------------------------- critical-step
+def critical_step_report(y, u, v, lam=0.0, eta=None):
+    from ..theory import scalar as th
+
+    u = np.asarray(u, dtype=float)
+    v = np.asarray(v, dtype=float)
+    if u.shape != v.shape:
+        raise GdchaosInputError(f"u and v must have the same length, got {u.size} and {v.size}")
+    lam = check_nonneg("weight decay lam", lam)
+    q = float(th.q_value(u, v, y))
+    out = {"y": y, "u": u.tolist(), "v": v.tolist(), "lam": lam, "Q": q,
+           "sq_norm": float(u @ u + v @ v), "uv": float(u @ v),
+           "sharpness": float(th.sharpness(u, v, y, lam)),
+           "imbalance": float(th.imbalance(u, v)),
+           "wang_bound": float(th.wang_bound(u, v, y)),
+           "minimizers": str(th.minimizer_set(y, lam))}
+    if lam == 0:
+        es = float(th.eta_star(u, v, y))
+        out.update(eta_star=es, eta_star_kind="exact critical step size (Theorem 1)",
+                   eta_star_terms={"1/|y|": (1 / abs(y)) if y else float("inf"),
+                                   "8/Q": (8 / q) if q > 0 else float("inf")})
+    else:
+        eg, ec = th.theorem5_bounds(u, v, y, lam)
+        out.update(eta_star=float(eg), eta_star_kind="sufficient bound 8/(4 lam + Q) (Theorem 4)",
+                   eta_closest=float(ec))
+    if eta is not None:
+        eta = check_positive("step size eta", eta)
+        out["eta"] = eta
+        out["below_eta_star"] = bool(eta < out["eta_star"])
+        out["in_D0"] = bool(th.in_d0(u, v, y, eta))
+        if lam > 0:
+            out["theorem4_admissible"] = bool(th.theorem4_admissible(eta, y, lam))
+    return out
+
+
+def cmd_critical_step(args):
+    y = C.number(args.y, "--y")
+    u = C.floats(args.u, "--u")
+    v = C.floats(args.v, "--v")
+    lam = C.number(args.lam, "--lam")
+    eta = None if args.eta is None else C.number(args.eta, "--eta")
+    rep = critical_step_report(y, u, v, lam, eta)
+    if args.json:
+        C.emit_json(rep)
+    else:
+        print(f"eta* = {rep['eta_star']:.12g}  ({rep['eta_star_kind']})")
+        for k in ("Q", "sq_norm", "sharpness", "wang_bound"):
+            print(f"{k:>12} = {rep[k]:.12g}")
+        if "below_eta_star" in rep:
+            print(f"eta = {rep['eta']:g} is {'below' if rep['below_eta_star'] else 'not below'} eta*")
+    return 0
+
+
+# ---------------------------------------------------------------------------- basin
+def problem_from_args(args):
+    from ..problems import (DeepMatrixFactorization, MatrixFactorization, QuotientMap,
+                            ScalarFactorization)
+
+    lam = C.number(args.lam, "--lam")
+    if lam < 0:
+        raise GdchaosInputError(f"--lam must be >= 0, got {lam}")
+    if args.problem == "scalar":
+        return ScalarFactorization(d=args.d or 1, y=C.number(args.y, "--y"), lam=lam)
+    if args.problem == "quotient":
+        return QuotientMap(y=C.number(args.y, "--y"), lam=lam)
+    Y = C.matrix(args.Y, "--Y") if args.Y else np.eye(2)
+    if args.problem == "matrix":
+        return MatrixFactorization(Y=Y, d=args.d or Y.shape[0], lam=lam)
+    return DeepMatrixFactorization(Y=Y, k=args.k, lam=lam)
+
+
+def grid_from_args(args, problem):
+    from ..engine import Slice2D
+
+    res = [int(v) for v in C.floats(args.grid, "--grid")]
+    if len(res) not in (1, 2) or min(res) < 1:
+        raise GdchaosInputError(f"--grid must be N or NX,NY with positive integers, got {args.grid}")
+    nx, ny = (res[0], res[0]) if len(res) == 1 else res
+    default = "-2.5,3,0,10" if problem.name == "quotient" else "-4,4,-4,4"
+    rng = C.floats(args.range or default, "--range", 4)
+    P = problem.n_params
+    center = None if args.center is None else np.array(C.floats(args.center, "--center", P))
+    kind = args.slice or ("axes" if P == 2 else "random")
+    if problem.name == "quotient":
+        kind = "axes"
+    if kind == "axes":
+        return Slice2D.axes(P, rng[:2], rng[2:], nx, ny, center=center)
+    return Slice2D.random(P, rng[:2], rng[2:], nx, ny, seed=args.seed, center=center)
+
+
+def cmd_basin(args):
+    from ..engine import RunConfig, basin, status_fractions
+    from . import _common
+
+    problem = problem_from_args(args)
+    cfg = RunConfig(eta=C.number(args.eta, "--eta"), momentum=C.number(args.momentum, "--momentum"),
+                    max_iter=args.iters, tol=C.number(args.tol, "--tol"),
+                    div_threshold=C.number(args.div, "--div"), gtol=C.number(args.gtol, "--gtol"),
+                    dtype=args.dtype, backend=args.backend)
+    if args.backend == "torch":
+        from ..engine._torch import _import_torch
+
+        _import_torch()
+    grid = grid_from_args(args, problem)
+    points = None
+    if args.points:
+        points = np.array([C.floats(r, "--points", problem.n_params)
+                           for r in args.points.split(";") if r.strip()])
+    C.check_writable_file(args.png, "--png")
+    if args.tile_rows is not None and args.tile_rows < 1:
+        raise GdchaosInputError("--tile-rows must be >= 1")
+    if args.color and args.color not in ("sq_norm", "coordinate", "final_loss", "sharpness",
+                                         "imbalance", "iterations", "minimizer"):
+        raise GdchaosInputError(f"--color: unknown variable {args.color!r}")
+    if args.color == "coordinate" and args.coordinate is None:
+        raise GdchaosInputError("--color coordinate needs --coordinate INDEX")
+    _common.set_threads(args.threads)
+    t0 = time.perf_counter()
+    ds = basin(problem, grid, config=cfg, store=args.out, tile_rows=args.tile_rows,
+               coordinate=args.coordinate, points=points, keep_params=args.keep_params,
+               overwrite=args.overwrite, progress=not (args.quiet or args.json),
+               device=args.device, extra_attrs={"command": "gdchaos basin"})
+    seconds = time.perf_counter() - t0
+    status = np.asarray(ds["status"])
+    fr = status_fractions(status)
+    if args.png:
+        from ..plotting import plot_basin, save_figure
+
+        labels = ("z = u.v - y", "w = |u|^2 + |v|^2") if problem.name == "quotient" else (None, None)
+        fig, _ = plot_basin(ds, color=args.color, xlabel=labels[0], ylabel=labels[1],
+                            title=f"{problem.name}, eta = {cfg.eta:g}, lam = {problem.lam:g}")
+        save_figure(fig, args.png)
+    out = {"fractions": fr, "seconds": seconds,
+           "point_steps_per_second": grid.nx * grid.ny * cfg.max_iter / max(seconds, 1e-12),
+           "out": args.out, "png": args.png, "grid": [grid.nx, grid.ny],
+           "problem": problem.params(), "config": cfg.as_dict()}
+    if args.json:
+        C.emit_json(out)
+    elif not args.quiet:
+        print("  ".join(f"{k} {v:.4f}" for k, v in fr.items()))
+        print(f"{seconds:.2f} s, {out['point_steps_per_second']:.3g} point-steps/s -> {args.out}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- demo
+def cmd_demo(args):
+    from ..experiments.demo import run_demo
+
+    return run_demo(args.out, quiet=args.quiet)

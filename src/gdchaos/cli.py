@@ -1,0 +1,57 @@
+"""The ``gdchaos`` command line (thin: every command lives in ``gdchaos._cli``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._errors import GdchaosInputError
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser():
+    from ._cli import REGISTRARS
+
+    parser = _Parser(
+        prog="gdchaos",
+        description="Gradient descent with large step sizes as a dynamical system.",
+        epilog="Run 'gdchaos COMMAND --help' for the options and examples of a command.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for register in REGISTRARS:
+        register(sub)
+    return parser
+
+
+def _version():
+    from . import __version__
+
+    return f"gdchaos {__version__}"
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except GdchaosInputError as exc:
+        print(f"gdchaos: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gdchaos: interrupted (a store written so far is kept; run the same command again "
+              "to resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

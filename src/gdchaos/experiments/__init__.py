@@ -1,0 +1,1 @@
+"""Experiments: the demo and (later) one declaration per figure of the paper."""
