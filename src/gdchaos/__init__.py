@@ -1,3 +1,31 @@
-"""gdchaos: gradient descent with large step sizes as a dynamical system."""
+"""gdchaos: gradient descent with large step sizes as a dynamical system.
+
+The public surface is re-exported here; implementation modules are private.
+"""
 
 __version__ = "0.1.0"
+
+from . import theory  # noqa: E402
+from ._errors import GdchaosInputError  # noqa: E402
+from .engine import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES,  # noqa: E402
+                     UNDECIDED, RunConfig, RunResult, Slice2D, basin, open_store, run_info,
+                     run_points, sample_box, status_fractions)
+from .problems import (DeepMatrixFactorization, GDState, MatrixFactorization,  # noqa: E402
+                       Problem, QuotientMap, ScalarFactorization)
+from .theory.matrix import eta_star_matrix, in_orthogonal_subspace  # noqa: E402
+from .theory.quotient import boundary_map, planar_map, quotient_T, scaled_map  # noqa: E402
+from .theory.scalar import (closest_minimizer, eta_star, farthest_minimizer,  # noqa: E402
+                            hessian_eigenvalues, imbalance, in_d0, q_value, sharpness,
+                            theorem5_bounds, wang_bound)
+
+__all__ = [
+    "__version__", "theory", "GdchaosInputError",
+    "CONVERGED", "DIVERGED", "NOT_RUN", "OUTSIDE", "SADDLE", "STATUS_NAMES", "UNDECIDED",
+    "RunConfig", "RunResult", "Slice2D", "basin", "open_store", "run_info", "run_points",
+    "sample_box", "status_fractions",
+    "DeepMatrixFactorization", "GDState", "MatrixFactorization", "Problem", "QuotientMap",
+    "ScalarFactorization",
+    "eta_star_matrix", "in_orthogonal_subspace", "boundary_map", "planar_map", "quotient_T",
+    "scaled_map", "closest_minimizer", "eta_star", "farthest_minimizer", "hessian_eigenvalues",
+    "imbalance", "in_d0", "q_value", "sharpness", "theorem5_bounds", "wang_bound",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from ._errors import GdchaosInputError
@@ -36,8 +37,29 @@ def _version():
     return f"gdchaos {__version__}"
 
 
+_NEG = re.compile(r"^-[0-9.]")
+
+
+def _glue_negative_values(argv):
+    """``--range -2.5,3,0,10`` -> ``--range=-2.5,3,0,10`` so that values starting with a minus
+    sign (comma lists argparse would take for options) are accepted."""
+    out = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if (tok.startswith("--") and "=" not in tok and i + 1 < len(argv)
+                and _NEG.match(argv[i + 1])):
+            out.append(f"{tok}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
 def main(argv=None) -> int:
     parser = build_parser()
+    argv = _glue_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         parser.print_help()

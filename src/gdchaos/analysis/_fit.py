@@ -38,7 +38,7 @@ class LinearFit:
         return d
 
 
-def fit_line(x, y, weights=None, level=0.95, scale_by_residuals=True) -> LinearFit:
+def fit_line(x, y, weights=None, level=0.95, scale_by_residuals=True, n_eff=None) -> LinearFit:
     """Least-squares line through ``(x, y)``.
 
     ``weights`` are inverse variances (weighted least squares).  With weights the slope's standard
@@ -46,6 +46,10 @@ def fit_line(x, y, weights=None, level=0.95, scale_by_residuals=True) -> LinearF
     1 and ``scale_by_residuals`` (a fit worse than its error bars widens its interval).  Without
     weights it is the usual residual-based standard error.  The interval uses Student's t with
     ``n - 2`` degrees of freedom.
+
+    ``n_eff`` (< n) declares the points serially correlated (box counts at sizes closer than a
+    factor 2 share most of their boxes): the standard error is multiplied by ``sqrt(n / n_eff)``
+    and the t quantile uses ``n_eff - 2`` degrees of freedom (at least 1).
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -68,6 +72,9 @@ def fit_line(x, y, weights=None, level=0.95, scale_by_residuals=True) -> LinearF
     intercept = float(ym - slope * xm)
     res = y - intercept - slope * x
     dof = n - 2
+    infl = 1.0
+    if n_eff is not None and 2 <= n_eff < n:
+        infl = float(np.sqrt(n / n_eff))
     if dof > 0:
         chi2 = float(np.sum(w * res * res))
         if weights is None:
@@ -75,7 +82,8 @@ def fit_line(x, y, weights=None, level=0.95, scale_by_residuals=True) -> LinearF
         else:
             factor = max(1.0, chi2 / dof) if scale_by_residuals else 1.0
             se = np.sqrt(factor / sxx)
-        t = stats.t.ppf(0.5 + level / 2.0, dof)
+        se = se * infl
+        t = stats.t.ppf(0.5 + level / 2.0, max(1.0, (n_eff - 2.0) if infl > 1 else dof))
     else:
         se = 0.0 if weights is None else np.sqrt(1.0 / sxx)
         t = stats.norm.ppf(0.5 + level / 2.0)

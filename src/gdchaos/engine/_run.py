@@ -251,7 +251,7 @@ def _basin_in_memory(problem, grid, config, variables, sizes, static, attrs, run
     from tqdm.auto import tqdm
 
     sizes = dict(sizes, y=grid.ny, x=grid.nx)
-    out = {name: np.full(tuple(sizes[d] for d in spec.dims), spec.fill, dtype=spec.dtype)
+    out = {name: np.empty(tuple(sizes[d] for d in spec.dims), dtype=spec.dtype)  # every tile fills
            for name, spec in variables.items()}
     n_tiles = -(-grid.ny // tile_rows)
     for i in tqdm(range(n_tiles), disable=not progress, desc=f"basin {problem.name}",

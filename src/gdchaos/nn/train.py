@@ -1,0 +1,345 @@
+"""Full-batch gradient descent and Polyak heavy ball on ReLU MLPs, one network or a batch.
+
+Update (``g`` the gradient of the data loss, ``lam`` the weight decay added to the gradient)::
+
+    x+ = x - eta (g + lam x) + beta (x - x_prev),      x_prev = x at the start
+
+Stopping rules (the paper's): the data loss ``L`` is evaluated at every iterate ``x_t``,
+``t = 0..iters``; a network *converges* (status 1) at the first ``t`` with ``L < tol``, *diverges*
+(status 2) at the first ``t`` with ``L > div`` or ``L`` not finite, and is *undecided* (status 0)
+if neither happened after ``iters`` updates.  Defaults: ``tol = 1e-6`` for MSE, ``1e-2`` for
+cross-entropy; ``div = 1e4``.  Nothing raises per network.
+
+:func:`train` is the straightforward reference (one network, full parameters, ``torch.func``
+gradients).  :func:`train_batch` runs many networks -- each its own initialization, step size and
+momentum -- as one batch: a pool of at most ``pool`` networks is stepped together with batched
+matrix products; networks that stop leave the pool and pending ones take their place.  By default
+it trains in the exact input-span coordinates of :mod:`gdchaos.nn._batched`.  Each network's result
+does not depend on the others in the pool beyond floating-point rounding of the batched products.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from .._errors import GdchaosInputError
+from ..engine._status import CONVERGED, DIVERGED, STATUS_NAMES, UNDECIDED
+from ._batched import NetProblem
+from .models import check_loss, check_widths, mlp_loss, n_params
+from .sharpness import RowsMatvec, loss_hvp, power_iteration, start_vector, top_eigenvalues
+
+DEFAULT_TOL = {"mse": 1e-6, "ce": 1e-2}
+DEFAULT_DIV = 1e4
+
+__all__ = ["CONVERGED", "DIVERGED", "UNDECIDED", "STATUS_NAMES", "TrainResult", "BatchResult",
+           "train", "train_batch", "default_tol"]
+
+
+def default_tol(loss: str) -> float:
+    return DEFAULT_TOL[check_loss(loss)]
+
+
+def _check_common(iters, tol, div, loss, weight_decay, sharpness_every):
+    iters = int(iters)
+    if iters < 0:
+        raise GdchaosInputError(f"iterations must be >= 0, got {iters}")
+    tol = default_tol(loss) if tol is None else float(tol)
+    div = DEFAULT_DIV if div is None else float(div)
+    if not (tol > 0 and math.isfinite(tol)):
+        raise GdchaosInputError(f"convergence threshold must be a positive number, got {tol}")
+    if not div > tol:
+        raise GdchaosInputError(f"divergence threshold {div} must exceed the convergence one {tol}")
+    wd = float(weight_decay)
+    if not (wd >= 0 and math.isfinite(wd)):
+        raise GdchaosInputError(f"weight decay must be >= 0 and finite, got {weight_decay}")
+    k = int(sharpness_every or 0)
+    if k < 0:
+        raise GdchaosInputError(f"sharpness interval must be >= 0, got {sharpness_every}")
+    return iters, tol, div, wd, k
+
+
+def _check_rates(eta, momentum, B):
+    try:
+        eta = np.broadcast_to(np.asarray(eta, dtype=np.float64), (B,)).copy()
+        beta = np.broadcast_to(np.asarray(momentum, dtype=np.float64), (B,)).copy()
+    except ValueError:
+        raise GdchaosInputError(f"step sizes and momenta must be scalars or have length {B}") from None
+    if not np.all((eta > 0) & np.isfinite(eta)):
+        raise GdchaosInputError("step sizes must be positive and finite")
+    if not np.all((beta >= 0) & (beta < 1)):
+        raise GdchaosInputError("momentum must lie in [0, 1)")
+    return eta, beta
+
+
+# ====================================================================================== single
+@dataclass
+class TrainResult:
+    """Outcome of training one network."""
+
+    status: int
+    steps: int  # GD updates performed
+    final_loss: float
+    final_norm: float
+    final_sharpness: float
+    loss_history: np.ndarray  # (steps + 1,)
+    sharpness_history: np.ndarray  # (iters // k + 1,), NaN where not computed
+    params: torch.Tensor
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES[self.status]
+
+
+def train(params: torch.Tensor, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int],
+          eta: float, *, momentum: float = 0.0, weight_decay: float = 0.0, loss: str = "mse",
+          iters: int = 5000, tol: float | None = None, div: float | None = None,
+          sharpness_every: int = 0, final_sharpness: str | None = "lanczos", seed: int = 0
+          ) -> TrainResult:
+    """Train one network from ``params`` (1-D, full parameters): the reference implementation.
+
+    ``sharpness_every=k > 0`` logs the sharpness (power iteration, warm-started) at iterates
+    ``0, k, 2k, ...``; ``final_sharpness`` ("lanczos", "power" or None) at the last iterate unless
+    the run diverged.
+    """
+    widths = check_widths(widths)
+    check_loss(loss)
+    iters, tol, div, wd, k = _check_common(iters, tol, div, loss, weight_decay, sharpness_every)
+    eta_a, beta_a = _check_rates(eta, momentum, 1)
+    eta, beta = float(eta_a[0]), float(beta_a[0])
+    x = torch.as_tensor(params).detach().clone()
+    if x.shape != (n_params(widths),):
+        raise GdchaosInputError(f"params must have shape ({n_params(widths)},), got {tuple(x.shape)}")
+    x = x.to(X.dtype)
+    x_prev = x.clone()
+    vg = torch.func.grad_and_value(lambda p: mlp_loss(p, X, y, widths, loss))
+    hvp = torch.func.vmap(loss_hvp(X, y, widths, loss))
+    hist = []
+    sh = np.full(iters // k + 1 if k else 0, np.nan)
+    v_pow = start_vector(x.numel(), seed, x.dtype)[None]
+    status = UNDECIDED
+    t = 0
+    for t in range(iters + 1):
+        g, L = vg(x)
+        L = float(L)
+        hist.append(L)
+        if L < tol:
+            status = CONVERGED
+            break
+        if not L <= div:
+            status = DIVERGED
+            break
+        if t == iters:
+            break
+        if k and t % k == 0:
+            lam, v_pow, _ = power_iteration(lambda V: hvp(x[None], V), v_pow)
+            sh[t // k] = float(lam[0])
+        if wd:
+            g = g + wd * x
+        x_new = x - eta * g
+        if beta:
+            x_new = x_new + beta * (x - x_prev)
+        x_prev, x = x, x_new
+    fs = float("nan")
+    if final_sharpness and status != DIVERGED:
+        fs = float(top_eigenvalues(x[None], X, y, widths, loss, final_sharpness, seed)[0])
+    return TrainResult(status, t, hist[-1], float(torch.linalg.vector_norm(x)), fs,
+                       np.asarray(hist), sh, x)
+
+
+# ====================================================================================== batch
+@dataclass
+class BatchResult:
+    """Outcome of training a batch of networks (arrays indexed by network)."""
+
+    status: np.ndarray  # int8
+    steps: np.ndarray  # int64, GD updates performed
+    final_loss: np.ndarray
+    final_norm: np.ndarray  # Euclidean norm of the full parameter vector at the end
+    final_sharpness: np.ndarray  # NaN for diverged networks or when not asked
+    loss_history: np.ndarray | None  # (B, iters + 1), NaN after the stop
+    sharpness_history: np.ndarray | None  # (B, iters // k + 1)
+    params: torch.Tensor | None  # (B, n_params) final full parameters when asked
+    seconds: float = 0.0
+    info: dict = field(default_factory=dict)
+
+    @property
+    def network_steps(self) -> int:
+        return int(self.steps.sum())
+
+    def fractions(self) -> dict:
+        n = max(1, self.status.size)
+        return {STATUS_NAMES[c]: float(np.sum(self.status == c)) / n
+                for c in (CONVERGED, DIVERGED, UNDECIDED)}
+
+
+def _as_init_fn(init, n_networks, n_full, dtype):
+    if callable(init):
+        if n_networks is None:
+            raise GdchaosInputError("n_networks is required when init is a function")
+        return init, int(n_networks)
+    P0 = torch.as_tensor(init)
+    if P0.ndim == 1:
+        P0 = P0[None]
+    if P0.ndim != 2 or P0.shape[1] != n_full:
+        raise GdchaosInputError(f"initializations must have shape (B, {n_full}), got {tuple(P0.shape)}")
+    P0 = P0.to(dtype)
+    if n_networks is not None and int(n_networks) != P0.shape[0]:
+        if P0.shape[0] != 1:
+            raise GdchaosInputError("n_networks differs from the number of initializations")
+        return (lambda idx: P0.expand(len(idx), -1)), int(n_networks)
+    return (lambda idx: P0[torch.as_tensor(idx)]), P0.shape[0]
+
+
+def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], eta, *,
+                n_networks: int | None = None, momentum=0.0, weight_decay: float = 0.0,
+                loss: str = "mse", iters: int = 5000, tol: float | None = None,
+                div: float | None = None, record_loss: bool = False, sharpness_every: int = 0,
+                final_sharpness: str | None = "lanczos", reduce: bool = True, pool: int = 128,
+                return_params: bool = False, seed: int = 0,
+                progress: Callable[[int], object] | None = None) -> BatchResult:
+    """Train a batch of networks.
+
+    ``init``: initial full parameters (B, n_params) -- or one vector (1, n_params) shared by
+    ``n_networks`` networks -- or a function ``init(indices) -> (len(indices), n_params)`` (then
+    ``n_networks`` is required; used to generate slice initializations lazily).  ``eta`` and
+    ``momentum``: scalars or arrays (B,).  ``record_loss`` keeps every iterate's loss;
+    ``sharpness_every=k`` logs the sharpness (warm-started power iteration) every k iterates;
+    ``final_sharpness`` ("lanczos", "power" or None) at each non-diverged network's last iterate.
+    ``pool``: networks stepped together (64-256 fits the CPU caches best).  ``progress(n)`` is
+    called with the number of networks that just finished.
+    """
+    t_start = time.perf_counter()
+    widths = check_widths(widths)
+    problem = NetProblem(X, y, widths, loss, reduce)
+    iters, tol, div, wd, k = _check_common(iters, tol, div, loss, weight_decay, sharpness_every)
+    init_fn, B = _as_init_fn(init, n_networks, problem.n_full, problem.dtype)
+    eta_all, beta_all = _check_rates(eta, momentum, B)
+    pool = int(pool)
+    if pool < 1:
+        raise GdchaosInputError(f"pool size must be >= 1, got {pool}")
+    dt, n = problem.dtype, problem.n
+    use_mom = bool(np.any(beta_all > 0))
+
+    status = np.full(B, UNDECIDED, dtype=np.int8)
+    steps = np.zeros(B, dtype=np.int64)
+    final_loss = np.full(B, np.nan)
+    Pf = torch.full((B, n), float("nan"), dtype=dt)
+    c_final = np.ones(B)
+    perp2 = np.zeros(B)
+    loss_hist = np.full((B, iters + 1), np.nan) if record_loss else None
+    sharp_hist = np.full((B, iters // k + 1), np.nan) if k else None
+    v_start = start_vector(n, seed, dt)
+    hvp = loss_hvp(problem.Xr, problem.y, problem.rwidths, problem.loss) if k else None
+
+    # slot state
+    P = torch.empty(0, n, dtype=dt)
+    Pprev = torch.empty(0, n, dtype=dt)
+    Vp = torch.empty(0, n, dtype=dt)
+    idx = np.empty(0, dtype=np.int64)
+    st = np.empty(0, dtype=np.int64)
+    eta_s = torch.empty(0, 1, dtype=dt)
+    beta_s = torch.empty(0, 1, dtype=dt)
+    c = np.empty(0)
+    cprev = np.empty(0)
+    nxt = 0
+    while True:
+        if P.shape[0] < pool and nxt < B:
+            take = min(pool - P.shape[0], B - nxt)
+            new = np.arange(nxt, nxt + take)
+            nxt += take
+            P0 = torch.as_tensor(init_fn(new)).to(dt)
+            Pr, pp = problem.reduce_params(P0)
+            perp2[new] = pp.numpy()
+            P = torch.cat([P, Pr])
+            if use_mom:
+                Pprev = torch.cat([Pprev, Pr.clone()])
+            if k:
+                Vp = torch.cat([Vp, v_start.expand(take, n)])
+            idx = np.concatenate([idx, new])
+            st = np.concatenate([st, np.zeros(take, dtype=np.int64)])
+            eta_s = torch.cat([eta_s, torch.as_tensor(eta_all[new], dtype=dt)[:, None]])
+            beta_s = torch.cat([beta_s, torch.as_tensor(beta_all[new], dtype=dt)[:, None]])
+            c = np.concatenate([c, np.ones(take)])
+            cprev = np.concatenate([cprev, np.ones(take)])
+        if P.shape[0] == 0:
+            break
+        L, G = problem.value_and_grad(P)
+        Ln = L.numpy()
+        if record_loss:
+            loss_hist[idx, st] = Ln
+        conv = Ln < tol
+        dive = ~(Ln <= div)
+        stop = conv | dive | (st >= iters)
+        if stop.any():
+            si = idx[stop]
+            status[si] = np.where(conv[stop], CONVERGED, np.where(dive[stop], DIVERGED, UNDECIDED))
+            steps[si] = st[stop]
+            final_loss[si] = Ln[stop]
+            ts = torch.as_tensor(stop)
+            Pf[torch.as_tensor(si)] = P[ts]
+            c_final[si] = c[stop]
+            keep = ~stop
+            tk = torch.as_tensor(keep)
+            P, G, eta_s, beta_s = P[tk], G[tk], eta_s[tk], beta_s[tk]
+            if use_mom:
+                Pprev = Pprev[tk]
+            if k:
+                Vp = Vp[tk]
+            idx, st, c, cprev = idx[keep], st[keep], c[keep], cprev[keep]
+            if progress is not None:
+                progress(int(stop.sum()))
+            if P.shape[0] == 0:
+                continue
+        if k:
+            m = st % k == 0
+            if m.any():
+                tm = torch.as_tensor(m)
+                lam, V, _ = power_iteration(RowsMatvec(P[tm], hvp), Vp[tm])
+                sharp_hist[idx[m], st[m] // k] = lam.numpy()
+                Vp[tm] = V
+        if wd:
+            G.add_(P, alpha=wd)
+        if use_mom:
+            D = P - Pprev
+            Pprev.copy_(P)
+            P.addcmul_(G, eta_s, value=-1.0).addcmul_(D, beta_s)
+        else:
+            P.addcmul_(G, eta_s, value=-1.0)
+        if problem.reduced and (wd or use_mom):
+            e, b = eta_all[idx], beta_all[idx]
+            c, cprev = c - e * wd * c + b * (c - cprev), c
+        st = st + 1
+    t_train = time.perf_counter() - t_start
+
+    final_norm = np.sqrt((Pf * Pf).sum(1).numpy() + c_final ** 2 * perp2)
+    fs = np.full(B, np.nan)
+    if final_sharpness:
+        ok = np.flatnonzero(status != DIVERGED)
+        if ok.size:
+            lam = top_eigenvalues(Pf[torch.as_tensor(ok)], problem.Xr, problem.y, problem.rwidths,
+                                  problem.loss, final_sharpness, seed)
+            # reduced coordinates: the full Hessian adds zero eigenvalues (see _batched)
+            red = problem.reduced and final_sharpness == "lanczos"
+            fs[ok] = np.maximum(lam, 0.0) if red else lam
+    params = None
+    if return_params:
+        parts = []
+        for s in range(0, B, 256):
+            r = np.arange(s, min(B, s + 256))
+            parts.append(problem.expand_params(
+                Pf[torch.as_tensor(r)], torch.as_tensor(init_fn(r)).to(dt),
+                torch.as_tensor(c_final[r], dtype=dt)))
+        params = torch.cat(parts) if parts else torch.empty(0, problem.n_full, dtype=dt)
+    seconds = time.perf_counter() - t_start
+    info = {"reduced": problem.reduced, "n_params": problem.n_full, "n_params_trained": n,
+            "train_seconds": t_train, "sharpness_seconds": seconds - t_train, "tol": tol,
+            "div": div, "iters": iters, "pool": pool}
+    return BatchResult(status, steps, final_loss, final_norm, fs, loss_hist, sharp_hist, params,
+                       seconds, info)
+
