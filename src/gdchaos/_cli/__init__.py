@@ -1,5 +1,5 @@
 """Sub-commands of the ``gdchaos`` command line; each module has ``register(subparsers)``."""
 
-from . import core
+from . import core, figures
 
-REGISTRARS = [core.register]
+REGISTRARS = [core.register, figures.register]
