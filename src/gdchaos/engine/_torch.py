@@ -174,6 +174,23 @@ def _exact_sharpness(kernel, X, c, lam):
     return torch.linalg.eigvalsh(H)[:, -1]
 
 
+def _retire(torch, t, max_iter, verdict, loss, state_of, idx, status, iters, loss_out, Xf):
+    """Record the points that have a verdict (every point at the step limit) and return the mask
+    of those going on, or None when none stopped."""
+    stop = verdict >= 0
+    if t == max_iter:
+        stop = torch.ones_like(stop)
+        verdict = torch.where(stop & (verdict < 0), torch.full_like(verdict, UNDECIDED), verdict)
+    if not bool(stop.any()):
+        return None
+    sid = idx[stop]
+    status[sid] = verdict[stop]
+    iters[sid] = t
+    loss_out[sid] = loss[stop]
+    Xf[sid] = state_of(stop)
+    return ~stop
+
+
 def run_torch(kernel, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
               device=None):
     """Same contract as the Numba kernels; returns ``(Xf, status, iters, loss)`` as NumPy.
@@ -215,17 +232,9 @@ def run_torch(kernel, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol
         verdict = torch.where(conv, torch.full_like(verdict, CONVERGED), verdict)
         bad = ~torch.isfinite(loss) | (loss > div)
         verdict = torch.where(bad, torch.full_like(verdict, DIVERGED), verdict)
-        stop = verdict >= 0
-        if t == max_iter:
-            stop = torch.ones_like(stop)
-            verdict = torch.where(verdict >= 0, verdict, torch.full_like(verdict, UNDECIDED))
-        if bool(stop.any()):
-            sid = idx[stop]
-            status[sid] = verdict[stop]
-            iters[sid] = t
-            loss_out[sid] = loss[stop]
-            Xf[sid] = X[stop]
-            keep = ~stop
+        keep = _retire(torch, t, max_iter, verdict, loss, lambda m: X[m], idx, status, iters,
+                       loss_out, Xf)
+        if keep is not None:
             idx, X, Xp, g = idx[keep], X[keep], Xp[keep], g[keep]
             if idx.numel() == 0:
                 break
@@ -265,18 +274,9 @@ def _run_quotient(torch, X, Xf, status, iters, loss_out, idx, y, eta, lam, max_i
                               verdict)
         verdict = torch.where(~torch.isfinite(loss) | (loss > div),
                               torch.full_like(verdict, DIVERGED), verdict)
-        stop = verdict >= 0
-        if t == max_iter:
-            stop = torch.ones_like(stop)
-            verdict = torch.where(verdict >= 0, verdict, torch.full_like(verdict, UNDECIDED))
-        if bool(stop.any()):
-            sid = idx[stop]
-            status[sid] = verdict[stop]
-            iters[sid] = t
-            loss_out[sid] = loss[stop]
-            Xf[sid, 0] = z[stop]
-            Xf[sid, 1] = w[stop]
-            keep = ~stop
+        keep = _retire(torch, t, max_iter, verdict, loss,
+                       lambda m: torch.stack([z[m], w[m]], 1), idx, status, iters, loss_out, Xf)
+        if keep is not None:
             idx, z, w = idx[keep], z[keep], w[keep]
             if idx.numel() == 0:
                 break

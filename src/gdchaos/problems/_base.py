@@ -138,5 +138,13 @@ class Problem:
             }
 
 
+def check_square_target(Y):
+    """Validate a finite square target matrix; returns it as a tuple of tuples (hashable)."""
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim != 2 or Y.shape[0] != Y.shape[1] or not np.all(np.isfinite(Y)):
+        raise GdchaosInputError(f"Y must be a finite square matrix, got shape {Y.shape}")
+    return tuple(map(tuple, Y.tolist()))
+
+
 def check_lam(lam) -> float:
     return check_nonneg("weight decay lam", lam)

@@ -11,7 +11,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from .._errors import GdchaosInputError
-from ._base import Problem, check_lam
+from ._base import Problem, check_lam, check_square_target
 
 
 def _scalar_deep_min(s, k, lam):
@@ -37,10 +37,7 @@ class DeepMatrixFactorization(Problem):
     name = "deep"
 
     def __post_init__(self):
-        Y = np.asarray(self.Y, dtype=float)
-        if Y.ndim != 2 or Y.shape[0] != Y.shape[1] or not np.all(np.isfinite(Y)):
-            raise GdchaosInputError(f"Y must be a finite square matrix, got shape {Y.shape}")
-        object.__setattr__(self, "Y", tuple(map(tuple, Y.tolist())))
+        object.__setattr__(self, "Y", check_square_target(self.Y))
         if int(self.k) != self.k or self.k < 2:
             raise GdchaosInputError(f"number of factors k must be an integer >= 2, got {self.k!r}")
         check_lam(self.lam)

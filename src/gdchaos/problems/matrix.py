@@ -10,7 +10,7 @@ import numpy as np
 from .._errors import GdchaosInputError
 from ..theory import matrix as thm
 from ..theory import scalar as ths
-from ._base import Problem, check_lam
+from ._base import Problem, check_lam, check_square_target
 
 
 @dataclass(frozen=True)
@@ -23,12 +23,9 @@ class MatrixFactorization(Problem):
     name = "matrix"
 
     def __post_init__(self):
-        Y = np.asarray(self.Y, dtype=float)
-        if Y.ndim != 2 or Y.shape[0] != Y.shape[1] or not np.all(np.isfinite(Y)):
-            raise GdchaosInputError(f"Y must be a finite square matrix, got shape {Y.shape}")
-        object.__setattr__(self, "Y", tuple(map(tuple, Y.tolist())))
+        object.__setattr__(self, "Y", check_square_target(self.Y))
         if self.d is None:
-            object.__setattr__(self, "d", Y.shape[0])
+            object.__setattr__(self, "d", len(self.Y))
         if int(self.d) != self.d or self.d < 1:
             raise GdchaosInputError(f"d must be a positive integer, got {self.d!r}")
         check_lam(self.lam)
