@@ -1,5 +1,5 @@
 """Sub-commands of the ``gdchaos`` command line; each module has ``register(subparsers)``."""
 
-from . import core, figures
+from . import analysis, core, figures
 
-REGISTRARS = [core.register, figures.register]
+REGISTRARS = [core.register, analysis.register, figures.register]

@@ -88,7 +88,8 @@ def fit_line(x, y, weights=None, level=0.95, scale_by_residuals=True, n_eff=None
         se = 0.0 if weights is None else np.sqrt(1.0 / sxx)
         t = stats.norm.ppf(0.5 + level / 2.0)
     half = float(t * se) if dof > 0 or weights is not None else float("inf")
-    return LinearFit(slope, intercept, float(se), (slope - half, slope + half), float(level), int(n),
+    return LinearFit(slope, intercept, float(se), (slope - half, slope + half), float(level),
+                     int(n),
                      float(np.sqrt(np.mean(res * res))))
 
 

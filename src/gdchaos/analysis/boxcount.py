@@ -258,7 +258,9 @@ def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=Non
     centres; default pixel indices) and its resolution is the pixel size.  For points the
     resolution is the median nearest-neighbour distance.  Box sizes run geometrically, with
     ``per_octave`` sizes per factor 2, from ``eps_max`` (default half the largest side) down to
-    ``eps_min`` (default 2 x the resolution), unless ``eps`` gives them.  The fit uses the
+    ``eps_min`` (default 2 x the resolution for points, 4 pixels for a mask: boxes of a few
+    pixels see the staircase of a digital curve, which biases the slope), unless ``eps`` gives
+    them.  The fit uses the
     largest linear region (local slopes over one octave within ``tol`` of the fitted slope, at
     least ``min_octaves`` octaves); when there is none the whole curve is fitted and the method
     is marked ``"auto (no linear region)"``.
@@ -279,10 +281,12 @@ def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=Non
         if xs is None:
             res = 1.0
         else:
-            res = max(float(np.ptp(xs)) / max(len(xs) - 1, 1), float(np.ptp(ys)) / max(len(ys) - 1, 1))
+            res = max(float(np.ptp(xs)) / max(len(xs) - 1, 1),
+                      float(np.ptp(ys)) / max(len(ys) - 1, 1))
     else:
         P = _as_points(arr)
         res = None
+    is_mask = arr.dtype == bool
     n = P.shape[0]
     if n < 10:
         raise GdchaosInputError(f"box counting needs at least 10 points, got {n}")
@@ -296,7 +300,7 @@ def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=Non
             if res <= 0:
                 res = extent / n
         hi = extent / 2.0 if eps_max is None else float(eps_max)
-        lo = 2.0 * res if eps_min is None else float(eps_min)
+        lo = (4.0 if is_mask else 2.0) * res if eps_min is None else float(eps_min)
         if not (0 < lo < hi):
             raise GdchaosInputError(f"box sizes: need 0 < eps_min < eps_max, got {lo}, {hi}")
         n_oct = np.log2(hi / lo)
@@ -366,11 +370,13 @@ class BoxCounter:
         self.n_points = 0
 
     def _key(self, idx):
-        if np.any(idx < 0) or np.any(idx >= (1 << 30)):
-            raise GdchaosInputError("point outside the BoxCounter frame (below its origin)")
+        bits = 62 // idx.shape[1]
+        if np.any(idx < 0) or np.any(idx >= (1 << bits)):
+            raise GdchaosInputError("point outside the BoxCounter frame (below its origin, or "
+                                    f"more than 2^{bits} boxes from it)")
         k = np.zeros(idx.shape[0], dtype=np.int64)
         for j in range(idx.shape[1]):
-            k = (k << 31) | idx[:, j]
+            k = (k << bits) | idx[:, j]
         return k
 
     def add(self, points):
