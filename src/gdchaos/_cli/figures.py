@@ -1,4 +1,4 @@
-"""``gdchaos figure N`` and ``gdchaos reproduce``."""
+"""``gdchaos figure N``, ``gdchaos reproduce`` and ``gdchaos extras``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,23 @@ FIG_EPILOG = """examples:
   gdchaos figure 3 --list-settings
 Writes figNN.png, figNN.pdf, figNN_<panel>.zarr and figNN.json (parameters, choices made where
 the paper's text lost a setting, and the numbers computed)."""
+
+REPRO_EPILOG = """examples:
+  gdchaos reproduce --out reproduction                 # quick preset, every figure
+  gdchaos reproduce --preset paper --out paper-run
+  gdchaos reproduce --figures 1,2,3 --set 3:grid=1000 --out mf-only
+  gdchaos reproduce --extras --out reproduction        # + the beyond-the-paper items
+Runs the matrix-factorization figures (1-3, 6-11) first, then the network figures (4, 5, 12,
+13); prints one progress line per figure and writes DIR/report.html (self-contained: images
+embedded) beside every figure's PNG, PDF, zarr stores and JSON."""
+
+EXTRAS_EPILOG = """examples:
+  gdchaos extras --out extras                  # all three, quick settings
+  gdchaos extras --only zoom --preset paper --out zoom
+Items: dimension (figure 3's box-counting dimension with its interval and a convergence study),
+lam (figure 8 over a continuum of weight decay: small multiples and an animated GIF), zoom (a
+zoom into the convergence boundary of figure 3's quotient map over 12 decades, float64, frames
+and a GIF)."""
 
 
 def register(sub):
@@ -25,6 +42,28 @@ def register(sub):
     f.add_argument("--json", action="store_true", help="print the JSON record")
     f.add_argument("--quiet", action="store_true")
     f.set_defaults(func=cmd_figure)
+
+    r = sub.add_parser("reproduce", help="every figure and an HTML reproduction report",
+                       description="Run every figure of the paper and write a self-contained "
+                                   "HTML report: each claim beside the value reproduced.",
+                       epilog=REPRO_EPILOG, formatter_class=C.EXAMPLES_FMT)
+    r.add_argument("--preset", default="quick", help="quick (default) | paper | tiny")
+    r.add_argument("--out", default="reproduction", help="output folder (default reproduction)")
+    r.add_argument("--figures", default=None, help="comma-separated figure numbers (default all)")
+    r.add_argument("--set", action="append", default=None, metavar="N:KEY=VALUE",
+                   help="override a setting of figure N (repeatable)")
+    r.add_argument("--extras", action="store_true", help="also run the beyond-the-paper items")
+    r.add_argument("--quiet", action="store_true", help="no progress lines")
+    r.set_defaults(func=cmd_reproduce)
+
+    e = sub.add_parser("extras", help="beyond the paper: dimension interval, lam continuum, "
+                                      "deep zoom", description="Items beyond the paper.",
+                       epilog=EXTRAS_EPILOG, formatter_class=C.EXAMPLES_FMT)
+    e.add_argument("--preset", default="quick", help="quick (default) | paper | tiny")
+    e.add_argument("--out", default="extras", help="output folder (default extras)")
+    e.add_argument("--only", default=None, help="comma-separated: dimension, lam, zoom")
+    e.add_argument("--quiet", action="store_true")
+    e.set_defaults(func=cmd_extras)
 
 
 def cmd_figure(args):
@@ -45,4 +84,60 @@ def cmd_figure(args):
     elif not args.quiet:
         print(f"figure {spec.number} ({args.preset}) in {rec['seconds']:.1f} s -> "
               + ", ".join(rec["files"]))
+    return 0
+
+
+def _figure_overrides(items):
+    from .._errors import GdchaosInputError
+    from ..experiments._figure import parse_overrides
+
+    out = {}
+    for it in items or []:
+        if ":" not in it.split("=", 1)[0]:
+            raise GdchaosInputError(f"--set expects N:KEY=VALUE (figure number first), got {it!r}")
+        n, rest = it.split(":", 1)
+        try:
+            n = int(n)
+        except ValueError:
+            raise GdchaosInputError(f"--set expects N:KEY=VALUE, got {it!r}") from None
+        out.setdefault(n, {}).update(parse_overrides([rest]))
+    return out
+
+
+def cmd_reproduce(args):
+    from .._errors import GdchaosInputError
+    from ..experiments.registry import FIGURE_MODULES
+    from ..experiments.report import reproduce
+
+    figs = None
+    if args.figures:
+        figs = [int(v) for v in C.floats(args.figures, "--figures")]
+        bad = [n for n in figs if n not in FIGURE_MODULES]
+        if bad:
+            raise GdchaosInputError(f"no figure {bad}; figures are {sorted(FIGURE_MODULES)}")
+    ov = _figure_overrides(args.set)
+    bad = [n for n in ov if n not in FIGURE_MODULES or (figs is not None and n not in figs)]
+    if bad:
+        raise GdchaosInputError(f"--set names figure(s) {bad} that this run does not make")
+    info = reproduce(args.preset, args.out, figs, ov, extras=args.extras,
+                     progress=(lambda s: None) if args.quiet else (lambda s: print(s, flush=True)))
+    return 1 if any(r.get("error") for r in info["records"].values()) else 0
+
+
+def cmd_extras(args):
+    from ..experiments.extras import ITEMS, run_extras
+
+    only = None
+    if args.only:
+        only = [s.strip() for s in args.only.split(",") if s.strip()]
+        from .._errors import GdchaosInputError
+
+        bad = [s for s in only if s not in ITEMS]
+        if bad:
+            raise GdchaosInputError(f"unknown extras {bad}; choose from {list(ITEMS)}")
+    for title, rec in run_extras(args.preset, args.out, only=only,
+                                 progress=(lambda s: None) if args.quiet
+                                 else (lambda s: print(s, flush=True))):
+        if not args.quiet:
+            print(f"{title}: " + ", ".join(rec.get("images", []) + rec.get("gifs", [])))
     return 0

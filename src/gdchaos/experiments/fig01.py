@@ -55,8 +55,9 @@ def compute(p, out, progress):
             X = s.step(X, p["right_eta"])
     m1 = np.array([1.0, 1.0])
     m2 = np.array([2.9, 1 / 2.9])
-    in1 = (np.linalg.norm(X - m1, axis=1) < p["r1"]).reshape(n, n)
-    in2 = (np.linalg.norm(X - m2, axis=1) < p["r2"]).reshape(n, n)
+    with np.errstate(all="ignore"):  # diverged orbits overflow: they are in neither ball
+        in1 = (np.linalg.norm(X - m1, axis=1) < p["r1"]).reshape(n, n)
+        in2 = (np.linalg.norm(X - m2, axis=1) < p["r2"]).reshape(n, n)
     q = th.q_value(np.stack([U, V], -1)[..., :1], np.stack([U, V], -1)[..., 1:], p["y"])
     right = xr.Dataset({"pre_m1": (("v", "u"), in1), "pre_m2": (("v", "u"), in2),
                         "Q": (("v", "u"), q)}, coords={"u": us, "v": vs})

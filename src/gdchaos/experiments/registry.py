@@ -7,7 +7,7 @@ from importlib import import_module
 from .._errors import GdchaosInputError
 
 #: figure number -> module (under ``gdchaos.experiments``) declaring ``SPEC``
-FIGURE_MODULES = {1: "fig01"}
+FIGURE_MODULES = {n: f"fig{n:02d}" for n in range(1, 14)}
 
 
 def get_figure(n):
