@@ -21,7 +21,7 @@ the reduced Hessian plus zeros in the ``W_perp`` directions, so the top eigenval
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -55,7 +55,7 @@ class NetProblem:
         d = widths[0]
         self.reduced = False
         if reduce and X.shape[0] < d:
-            U, S, Vh = torch.linalg.svd(self.X, full_matrices=False)
+            _, S, Vh = torch.linalg.svd(self.X, full_matrices=False)
             tol = S[0] * max(X.shape) * torch.finfo(self.dtype).eps if S.numel() else 0.0
             r = int((S > tol).sum())
             if 0 < r < d:

@@ -133,13 +133,13 @@ def download_cifar10(data_dir=None, url: str = CIFAR10_URL, md5: str = CIFAR10_M
 class _ArrayUnpickler(pickle.Unpickler):
     """Unpickler that only rebuilds NumPy arrays, lists, dicts, bytes and numbers."""
 
-    _ALLOWED = {
+    _ALLOWED = frozenset({
         ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
         ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
         ("numpy", "ndarray"), ("numpy", "dtype"),
         ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
         ("_codecs", "encode"), ("builtins", "bytearray"),
-    }
+    })
 
     def find_class(self, module, name):
         if (module, name) in self._ALLOWED:

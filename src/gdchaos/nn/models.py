@@ -18,7 +18,7 @@ Losses (both mean-reduced over the samples, as PyTorch's ``MSELoss`` and ``BCEWi
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -59,18 +59,20 @@ def n_params(widths: Sequence[int]) -> int:
 
 def unflatten(flat: torch.Tensor, widths: Sequence[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Views ``[(W_0, b_0), (W_1, b_1), ...]`` into ``flat`` (last dimension; leading dims kept)."""
+    shapes = layer_shapes(widths)
+    need = sum(o * i + o for (o, i), _ in shapes)
+    if flat.shape[-1] != need:
+        raise GdchaosInputError(
+            f"parameter vector has {flat.shape[-1]} entries, widths {tuple(widths)} need {need}")
     out = []
     k = 0
     lead = flat.shape[:-1]
-    for (o, i), _ in layer_shapes(widths):
+    for (o, i), _ in shapes:
         W = flat[..., k:k + o * i].reshape(*lead, o, i)
         k += o * i
         b = flat[..., k:k + o]
         k += o
         out.append((W, b))
-    if k != flat.shape[-1]:
-        raise GdchaosInputError(
-            f"parameter vector has {flat.shape[-1]} entries, widths {tuple(widths)} need {k}")
     return out
 
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -31,14 +31,30 @@ import torch
 from .._errors import GdchaosInputError
 from ..engine._status import CONVERGED, DIVERGED, STATUS_NAMES, UNDECIDED
 from ._batched import NetProblem
+from ._common import threaded
 from .models import check_loss, check_widths, mlp_loss, n_params
-from .sharpness import RowsMatvec, loss_hvp, power_iteration, start_vector, top_eigenvalues
+from .sharpness import (
+    RowsMatvec,
+    loss_hvp,
+    power_iteration,
+    start_vector,
+    top_eigenvalues,
+)
 
 DEFAULT_TOL = {"mse": 1e-6, "ce": 1e-2}
 DEFAULT_DIV = 1e4
 
-__all__ = ["CONVERGED", "DIVERGED", "UNDECIDED", "STATUS_NAMES", "TrainResult", "BatchResult",
-           "train", "train_batch", "default_tol"]
+__all__ = [
+    "CONVERGED",
+    "DIVERGED",
+    "STATUS_NAMES",
+    "UNDECIDED",
+    "BatchResult",
+    "TrainResult",
+    "default_tol",
+    "train",
+    "train_batch",
+]
 
 
 def default_tol(loss: str) -> float:
@@ -96,16 +112,18 @@ class TrainResult:
         return STATUS_NAMES[self.status]
 
 
+@threaded
 def train(params: torch.Tensor, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int],
           eta: float, *, momentum: float = 0.0, weight_decay: float = 0.0, loss: str = "mse",
           iters: int = 5000, tol: float | None = None, div: float | None = None,
-          sharpness_every: int = 0, final_sharpness: str | None = "lanczos", seed: int = 0
-          ) -> TrainResult:
+          sharpness_every: int = 0, final_sharpness: str | None = "lanczos", seed: int = 0,
+          threads: int | None = 1) -> TrainResult:
     """Train one network from ``params`` (1-D, full parameters): the reference implementation.
 
     ``sharpness_every=k > 0`` logs the sharpness (power iteration, warm-started) at iterates
     ``0, k, 2k, ...``; ``final_sharpness`` ("lanczos", "power" or None) at the last iterate unless
-    the run diverged.
+    the run diverged.  ``threads``: torch CPU threads during the call (1: results independent
+    of the caller's setting; None: leave torch's setting).
     """
     widths = check_widths(widths)
     check_loss(loss)
@@ -137,7 +155,7 @@ def train(params: torch.Tensor, X: torch.Tensor, y: torch.Tensor, widths: Sequen
         if t == iters:
             break
         if k and t % k == 0:
-            lam, v_pow, _ = power_iteration(lambda V: hvp(x[None], V), v_pow)
+            lam, v_pow, _ = power_iteration(lambda V, _x=x: hvp(_x[None], V), v_pow)
             sh[t // k] = float(lam[0])
         if wd:
             g = g + wd * x
@@ -147,7 +165,8 @@ def train(params: torch.Tensor, X: torch.Tensor, y: torch.Tensor, widths: Sequen
         x_prev, x = x, x_new
     fs = float("nan")
     if final_sharpness and status != DIVERGED:
-        fs = float(top_eigenvalues(x[None], X, y, widths, loss, final_sharpness, seed)[0])
+        fs = float(top_eigenvalues(x[None], X, y, widths, loss, final_sharpness, seed,
+                                   threads=None)[0])
     return TrainResult(status, t, hist[-1], float(torch.linalg.vector_norm(x)), fs,
                        np.asarray(hist), sh, x)
 
@@ -196,13 +215,15 @@ def _as_init_fn(init, n_networks, n_full, dtype):
     return (lambda idx: P0[torch.as_tensor(idx)]), P0.shape[0]
 
 
+@threaded
 def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], eta, *,
                 n_networks: int | None = None, momentum=0.0, weight_decay: float = 0.0,
                 loss: str = "mse", iters: int = 5000, tol: float | None = None,
                 div: float | None = None, record_loss: bool = False, sharpness_every: int = 0,
                 final_sharpness: str | None = "lanczos", reduce: bool = True, pool: int = 128,
                 return_params: bool = False, seed: int = 0,
-                progress: Callable[[int], object] | None = None) -> BatchResult:
+                progress: Callable[[int], object] | None = None,
+                threads: int | None = 1) -> BatchResult:
     """Train a batch of networks.
 
     ``init``: initial full parameters (B, n_params) -- or one vector (1, n_params) shared by
@@ -212,7 +233,7 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
     ``sharpness_every=k`` logs the sharpness (warm-started power iteration) every k iterates;
     ``final_sharpness`` ("lanczos", "power" or None) at each non-diverged network's last iterate.
     ``pool``: networks stepped together (64-256 fits the CPU caches best).  ``progress(n)`` is
-    called with the number of networks that just finished.
+    called with the number of networks that just finished.  ``threads`` as in :func:`train`.
     """
     t_start = time.perf_counter()
     widths = check_widths(widths)
@@ -229,9 +250,28 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
     status = np.full(B, UNDECIDED, dtype=np.int8)
     steps = np.zeros(B, dtype=np.int64)
     final_loss = np.full(B, np.nan)
-    Pf = torch.full((B, n), float("nan"), dtype=dt)
+    final_norm = np.full(B, np.nan)
+    fs = np.full(B, np.nan)
+    Pf = torch.full((B, n), float("nan"), dtype=dt) if return_params else None
     c_final = np.ones(B)
     perp2 = np.zeros(B)
+    # finished networks wait here for their final sharpness, computed in chunks of `flush`
+    wait_idx: list[np.ndarray] = []
+    wait_P: list[torch.Tensor] = []
+    flush = max(1, min(pool, 256))
+    t_sharp = 0.0
+
+    def sharpen():
+        nonlocal t_sharp
+        t0 = time.perf_counter()
+        ii, PP = np.concatenate(wait_idx), torch.cat(wait_P)
+        wait_idx.clear()
+        wait_P.clear()
+        lam = top_eigenvalues(PP, problem.Xr, problem.y, problem.rwidths, problem.loss,
+                              final_sharpness, seed, threads=None)
+        # reduced coordinates: the full Hessian adds zero eigenvalues (see _batched)
+        fs[ii] = np.maximum(lam, 0.0) if problem.reduced and final_sharpness == "lanczos" else lam
+        t_sharp += time.perf_counter() - t0
     loss_hist = np.full((B, iters + 1), np.nan) if record_loss else None
     sharp_hist = np.full((B, iters // k + 1), np.nan) if k else None
     v_start = start_vector(n, seed, dt)
@@ -254,6 +294,9 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
             new = np.arange(nxt, nxt + take)
             nxt += take
             P0 = torch.as_tensor(init_fn(new)).to(dt)
+            if P0.shape != (take, problem.n_full):
+                raise GdchaosInputError(f"init returned shape {tuple(P0.shape)}, expected "
+                                        f"({take}, {problem.n_full})")
             Pr, pp = problem.reduce_params(P0)
             perp2[new] = pp.numpy()
             P = torch.cat([P, Pr])
@@ -282,8 +325,18 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
             steps[si] = st[stop]
             final_loss[si] = Ln[stop]
             ts = torch.as_tensor(stop)
-            Pf[torch.as_tensor(si)] = P[ts]
+            Ps = P[ts]
             c_final[si] = c[stop]
+            final_norm[si] = np.sqrt((Ps * Ps).sum(1).numpy() + c[stop] ** 2 * perp2[si])
+            if return_params:
+                Pf[torch.as_tensor(si)] = Ps
+            if final_sharpness:
+                ok = ~dive[stop]
+                if ok.any():
+                    wait_idx.append(si[ok])
+                    wait_P.append(Ps[torch.as_tensor(ok)])
+                if sum(len(w) for w in wait_idx) >= flush:
+                    sharpen()
             keep = ~stop
             tk = torch.as_tensor(keep)
             P, G, eta_s, beta_s = P[tk], G[tk], eta_s[tk], beta_s[tk]
@@ -315,18 +368,9 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
             e, b = eta_all[idx], beta_all[idx]
             c, cprev = c - e * wd * c + b * (c - cprev), c
         st = st + 1
-    t_train = time.perf_counter() - t_start
-
-    final_norm = np.sqrt((Pf * Pf).sum(1).numpy() + c_final ** 2 * perp2)
-    fs = np.full(B, np.nan)
-    if final_sharpness:
-        ok = np.flatnonzero(status != DIVERGED)
-        if ok.size:
-            lam = top_eigenvalues(Pf[torch.as_tensor(ok)], problem.Xr, problem.y, problem.rwidths,
-                                  problem.loss, final_sharpness, seed)
-            # reduced coordinates: the full Hessian adds zero eigenvalues (see _batched)
-            red = problem.reduced and final_sharpness == "lanczos"
-            fs[ok] = np.maximum(lam, 0.0) if red else lam
+    if wait_idx:
+        sharpen()
+    t_train = time.perf_counter() - t_start - t_sharp
     params = None
     if return_params:
         parts = []
@@ -338,7 +382,7 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
         params = torch.cat(parts) if parts else torch.empty(0, problem.n_full, dtype=dt)
     seconds = time.perf_counter() - t_start
     info = {"reduced": problem.reduced, "n_params": problem.n_full, "n_params_trained": n,
-            "train_seconds": t_train, "sharpness_seconds": seconds - t_train, "tol": tol,
+            "train_seconds": t_train, "sharpness_seconds": t_sharp, "tol": tol,
             "div": div, "iters": iters, "pool": pool}
     return BatchResult(status, steps, final_loss, final_norm, fs, loss_hist, sharp_hist, params,
                        seconds, info)

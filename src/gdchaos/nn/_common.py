@@ -1,0 +1,145 @@
+"""Settings shared by the sweep and slice experiments: data selection, network, stopping rules."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import inspect
+import math
+
+import torch
+
+from .._errors import GdchaosInputError
+from .data import DATASETS, PREPROCESSING, TARGETS, PairData, load_pair
+from .models import INITS, check_loss
+
+
+def settings_dict(s) -> dict:
+    """A settings dataclass as a JSON-able dict (tuples become lists)."""
+    return json_clean(dataclasses.asdict(s))
+
+
+def json_clean(obj):
+    if isinstance(obj, dict):
+        return {k: json_clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_clean(v) for v in obj]
+    return obj
+
+
+def check_data_settings(s) -> None:
+    if s.dataset not in DATASETS:
+        raise GdchaosInputError(f"dataset must be one of {', '.join(DATASETS)}, got {s.dataset!r}")
+    if s.preprocess not in PREPROCESSING:
+        raise GdchaosInputError(f"preprocess must be one of {', '.join(PREPROCESSING)}")
+    if s.targets not in TARGETS:
+        raise GdchaosInputError(f"targets must be one of {', '.join(TARGETS)}")
+    check_loss(s.loss)
+    if s.loss == "ce" and s.targets != "01":
+        raise GdchaosInputError("cross-entropy needs targets 0/1 (--targets 01)")
+    init = getattr(s, "init", "torch")
+    if init not in INITS:
+        raise GdchaosInputError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+    if not s.hidden or any(int(h) < 1 for h in s.hidden):
+        raise GdchaosInputError(f"hidden widths must be positive integers, got {s.hidden!r}")
+    for name in ("seed", "data_seed"):
+        v = getattr(s, name)
+        if int(v) != v or v < 0:
+            raise GdchaosInputError(f"{name} must be a non-negative integer, got {v!r}")
+    if int(s.iters) < 1:
+        raise GdchaosInputError(f"iterations must be >= 1, got {s.iters}")
+    if not (s.weight_decay >= 0 and math.isfinite(s.weight_decay)):
+        raise GdchaosInputError(f"weight decay must be >= 0, got {s.weight_decay}")
+    if s.sharpness_method not in ("lanczos", "power", "none"):
+        raise GdchaosInputError("sharpness method must be lanczos, power or none")
+    if int(s.pool) < 1:
+        raise GdchaosInputError(f"pool must be >= 1, got {s.pool}")
+    if s.tol is not None and not s.tol > 0:
+        raise GdchaosInputError(f"convergence threshold must be > 0, got {s.tol}")
+    if not s.div > (s.tol or 0):
+        raise GdchaosInputError(f"divergence threshold must exceed the convergence one, got {s.div}")
+
+
+def load_data(s) -> PairData:
+    return load_pair(s.dataset, tuple(s.classes), s.n_per_class, s.data_seed, s.data_dir,
+                     pool=s.image_pool, preprocess=s.preprocess, targets=s.targets,
+                     download=s.download, dtype=torch.float64)
+
+
+def widths_of(s, data: PairData) -> tuple[int, ...]:
+    return (data.dim,) + tuple(int(h) for h in s.hidden) + (1,)
+
+
+def package_version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Run the block with ``n`` torch CPU threads (restored afterwards); ``None`` leaves torch's
+    setting alone.  One thread makes every result independent of the caller's thread count
+    (matrix products and reductions split their sums differently across threads)."""
+    if n is None:
+        yield
+        return
+    n = int(n)
+    if n < 1:
+        raise GdchaosInputError(f"threads must be >= 1, got {n}")
+    old = torch.get_num_threads()
+    if old == n:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def threaded(fn):
+    """Decorator: run ``fn`` under :func:`torch_threads` with its keyword-only ``threads``
+    argument (default from ``fn``'s signature)."""
+    default = inspect.signature(fn).parameters["threads"].default
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with torch_threads(kwargs.get("threads", default)):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def run_jobs(fn, jobs, workers: int, on_result, bar) -> None:
+    """Run ``fn(job, progress=...)`` for every job, inline (``workers=1``: the progress bar moves
+    per network) or in ``workers`` spawned processes (it moves per job); ``on_result(result)`` in
+    this process, in completion order.  Each job's result must not depend on where it ran."""
+    workers = int(workers)
+    if workers < 1:
+        raise GdchaosInputError(f"workers must be >= 1, got {workers}")
+    if workers == 1 or len(jobs) <= 1:
+        for job in jobs:
+            on_result(fn(job, progress=bar.update))
+        return
+    import concurrent.futures as cf
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as ex:
+        futs = [ex.submit(fn, job) for job in jobs]
+        try:
+            for f in cf.as_completed(futs):
+                res = f.result()
+                on_result(res)
+                bar.update(res["n_networks"])
+        except BaseException:
+            for f in futs:
+                f.cancel()
+            raise
+
+
+def final_sharpness_arg(method: str) -> str | None:
+    """Settings' ``sharpness_method`` -> :func:`train_batch`'s ``final_sharpness``."""
+    return None if method == "none" else method

@@ -1,0 +1,345 @@
+"""Parameter-space slices (figures 5 and 13): a grid of initializations on a random 2D plane
+through the origin, trained as a batch, stored tile by tile (resumable).
+
+The plane is spanned by two Gaussian directions of the full parameter space, orthonormalized
+(Gram-Schmidt), drawn from ``seed``.  Grid point ``(x_j, y_i)`` (``linspace`` over ``range =
+(x0, x1, y0, y1)``, endpoints included) is the initialization ``x_j d_1 + y_i d_2``.  Each tile
+(``tile_rows`` grid rows) is one call of :func:`gdchaos.nn.train.train_batch` (pool of networks;
+those that stop leave it), so a tile's result does not depend on which other tiles were computed:
+a resumed run equals an uninterrupted one.
+
+Stored per point: ``status, steps, final_loss, final_norm, final_sharpness``; static
+``directions (dir, param)``.  Maps: final loss and final sharpness, grey where training diverged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .._errors import GdchaosInputError
+from ..engine._status import CONVERGED, DIVERGED, STATUS_DOC, STATUS_NAMES, UNDECIDED
+from ._common import (
+    check_data_settings,
+    final_sharpness_arg,
+    load_data,
+    package_version,
+    run_jobs,
+    settings_dict,
+    torch_threads,
+    widths_of,
+)
+
+PAPER_RANGE = (32.0, 42.0, 16.0, 24.0)
+PAPER_ZOOM = (38.5, 39.0, 18.5, 19.0)
+
+
+@dataclass(frozen=True)
+class SliceSettings:
+    """Every setting of a parameter-space slice (defaults: the paper's figure 5)."""
+
+    dataset: str = "cifar10"
+    classes: tuple = (0, 1)
+    n_per_class: int = 25
+    data_seed: int = 0
+    image_pool: int | None = 1000
+    preprocess: str = "unit"
+    targets: str = "01"
+    data_dir: str | None = None
+    download: bool = False
+    hidden: tuple = (25, 25)
+    seed: int = 0  # slice directions
+    loss: str = "mse"
+    eta: float = 0.05
+    momentum: float = 0.0
+    weight_decay: float = 1e-3
+    iters: int = 3000
+    tol: float | None = 5e-4
+    div: float = 1e4
+    grid: tuple = (300, 300)  # (ny, nx)
+    range: tuple = PAPER_RANGE  # (x0, x1, y0, y1)
+    sharpness_method: str = "lanczos"
+    reduce: bool = True
+    pool: int = 128
+    tile_rows: int | None = None  # None: about 512 networks per tile
+
+    def validate(self) -> SliceSettings:
+        check_data_settings(self)
+        if not (self.eta > 0 and math.isfinite(self.eta)):
+            raise GdchaosInputError(f"step size must be positive, got {self.eta}")
+        if not 0 <= self.momentum < 1:
+            raise GdchaosInputError(f"momentum must lie in [0, 1), got {self.momentum}")
+        if len(self.grid) != 2 or min(int(g) for g in self.grid) < 1:
+            raise GdchaosInputError(f"grid must be two positive integers (ny, nx), got {self.grid}")
+        x0, x1, y0, y1 = (float(v) for v in self.range)
+        if not (x0 < x1 and y0 < y1) or not all(map(math.isfinite, self.range)):
+            raise GdchaosInputError(f"range must be x0,x1,y0,y1 with x0 < x1, y0 < y1, got {self.range}")
+        if self.tile_rows is not None and int(self.tile_rows) < 1:
+            raise GdchaosInputError(f"tile rows must be >= 1, got {self.tile_rows}")
+        return self
+
+
+SLICE_PRESETS = {
+    "paper": SliceSettings(),
+    # quick: 64 x 64 points instead of 300 x 300, on a wider window that holds the convergence
+    # boundary for the default directions (seed 0); same data, network, eta, 3000 iterations.
+    "quick": SliceSettings(grid=(64, 64), range=(24.0, 42.0, 8.0, 30.0)),
+}
+
+
+def slice_preset(name: str = "paper", **overrides) -> SliceSettings:
+    """A preset (``paper`` or ``quick``) with some settings replaced."""
+    if name not in SLICE_PRESETS:
+        raise GdchaosInputError(f"preset must be one of {', '.join(SLICE_PRESETS)}, got {name!r}")
+    try:
+        s = dataclasses.replace(SLICE_PRESETS[name], **overrides)
+    except TypeError as exc:
+        raise GdchaosInputError(f"unknown slice setting: {exc}") from None
+    return s.validate()
+
+
+def slice_directions(n: int, seed: int = 0) -> torch.Tensor:
+    """Two orthonormal directions (2, n) of R^n: Gaussian draws from ``seed``, Gram-Schmidt
+    (computed with one torch thread, so independent of the thread setting)."""
+    with torch_threads(1):
+        return _directions(int(n), int(seed))
+
+
+def _directions(n: int, seed: int) -> torch.Tensor:
+    g = torch.Generator(device="cpu")
+    g.manual_seed(seed)
+    D = torch.randn(2, n, dtype=torch.float64, generator=g)
+    d1 = D[0] / torch.linalg.vector_norm(D[0])
+    d2 = D[1] - (D[1] @ d1) * d1
+    d2 = d2 / torch.linalg.vector_norm(d2)
+    d2 = d2 - (d2 @ d1) * d1  # second pass keeps |d1.d2| at rounding level
+    d2 = d2 / torch.linalg.vector_norm(d2)
+    return torch.stack([d1, d2])
+
+
+def slice_coords(s: SliceSettings) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) coordinates of the grid columns and rows."""
+    ny, nx = (int(g) for g in s.grid)
+    x0, x1, y0, y1 = (float(v) for v in s.range)
+    return np.linspace(x0, x1, nx), np.linspace(y0, y1, ny)
+
+
+class SliceInit:
+    """``init(indices)``: initial parameters of grid points (flat indices ``i * nx + j``)."""
+
+    def __init__(self, directions, xs, ys):
+        self.D = directions
+        self.xs = torch.as_tensor(np.asarray(xs), dtype=torch.float64)
+        self.ys = torch.as_tensor(np.asarray(ys), dtype=torch.float64)
+        self.nx = len(xs)
+
+    def __call__(self, idx):
+        idx = torch.as_tensor(np.asarray(idx), dtype=torch.int64)
+        a = self.xs[idx % self.nx][:, None]
+        b = self.ys[idx // self.nx][:, None]
+        return a * self.D[0] + b * self.D[1]
+
+
+def slice_problem(s: SliceSettings):
+    """``(data, widths, directions, init)`` of a slice: what a per-network reference needs."""
+    from .models import n_params
+
+    s = s.validate()
+    data = load_data(s)
+    widths = widths_of(s, data)
+    D = slice_directions(n_params(widths), s.seed)
+    xs, ys = slice_coords(s)
+    return data, widths, D, SliceInit(D, xs, ys)
+
+
+def default_tile_rows(s: SliceSettings) -> int:
+    if s.tile_rows is not None:
+        return int(s.tile_rows)
+    return max(1, min(int(s.grid[0]), round(512 / int(s.grid[1]))))
+
+
+@dataclass
+class SliceResult:
+    dataset: object  # xarray.Dataset (in memory)
+    summary: dict
+
+
+def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = False,
+              quiet: bool = True, max_tiles: int | None = None, workers: int = 1,
+              threads: int | None = 1) -> SliceResult:
+    """Run (or resume) a slice; ``out`` a store folder (None: a temporary one, data kept in
+    memory); ``png`` a figure path.  ``max_tiles`` stops after that many tiles (the rest stay
+    pending, to be resumed).  ``workers`` processes share the tiles; ``threads`` torch threads
+    each (1: results independent of both settings, bit for bit)."""
+    from tqdm.auto import tqdm
+
+    from ..engine._store import TiledStore, VarSpec
+
+    s = settings.validate()
+    t0 = time.perf_counter()
+    data, widths, D, _ = _cached_problem(s)
+    xs, ys = slice_coords(s)
+    ny, nx = len(ys), len(xs)
+    coords = {"y": ys, "x": xs}
+    variables = {
+        "status": VarSpec(("y", "x"), "int8", -1, {"description": STATUS_DOC}),
+        "steps": VarSpec(("y", "x"), "int32", -1, {"description": "GD updates performed"}),
+        "final_loss": VarSpec(("y", "x"), "float64", np.nan),
+        "final_norm": VarSpec(("y", "x"), "float64", np.nan),
+        "final_sharpness": VarSpec(("y", "x"), "float64", np.nan, {
+            "description": f"top Hessian eigenvalue of the training loss ({s.sharpness_method}); "
+                           "NaN where diverged"}),
+    }
+    info = settings_dict(s)
+    for k in ("data_dir", "download"):
+        info.pop(k)
+    info["data_indices"] = data.indices.tolist()
+    info["kind"] = "nn_slice"
+    tile_rows = default_tile_rows(s)
+    info["tile_rows"] = tile_rows
+    attrs = {"gdchaos_version": package_version(), "seed": int(s.seed), "data": data.info,
+             "widths": list(widths), "eta": float(s.eta), "two_over_eta": 2.0 / float(s.eta)}
+    tmp = None
+    if out is None:
+        tmp = tempfile.TemporaryDirectory(prefix="gdchaos_slice_")
+        path = os.path.join(tmp.name, "slice.zarr")
+    else:
+        path = os.fspath(out)
+    store = TiledStore(path, coords, variables, info, tile_rows=tile_rows,
+                       static={"directions": (("dir", "param"), D.numpy())}, attrs=attrs)
+    pending = store.open(overwrite=overwrite)
+    todo = pending if max_tiles is None else pending[:int(max_tiles)]
+    stats = {"network_steps": 0, "train_seconds": 0.0, "sharpness_seconds": 0.0}
+
+    def on_result(res):
+        for key in stats:
+            stats[key] += res[key]
+        store.write_tile(res["tile"], res["arrays"])
+
+    try:
+        jobs = []
+        for i in todo:
+            sl = store.tile_rows_slice(i)
+            jobs.append((s, i, sl.start, sl.stop, threads))
+        n_pts = sum((j[3] - j[2]) * nx for j in jobs)
+        with tqdm(total=n_pts, unit="net", desc="nn slice", file=sys.stderr, disable=quiet,
+                  smoothing=0.05) as bar:
+            run_jobs(_slice_tile, jobs, workers, on_result, bar)
+        seconds = time.perf_counter() - t0
+        ds = store.dataset().load()
+        left = store.pending_tiles()
+        t_train = stats["train_seconds"]
+        summary = {"command": "nn slice", "seconds": seconds,
+                   "network_steps": int(stats["network_steps"]),
+                   # wall clock, everything included (start-up, sharpness, store)
+                   "network_steps_per_second": stats["network_steps"] / seconds,
+                   "network_steps_per_train_second": (stats["network_steps"] / t_train
+                                                      if t_train > 0 else None),
+                   "train_seconds": t_train, "sharpness_seconds": stats["sharpness_seconds"],
+                   "workers": int(workers), "tiles_computed": len(todo),
+                   "tiles_pending": len(left), "fractions": _fractions(ds["status"].values),
+                   "grid": [ny, nx], "range": list(s.range), "data_source": data.source,
+                   "outputs": {}}
+        store.finish({"last_summary": summary})
+        if png is not None:
+            plot_slice(ds, png)
+            summary["outputs"]["png"] = os.fspath(png)
+        if out is not None:
+            summary["outputs"]["store"] = path
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    return SliceResult(ds, summary)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_problem(s: SliceSettings):
+    return slice_problem(s)
+
+
+def _slice_tile(job, progress=None) -> dict:
+    """Train grid rows ``r0:r1`` of a slice (one tile); runs in this or a worker process."""
+    from .train import train_batch
+
+    s, tile, r0, r1, threads = job
+    data, widths, _, init = _cached_problem(s)
+    nx = int(s.grid[1])
+    first = r0 * nx
+    res = train_batch(lambda idx: init(np.asarray(idx) + first), data.X, data.y, widths, s.eta,
+                      n_networks=(r1 - r0) * nx, momentum=s.momentum,
+                      weight_decay=s.weight_decay, loss=s.loss, iters=s.iters, tol=s.tol,
+                      div=s.div, final_sharpness=final_sharpness_arg(s.sharpness_method),
+                      reduce=s.reduce, pool=s.pool, seed=s.seed, progress=progress, threads=threads)
+    shp = (r1 - r0, nx)
+    return {"tile": tile, "n_networks": (r1 - r0) * nx, "network_steps": res.network_steps,
+            "train_seconds": res.info["train_seconds"],
+            "sharpness_seconds": res.info["sharpness_seconds"],
+            "arrays": {"status": res.status.reshape(shp), "steps": res.steps.reshape(shp),
+                       "final_loss": res.final_loss.reshape(shp),
+                       "final_norm": res.final_norm.reshape(shp),
+                       "final_sharpness": res.final_sharpness.reshape(shp)}}
+
+
+def _fractions(status) -> dict:
+    st = np.asarray(status)
+    done = st >= 0
+    n = max(1, int(done.sum()))
+    out = {STATUS_NAMES[c]: float(np.sum(st == c)) / n for c in (CONVERGED, DIVERGED, UNDECIDED)}
+    out["not_run"] = float(np.sum(~done)) / max(1, st.size)
+    return out
+
+
+def plot_slice(ds, path) -> None:
+    """Two maps: final loss (log scale) and final sharpness; grey where training diverged."""
+    import matplotlib
+
+    from ..plotting._style import DIVERGED_GREY, STYLE
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm, Normalize
+
+    xs, ys = ds["x"].values, ds["y"].values
+    st = ds["status"].values
+    dx = (xs[1] - xs[0]) / 2 if xs.size > 1 else 0.5
+    dy = (ys[1] - ys[0]) / 2 if ys.size > 1 else 0.5
+    ext = [xs[0] - dx, xs[-1] + dx, ys[0] - dy, ys[-1] + dy]
+    bad = (st == DIVERGED) | (st < 0)
+    loss = np.ma.masked_where(bad | ~np.isfinite(ds["final_loss"].values), ds["final_loss"].values)
+    sh = np.ma.masked_where(bad | ~np.isfinite(ds["final_sharpness"].values),
+                            ds["final_sharpness"].values)
+    eta = float(ds.attrs.get("eta", np.nan))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6), constrained_layout=True)
+            # sharpness colour scale: 0 .. 1.25 * 2/eta at most (rare outliers would squash it)
+        top = float(sh.max()) if sh.count() else 1.0
+        if np.isfinite(eta):
+            top = min(top, 1.25 * 2 / eta)
+        for ax, vals, title, cmap, norm in (
+                (axes[0], loss, "final loss", "viridis",
+                 LogNorm(vmin=max(loss.min(), 1e-12), vmax=loss.max()) if loss.count() else None),
+                (axes[1], sh, "final sharpness", "magma", Normalize(0.0, top))):
+            cm = plt.get_cmap(cmap).with_extremes(bad=DIVERGED_GREY)
+            im = ax.imshow(vals, origin="lower", extent=ext, aspect="auto", cmap=cm, norm=norm,
+                           interpolation="nearest")
+            over = title == "final sharpness" and sh.count() and float(sh.max()) > top
+            cb = fig.colorbar(im, ax=ax, shrink=0.9, extend="max" if over else "neither")
+            if title == "final sharpness" and np.isfinite(eta):
+                cb.ax.axhline(2 / eta, color="c", lw=1.5)
+                cb.set_label(rf"final sharpness (line: $2/\eta = {2 / eta:g}$)")
+            else:
+                cb.set_label(title)
+            ax.set_title(f"{title} (grey: diverged)")
+            ax.set_xlabel("slice coordinate 1")
+            ax.set_ylabel("slice coordinate 2")
+        fig.savefig(path)
+        plt.close(fig)

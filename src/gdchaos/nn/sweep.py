@@ -1,0 +1,322 @@
+"""Step-size sweeps (figures 4 and 12): one fixed initialization, many step sizes, one batch.
+
+For every *arm* (a momentum value with its step-size range) the networks of all step sizes are
+trained together by :func:`gdchaos.nn.train.train_batch`; the final parameter norm and the final
+sharpness (Lanczos) are plotted against ``eta`` with the reference lines ``2/eta`` and, with
+momentum ``beta``, ``(2 + 2 beta)/eta``.  Per-step losses are kept, and the sharpness every
+``sharpness_every`` steps (warm-started power iteration).
+
+Results go to a resumable store (one tile per arm; see :class:`gdchaos.engine._store.TiledStore`)
+with variables ``status, steps, final_loss, final_norm, final_sharpness`` on ``(y=arm, x=eta
+index)``, ``loss_history (y, x, step)`` and ``sharpness_history (y, x, sstep)``, plus ``eta (y,
+x)``, ``momentum (y)`` and the initial parameters ``init_params (param)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._errors import GdchaosInputError
+from ..engine._status import CONVERGED, DIVERGED, STATUS_DOC, STATUS_NAMES, UNDECIDED
+from ._common import (
+    check_data_settings,
+    final_sharpness_arg,
+    load_data,
+    package_version,
+    run_jobs,
+    settings_dict,
+    widths_of,
+)
+
+PAPER_ETA_RANGE = {"gd": (0.01, 0.15), "momentum": (0.005, 0.07)}
+
+
+def default_eta_range(beta: float) -> tuple[float, float]:
+    """The paper's range: [0.01, 0.15] without momentum, [0.005, 0.07] with."""
+    return PAPER_ETA_RANGE["gd"] if beta == 0 else PAPER_ETA_RANGE["momentum"]
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """Every setting of a step-size sweep (defaults: the paper's figure 4)."""
+
+    dataset: str = "cifar10"
+    classes: tuple = (0, 1)
+    n_per_class: int = 25
+    data_seed: int = 0
+    image_pool: int | None = 1000
+    preprocess: str = "unit"
+    targets: str = "01"
+    data_dir: str | None = None
+    download: bool = False
+    hidden: tuple = (100, 100)
+    init: str = "torch"
+    init_scale: float = 1.0
+    seed: int = 0
+    loss: str = "mse"
+    momenta: tuple = (0.0, 0.9)
+    eta_ranges: tuple = ((0.01, 0.15), (0.005, 0.07))
+    n_eta: int = 500
+    iters: int = 5000
+    weight_decay: float = 0.0
+    tol: float | None = None  # None: 1e-6 for MSE, 1e-2 for CE
+    div: float = 1e4
+    sharpness_every: int = 100
+    sharpness_method: str = "lanczos"
+    reduce: bool = True
+    pool: int = 128
+
+    def validate(self) -> SweepSettings:
+        check_data_settings(self)
+        if len(self.momenta) < 1 or len(self.momenta) != len(self.eta_ranges):
+            raise GdchaosInputError("give one step-size range per momentum value")
+        for b in self.momenta:
+            if not 0 <= b < 1:
+                raise GdchaosInputError(f"momentum must lie in [0, 1), got {b}")
+        for lo, hi in self.eta_ranges:
+            if not (0 < lo <= hi and math.isfinite(hi)):
+                raise GdchaosInputError(f"step-size range must satisfy 0 < min <= max, got {lo}, {hi}")
+        if int(self.n_eta) < 1:
+            raise GdchaosInputError(f"number of step sizes must be >= 1, got {self.n_eta}")
+        if int(self.sharpness_every) < 0:
+            raise GdchaosInputError("sharpness interval must be >= 0")
+        return self
+
+
+SWEEP_PRESETS = {
+    "paper": SweepSettings(),
+    # quick: 64 step sizes per arm instead of 500, sharpness logged every 250 steps; same data,
+    # network and 5000 iterations, so both regimes (EoS below ~0.07, chaotic above) show.
+    "quick": SweepSettings(n_eta=64, sharpness_every=250),
+}
+
+
+def sweep_preset(name: str = "paper", **overrides) -> SweepSettings:
+    """A preset (``paper`` or ``quick``) with some settings replaced."""
+    if name not in SWEEP_PRESETS:
+        raise GdchaosInputError(f"preset must be one of {', '.join(SWEEP_PRESETS)}, got {name!r}")
+    try:
+        s = dataclasses.replace(SWEEP_PRESETS[name], **overrides)
+    except TypeError as exc:
+        raise GdchaosInputError(f"unknown sweep setting: {exc}") from None
+    return s.validate()
+
+
+def eta_grid(s: SweepSettings) -> np.ndarray:
+    """Step sizes, shape (n_arms, n_eta): ``linspace(min, max, n_eta)`` per arm."""
+    return np.stack([np.linspace(lo, hi, int(s.n_eta)) for lo, hi in s.eta_ranges])
+
+
+def run_info(s: SweepSettings, data) -> dict:
+    info = settings_dict(s)
+    for k in ("data_dir", "download"):
+        info.pop(k)
+    info["data_indices"] = data.indices.tolist()
+    info["kind"] = "nn_sweep"
+    return info
+
+
+@dataclass
+class SweepResult:
+    dataset: object  # xarray.Dataset (in memory)
+    summary: dict
+
+
+def run_sweep(settings: SweepSettings, out=None, png=None, *, overwrite: bool = False,
+              quiet: bool = True, workers: int = 1, threads: int | None = 1) -> SweepResult:
+    """Run (or resume) a sweep; ``out`` a store folder (None: a temporary one, data kept in
+    memory), ``png`` a figure path (None: none).  ``workers`` processes share the arms;
+    ``threads`` torch threads each (1: results independent of both, bit for bit).  Returns the
+    dataset and a summary."""
+    from tqdm.auto import tqdm
+
+    from ..engine._store import TiledStore, VarSpec
+    from .train import default_tol
+
+    s = settings.validate()
+    t0 = time.perf_counter()
+    data, widths, p0 = _cached_problem(s)
+    etas = eta_grid(s)
+    n_arms, n_eta, iters, k = len(s.momenta), int(s.n_eta), int(s.iters), int(s.sharpness_every)
+    tol = default_tol(s.loss) if s.tol is None else float(s.tol)
+    coords = {"y": np.arange(n_arms), "x": np.arange(n_eta), "step": np.arange(iters + 1)}
+    variables = {
+        "status": VarSpec(("y", "x"), "int8", -1, {"description": STATUS_DOC}),
+        "steps": VarSpec(("y", "x"), "int32", -1, {"description": "GD updates performed"}),
+        "final_loss": VarSpec(("y", "x"), "float64", np.nan),
+        "final_norm": VarSpec(("y", "x"), "float64", np.nan,
+                              {"description": "Euclidean norm of all parameters at the end"}),
+        "final_sharpness": VarSpec(("y", "x"), "float64", np.nan, {
+            "description": f"top Hessian eigenvalue of the training loss ({s.sharpness_method})"}),
+        "loss_history": VarSpec(("y", "x", "step"), "float64", np.nan),
+    }
+    if k:
+        coords["sstep"] = np.arange(0, iters + 1, k)
+        variables["sharpness_history"] = VarSpec(("y", "x", "sstep"), "float64", np.nan, {
+            "description": "sharpness every sharpness_every steps (power iteration)"})
+    static = {"eta": (("y", "x"), etas), "momentum": (("y",), np.asarray(s.momenta, float)),
+              "init_params": (("param",), p0.numpy())}
+    info = run_info(s, data)
+    attrs = {"gdchaos_version": package_version(), "seed": int(s.seed), "data": data.info,
+             "widths": list(widths), "tol": tol, "loss_definition": _LOSS_DOC[s.loss]}
+    tmp = None
+    if out is None:
+        tmp = tempfile.TemporaryDirectory(prefix="gdchaos_sweep_")
+        path = os.path.join(tmp.name, "sweep.zarr")
+    else:
+        path = os.fspath(out)
+    store = TiledStore(path, coords, variables, info, tile_rows=1, static=static, attrs=attrs)
+    pending = store.open(overwrite=overwrite)
+    stats = {"network_steps": 0, "train_seconds": 0.0, "sharpness_seconds": 0.0}
+
+    def on_result(res):
+        for key in stats:
+            stats[key] += res[key]
+        store.write_tile(res["tile"], res["arrays"])
+
+    try:
+        jobs = [(s, arm, threads) for arm in pending]
+        with tqdm(total=len(jobs) * n_eta, unit="net", desc="nn sweep", file=sys.stderr,
+                  disable=quiet) as bar:
+            run_jobs(_sweep_arm, jobs, workers, on_result, bar)
+        seconds = time.perf_counter() - t0
+        ds = store.dataset().load()
+        summary = _summary(s, ds, seconds, stats["network_steps"], stats["train_seconds"],
+                           len(pending), data)
+        summary.update(train_seconds=stats["train_seconds"],
+                       sharpness_seconds=stats["sharpness_seconds"], workers=int(workers))
+        store.finish({"last_summary": summary})
+        if png is not None:
+            plot_sweep(ds, png)
+            summary["outputs"]["png"] = os.fspath(png)
+        if out is not None:
+            summary["outputs"]["store"] = path
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    return SweepResult(ds, summary)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_problem(s: SweepSettings):
+    from .models import init_params
+
+    data = load_data(s)
+    widths = widths_of(s, data)
+    return data, widths, init_params(widths, s.seed, s.init, s.init_scale)
+
+
+def _sweep_arm(job, progress=None) -> dict:
+    """Train every step size of one arm (one tile); runs in this or a worker process."""
+    from .train import train_batch
+
+    s, arm, threads = job
+    data, widths, p0 = _cached_problem(s)
+    etas = eta_grid(s)[arm]
+    k = int(s.sharpness_every)
+    res = train_batch(p0[None], data.X, data.y, widths, etas, n_networks=len(etas),
+                      momentum=s.momenta[arm], weight_decay=s.weight_decay, loss=s.loss,
+                      iters=s.iters, tol=s.tol, div=s.div, record_loss=True,
+                      sharpness_every=k, final_sharpness=final_sharpness_arg(s.sharpness_method),
+                      reduce=s.reduce, pool=s.pool, seed=s.seed, progress=progress, threads=threads)
+    arrays = {"status": res.status[None], "steps": res.steps[None],
+              "final_loss": res.final_loss[None], "final_norm": res.final_norm[None],
+              "final_sharpness": res.final_sharpness[None], "loss_history": res.loss_history[None]}
+    if k:
+        arrays["sharpness_history"] = res.sharpness_history[None]
+    return {"tile": arm, "n_networks": len(etas), "network_steps": res.network_steps,
+            "train_seconds": res.info["train_seconds"],
+            "sharpness_seconds": res.info["sharpness_seconds"], "arrays": arrays}
+
+
+_LOSS_DOC = {"mse": "mean over images of (f - y)^2 (PyTorch MSELoss, no factor 1/2)",
+             "ce": "mean over images of softplus(f) - y f (BCEWithLogitsLoss)"}
+
+
+def _fractions(status) -> dict:
+    st = np.asarray(status)
+    n = max(1, st.size)
+    return {STATUS_NAMES[c]: float(np.sum(st == c)) / n for c in (CONVERGED, DIVERGED, UNDECIDED)}
+
+
+def _summary(s, ds, seconds, net_steps, t_train, n_tiles, data) -> dict:
+    arms = []
+    for a, beta in enumerate(s.momenta):
+        eta = ds["eta"].values[a]
+        fs = ds["final_sharpness"].values[a]
+        st = ds["status"].values[a]
+        ok = st == CONVERGED
+        ratio = fs * eta / (2 + 2 * beta)
+        arms.append({"momentum": float(beta), "eta_range": list(s.eta_ranges[a]),
+                     "fractions": _fractions(st),
+                     "median_sharpness_ratio_converged": (float(np.median(ratio[ok]))
+                                                          if ok.any() else None)})
+    return {"command": "nn sweep", "seconds": seconds, "network_steps": int(net_steps),
+            # wall clock, everything included (start-up, sharpness, store)
+            "network_steps_per_second": net_steps / seconds,
+            "network_steps_per_train_second": net_steps / t_train if t_train > 0 else None,
+            "tiles_computed": n_tiles, "fractions": _fractions(ds["status"].values),
+            "arms": arms, "data_source": data.source, "outputs": {}}
+
+
+def plot_sweep(ds, path) -> None:
+    """Final norm (top) and final sharpness (bottom) against the step size, one column per arm;
+    dashed lines ``2/eta`` and ``(2 + 2 beta)/eta``."""
+    import matplotlib
+
+    from ..plotting._style import STATUS_COLORS, STYLE
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    mom = np.atleast_1d(ds["momentum"].values)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(2, len(mom), figsize=(3.4 * len(mom), 5.2), squeeze=False,
+                                 sharex="col", constrained_layout=True)
+        for a, beta in enumerate(mom):
+            eta = ds["eta"].values[a]
+            st = ds["status"].values[a]
+            name = "GD" if beta == 0 else f"Polyak momentum $\\beta={beta:g}$"
+            for row, var in enumerate(("final_norm", "final_sharpness")):
+                ax = axes[row, a]
+                v = ds[var].values[a]
+                for code, label in ((CONVERGED, "converged"), (UNDECIDED, "not converged")):
+                    m = (st == code) & np.isfinite(v)
+                    if m.any():
+                        ax.scatter(eta[m], v[m], s=7, lw=0, color=STATUS_COLORS[code],
+                                   label=label, zorder=3)
+                dv = st == DIVERGED
+                if dv.any():
+                    ax.scatter(eta[dv], np.full(dv.sum(), 0.0), s=7, marker="x", lw=0.7,
+                               color="0.5", label="diverged", transform=ax.get_xaxis_transform(),
+                               clip_on=False, zorder=3)
+                if row == 1:
+                    e = np.linspace(eta.min(), eta.max(), 400)
+                    ax.plot(e, 2 / e, "k--", lw=1, label=r"$2/\eta$")
+                    if beta:
+                        ax.plot(e, (2 + 2 * beta) / e, "k:", lw=1.2,
+                                label=r"$(2+2\beta)/\eta$")
+                    fin = v[np.isfinite(v)]
+                    top = max(np.nanmax(fin) if fin.size else 1.0, (2 + 2 * beta) / eta.max())
+                    ax.set_ylim(0, 1.15 * min(top, (2 + 2 * beta) / eta.min()))
+                    ax.set_xlabel(r"step size $\eta$")
+                    ax.set_ylabel("final sharpness")
+                else:
+                    ax.set_title(name)
+                    ax.set_ylabel("final parameter norm")
+                    fin = v[np.isfinite(v) & (v > 0)]
+                    if fin.size and fin.max() > 10 * fin.min():
+                        ax.set_yscale("log")
+                if a == len(mom) - 1:
+                    ax.legend(frameon=False, loc="upper right", markerscale=1.5)
+        fig.savefig(path)
+        plt.close(fig)
