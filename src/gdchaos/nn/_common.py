@@ -15,6 +15,21 @@ from .data import DATASETS, PREPROCESSING, TARGETS, PairData, load_pair
 from .models import INITS, check_loss
 
 
+@dataclasses.dataclass(frozen=True)
+class DataSettings:
+    """Which images an experiment trains on (shared by sweeps and slices)."""
+
+    dataset: str = "cifar10"
+    classes: tuple = (0, 1)
+    n_per_class: int = 25
+    data_seed: int = 0
+    image_pool: int | None = 1000
+    preprocess: str = "unit"
+    targets: str = "01"
+    data_dir: str | None = None
+    download: bool = False
+
+
 def settings_dict(s) -> dict:
     """A settings dataclass as a JSON-able dict (tuples become lists)."""
     return json_clean(dataclasses.asdict(s))

@@ -29,6 +29,7 @@ import torch
 from .._errors import GdchaosInputError
 from ..engine._status import CONVERGED, DIVERGED, STATUS_DOC, STATUS_NAMES, UNDECIDED
 from ._common import (
+    DataSettings,
     check_data_settings,
     final_sharpness_arg,
     load_data,
@@ -44,18 +45,9 @@ PAPER_ZOOM = (38.5, 39.0, 18.5, 19.0)
 
 
 @dataclass(frozen=True)
-class SliceSettings:
+class SliceSettings(DataSettings):
     """Every setting of a parameter-space slice (defaults: the paper's figure 5)."""
 
-    dataset: str = "cifar10"
-    classes: tuple = (0, 1)
-    n_per_class: int = 25
-    data_seed: int = 0
-    image_pool: int | None = 1000
-    preprocess: str = "unit"
-    targets: str = "01"
-    data_dir: str | None = None
-    download: bool = False
     hidden: tuple = (25, 25)
     seed: int = 0  # slice directions
     loss: str = "mse"

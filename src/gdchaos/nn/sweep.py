@@ -28,6 +28,7 @@ import numpy as np
 from .._errors import GdchaosInputError
 from ..engine._status import CONVERGED, DIVERGED, STATUS_DOC, STATUS_NAMES, UNDECIDED
 from ._common import (
+    DataSettings,
     check_data_settings,
     final_sharpness_arg,
     load_data,
@@ -46,18 +47,9 @@ def default_eta_range(beta: float) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class SweepSettings:
+class SweepSettings(DataSettings):
     """Every setting of a step-size sweep (defaults: the paper's figure 4)."""
 
-    dataset: str = "cifar10"
-    classes: tuple = (0, 1)
-    n_per_class: int = 25
-    data_seed: int = 0
-    image_pool: int | None = 1000
-    preprocess: str = "unit"
-    targets: str = "01"
-    data_dir: str | None = None
-    download: bool = False
     hidden: tuple = (100, 100)
     init: str = "torch"
     init_scale: float = 1.0
