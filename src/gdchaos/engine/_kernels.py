@@ -28,6 +28,11 @@ from numba import njit, prange
 from ._status import CONVERGED, DIVERGED, OUTSIDE, SADDLE, UNDECIDED
 
 _OPTS = dict(parallel=True, cache=True, nogil=True)
+# Points are dealt to threads interleaved (point i goes to block i mod _NBLK): neighbouring grid
+# points cost alike, so contiguous halves of a grid would leave one thread with all the
+# slow-converging points.  Each point is computed independently, so the result is the same.
+_NBLK = 4096
+_LANES = 8
 
 
 SCALAR, MATRIX, DEEP = 0, 1, 2
@@ -241,7 +246,9 @@ def gd_kernel(kind, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, 
     """GD / heavy ball for problem ``kind`` (SCALAR, MATRIX, DEEP); see the module docstring."""
     n, P = X0.shape
     stable_below = (2.0 + 2.0 * beta) / eta
-    for i in prange(n):
+    nblk = min(n, _NBLK)
+    for blk in prange(nblk):
+      for i in range(blk, n, nblk):  # noqa: E111 - interleaved points balance the threads
         x = np.empty(P, dtype=np.float64)
         xp = np.empty(P, dtype=np.float64)
         g = np.empty(P, dtype=np.float64)
@@ -292,6 +299,44 @@ def gd_kernel(kind, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, 
             Xout[i, j] = x[j]
 
 
+@njit(inline="always")
+def _q_verdict(z, w, y, lam, eta, lmin, tol, div, gtol, saddle_is_min):
+    loss = 0.5 * z * z + 0.5 * lam * w
+    if not np.isfinite(loss) or loss > div:
+        return DIVERGED, loss
+    if loss - lmin <= tol:
+        uv = z + y
+        sh = 0.5 * (w + np.sqrt(max(w * w + 4.0 * z * z + 8.0 * z * uv, 0.0)))
+        if abs(z) > sh:
+            sh = abs(z)
+        if sh + lam < 2.0 / eta or (lam == 0.0 and z == 0.0):  # stable, or fixed
+            return CONVERGED, loss
+    if (not saddle_is_min) and abs(z + y) + w <= gtol:
+        return SADDLE, loss
+    return -1, loss
+
+
+@njit(inline="always")
+def _q_take(X0, y, lam, start, stride, Xout, status, iters, loss_out):
+    """Next point of this block inside the state space (points outside are recorded as OUTSIDE
+    on the way); returns its index or -1."""
+    n = X0.shape[0]
+    i = start
+    while i < n:
+        z = np.float64(X0[i, 0])
+        w = np.float64(X0[i, 1])
+        if w < 2.0 * abs(z + y) or not (np.isfinite(z) and np.isfinite(w)):
+            status[i] = OUTSIDE
+            iters[i] = 0
+            loss_out[i] = 0.5 * z * z + 0.5 * lam * w
+            Xout[i, 0] = z
+            Xout[i, 1] = w
+            i += stride
+            continue
+        return i
+    return -1
+
+
 @njit(**_OPTS)
 def quotient_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
                     Xout, status, iters, loss_out):
@@ -299,51 +344,79 @@ def quotient_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, 
 
     The loss is ``z^2/2 + lam w/2``; saddle means ``|z + y| + w <= gtol`` (the image of the
     origin) when the origin is not a minimizer; points with ``w < 2|z + y|`` are OUTSIDE.
+    Each thread advances ``_LANES`` independent points in turn (refilling a lane when its point
+    stops), so that the processor overlaps their dependency chains; every point's arithmetic is
+    the same as iterating it alone.
     """
     n = X0.shape[0]
-    y = consts[0]
+    nblk = min(n, _NBLK)
+    for blk in prange(nblk):
+        _quotient_block(np.int64(blk), np.int64(nblk), X0, consts[0], eta, lam, max_iter, tol,
+                        lmin, div, gtol,
+                        f32, Xout, status, iters, loss_out)
+
+
+@njit(nogil=True, cache=True)
+def _quotient_block(blk, nblk, X0, y, eta, lam, max_iter, tol, lmin, div, gtol, f32,
+                    Xout, status, iters, loss_out):
+    """Points ``blk, blk + nblk, ...`` of the quotient kernel, ``_LANES`` at a time."""
+    n = X0.shape[0]
     a = 1.0 - eta * lam
     saddle_is_min = lam >= abs(y)
-    for i in prange(n):
-        z = np.float64(X0[i, 0])
-        w = np.float64(X0[i, 1])
-        t = 0
-        st = UNDECIDED
-        loss = 0.5 * z * z + 0.5 * lam * w
-        if w < 2.0 * abs(z + y) or not (np.isfinite(z) and np.isfinite(w)):
-            st = OUTSIDE
-        else:
-            while True:
-                loss = 0.5 * z * z + 0.5 * lam * w
-                if not np.isfinite(loss) or loss > div:
-                    st = DIVERGED
-                    break
-                if loss - lmin <= tol:
-                    uv = z + y
-                    sh = 0.5 * (w + np.sqrt(max(w * w + 4.0 * z * z + 8.0 * z * uv, 0.0)))
-                    if abs(z) > sh:
-                        sh = abs(z)
-                    if sh + lam < 2.0 / eta or (lam == 0.0 and z == 0.0):  # stable, or fixed
-                        st = CONVERGED
-                        break
-                if (not saddle_is_min) and abs(z + y) + w <= gtol:
-                    st = SADDLE
-                    break
-                if t >= max_iter:
-                    break
+    if True:
+        zs = np.empty(_LANES)
+        ws = np.empty(_LANES)
+        ts = np.zeros(_LANES, dtype=np.int64)
+        idx = np.full(_LANES, -1, dtype=np.int64)
+        nxt = np.int64(blk)
+        active = 0
+        for lane in range(_LANES):
+            i = _q_take(X0, y, lam, nxt, nblk, Xout, status, iters, loss_out)
+            if i >= 0:
+                idx[lane] = i
+                zs[lane] = X0[i, 0]
+                ws[lane] = X0[i, 1]
+                ts[lane] = 0
+                nxt = i + nblk
+                active += 1
+            else:
+                nxt = n
+        while active > 0:
+            for lane in range(_LANES):
+                i = idx[lane]
+                if i < 0:
+                    continue
+                z = zs[lane]
+                w = ws[lane]
+                t = ts[lane]
+                v, loss = _q_verdict(z, w, y, lam, eta, lmin, tol, div, gtol, saddle_is_min)
+                if v >= 0 or t >= max_iter:
+                    status[i] = v if v >= 0 else UNDECIDED
+                    iters[i] = t
+                    loss_out[i] = loss
+                    Xout[i, 0] = z
+                    Xout[i, 1] = w
+                    j = _q_take(X0, y, lam, nxt, nblk, Xout, status, iters, loss_out)
+                    if j >= 0:
+                        idx[lane] = j
+                        zs[lane] = X0[j, 0]
+                        ws[lane] = X0[j, 1]
+                        ts[lane] = 0
+                        nxt = j + nblk
+                    else:
+                        idx[lane] = -1
+                        nxt = n
+                        active -= 1
+                    continue
                 c = a * a + eta * eta * z * z
                 zn = c * (z + y) - eta * a * z * w - y
-                w = c * w - 4.0 * eta * a * z * (z + y)
-                z = zn
+                wn = c * w - 4.0 * eta * a * z * (z + y)
                 if f32:
-                    z = np.float64(np.float32(z))
-                    w = np.float64(np.float32(w))
-                t += 1
-        status[i] = st
-        iters[i] = t
-        loss_out[i] = loss
-        Xout[i, 0] = z
-        Xout[i, 1] = w
+                    zn = np.float64(np.float32(zn))
+                    wn = np.float64(np.float32(wn))
+                zs[lane] = zn
+                ws[lane] = wn
+                ts[lane] = t + 1
 
 
 KINDS = {"scalar": SCALAR, "matrix": MATRIX, "deep": DEEP}
