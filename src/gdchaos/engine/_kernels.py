@@ -1,4 +1,4 @@
-"""Numba CPU kernels: one per problem, registered by name.
+"""Numba CPU kernels, registered by problem name.
 
 Every kernel has the same signature and takes only arrays and scalars::
 
@@ -337,6 +337,20 @@ def _q_take(X0, y, lam, start, stride, Xout, status, iters, loss_out):
     return -1
 
 
+@njit(nogil=True, cache=True)
+def _q_load(lane, nxt, nblk, X0, y, lam, zs, ws, ts, idx, Xout, status, iters, loss_out):
+    """Put the block's next point inside the state space into ``lane`` (``idx[lane] = -1`` when
+    the block is exhausted); returns where the search goes on."""
+    j = _q_take(X0, y, lam, nxt, nblk, Xout, status, iters, loss_out)
+    idx[lane] = j
+    if j < 0:
+        return np.int64(X0.shape[0])
+    zs[lane] = X0[j, 0]
+    ws[lane] = X0[j, 1]
+    ts[lane] = 0
+    return j + nblk
+
+
 @njit(**_OPTS)
 def quotient_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
                     Xout, status, iters, loss_out):
@@ -360,63 +374,48 @@ def quotient_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, 
 def _quotient_block(blk, nblk, X0, y, eta, lam, max_iter, tol, lmin, div, gtol, f32,
                     Xout, status, iters, loss_out):
     """Points ``blk, blk + nblk, ...`` of the quotient kernel, ``_LANES`` at a time."""
-    n = X0.shape[0]
     a = 1.0 - eta * lam
     saddle_is_min = lam >= abs(y)
-    if True:
-        zs = np.empty(_LANES)
-        ws = np.empty(_LANES)
-        ts = np.zeros(_LANES, dtype=np.int64)
-        idx = np.full(_LANES, -1, dtype=np.int64)
-        nxt = np.int64(blk)
-        active = 0
+    zs = np.empty(_LANES)
+    ws = np.empty(_LANES)
+    ts = np.zeros(_LANES, dtype=np.int64)
+    idx = np.full(_LANES, -1, dtype=np.int64)
+    nxt = np.int64(blk)
+    active = 0
+    for lane in range(_LANES):
+        nxt = _q_load(lane, nxt, nblk, X0, y, lam, zs, ws, ts, idx, Xout, status, iters,
+                      loss_out)
+        if idx[lane] >= 0:
+            active += 1
+    while active > 0:
         for lane in range(_LANES):
-            i = _q_take(X0, y, lam, nxt, nblk, Xout, status, iters, loss_out)
-            if i >= 0:
-                idx[lane] = i
-                zs[lane] = X0[i, 0]
-                ws[lane] = X0[i, 1]
-                ts[lane] = 0
-                nxt = i + nblk
-                active += 1
-            else:
-                nxt = n
-        while active > 0:
-            for lane in range(_LANES):
-                i = idx[lane]
-                if i < 0:
-                    continue
-                z = zs[lane]
-                w = ws[lane]
-                t = ts[lane]
-                v, loss = _q_verdict(z, w, y, lam, eta, lmin, tol, div, gtol, saddle_is_min)
-                if v >= 0 or t >= max_iter:
-                    status[i] = v if v >= 0 else UNDECIDED
-                    iters[i] = t
-                    loss_out[i] = loss
-                    Xout[i, 0] = z
-                    Xout[i, 1] = w
-                    j = _q_take(X0, y, lam, nxt, nblk, Xout, status, iters, loss_out)
-                    if j >= 0:
-                        idx[lane] = j
-                        zs[lane] = X0[j, 0]
-                        ws[lane] = X0[j, 1]
-                        ts[lane] = 0
-                        nxt = j + nblk
-                    else:
-                        idx[lane] = -1
-                        nxt = n
-                        active -= 1
-                    continue
-                c = a * a + eta * eta * z * z
-                zn = c * (z + y) - eta * a * z * w - y
-                wn = c * w - 4.0 * eta * a * z * (z + y)
-                if f32:
-                    zn = np.float64(np.float32(zn))
-                    wn = np.float64(np.float32(wn))
-                zs[lane] = zn
-                ws[lane] = wn
-                ts[lane] = t + 1
+            i = idx[lane]
+            if i < 0:
+                continue
+            z = zs[lane]
+            w = ws[lane]
+            t = ts[lane]
+            v, loss = _q_verdict(z, w, y, lam, eta, lmin, tol, div, gtol, saddle_is_min)
+            if v >= 0 or t >= max_iter:
+                status[i] = v if v >= 0 else UNDECIDED
+                iters[i] = t
+                loss_out[i] = loss
+                Xout[i, 0] = z
+                Xout[i, 1] = w
+                nxt = _q_load(lane, nxt, nblk, X0, y, lam, zs, ws, ts, idx, Xout, status,
+                              iters, loss_out)
+                if idx[lane] < 0:
+                    active -= 1
+                continue
+            c = a * a + eta * eta * z * z
+            zn = c * (z + y) - eta * a * z * w - y
+            wn = c * w - 4.0 * eta * a * z * (z + y)
+            if f32:
+                zn = np.float64(np.float32(zn))
+                wn = np.float64(np.float32(wn))
+            zs[lane] = zn
+            ws[lane] = wn
+            ts[lane] = t + 1
 
 
 KINDS = {"scalar": SCALAR, "matrix": MATRIX, "deep": DEEP}

@@ -12,7 +12,7 @@ from .. import __version__
 from .._errors import GdchaosInputError, check_nonneg, check_positive
 from ..problems import Problem
 from ._grid import Slice2D
-from ._status import CONVERGED, NOT_RUN, STATUS_DOC, STATUS_NAMES
+from ._status import NOT_RUN, STATUS_DOC, STATUS_NAMES
 from ._store import TiledStore, VarSpec
 
 BACKENDS = ("numba", "torch")
@@ -274,7 +274,3 @@ def _basin_in_memory(problem, grid, config, variables, sizes, static, attrs, run
 def run_info(ds):
     """The parameters a store was made with (a dict)."""
     return json.loads(ds.attrs["gdchaos_run"])
-
-
-def converged_mask(ds):
-    return ds["status"] == CONVERGED
