@@ -94,20 +94,26 @@ class NetProblem:
         return torch.cat([W.reshape(B, -1), Pr[:, h1 * r:]], dim=1)
 
     # ------------------------------------------------------------------ loss and gradient
+    def _layer_views(self, T: torch.Tensor):
+        """Per-layer weight ``(B, out, in)`` and bias ``(B, out)`` views into flat rows ``T``."""
+        w = self.rwidths
+        B = T.shape[0]
+        Ws, bs, k = [], [], 0
+        for i in range(len(w) - 1):
+            o, m = w[i + 1], w[i]
+            Ws.append(T[:, k:k + o * m].view(B, o, m))
+            k += o * m
+            bs.append(T[:, k:k + o])
+            k += o
+        return Ws, bs
+
     def value_and_grad(self, P: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Losses (B,) and gradients (B, n) of the data loss at reduced parameters ``P``."""
         B = P.shape[0]
         w = self.rwidths
         N = self.Xr.shape[0]
         nl = len(w) - 1
-        # views into P
-        Ws, bs, k = [], [], 0
-        for i in range(nl):
-            o, m = w[i + 1], w[i]
-            Ws.append(P[:, k:k + o * m].view(B, o, m))
-            k += o * m
-            bs.append(P[:, k:k + o])
-            k += o
+        Ws, bs = self._layer_views(P)
         # forward in layout (B, width, N)
         acts = []  # post-activations, (B, width, N)
         h = None
@@ -130,13 +136,7 @@ class NetProblem:
             L = (torch.nn.functional.softplus(f) - self.y * f).mean(1)
             df = (torch.sigmoid(f) - self.y).mul_(1.0 / N)
         G = torch.empty_like(P)
-        gWs, gbs, k = [], [], 0
-        for i in range(nl):
-            o, m = w[i + 1], w[i]
-            gWs.append(G[:, k:k + o * m].view(B, o, m))
-            k += o * m
-            gbs.append(G[:, k:k + o])
-            k += o
+        gWs, gbs = self._layer_views(G)
         dz = df.view(B, 1, N)
         for i in range(nl - 1, -1, -1):
             gbs[i].copy_(dz.sum(2))

@@ -7,6 +7,8 @@ import dataclasses
 import functools
 import inspect
 import math
+import os
+import tempfile
 
 import torch
 
@@ -153,6 +155,24 @@ def run_jobs(fn, jobs, workers: int, on_result, bar) -> None:
             for f in futs:
                 f.cancel()
             raise
+
+
+def store_path(out, name: str):
+    """``(path, tmp)``: the store at ``out``, or in a temporary folder (``tmp``, to clean up)."""
+    if out is not None:
+        return os.fspath(out), None
+    tmp = tempfile.TemporaryDirectory(prefix=f"gdchaos_{name}_")
+    return os.path.join(tmp.name, f"{name}.zarr"), tmp
+
+
+def finish_run(store, ds, summary: dict, plot, png, out, path) -> None:
+    """Record the summary in the store, draw the PNG, and name the outputs in the summary."""
+    store.finish({"last_summary": summary})
+    if png is not None:
+        plot(ds, png)
+        summary["outputs"]["png"] = os.fspath(png)
+    if out is not None:
+        summary["outputs"]["store"] = path
 
 
 def final_sharpness_arg(method: str) -> str | None:

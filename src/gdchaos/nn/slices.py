@@ -17,9 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 
@@ -30,6 +28,8 @@ from .._errors import GdchaosInputError
 from ..engine._status import CONVERGED, DIVERGED, STATUS_DOC, STATUS_NAMES, UNDECIDED
 from ._common import (
     DataSettings,
+    finish_run,
+    store_path,
     check_data_settings,
     final_sharpness_arg,
     load_data,
@@ -200,12 +200,7 @@ def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = 
     info["tile_rows"] = tile_rows
     attrs = {"gdchaos_version": package_version(), "seed": int(s.seed), "data": data.info,
              "widths": list(widths), "eta": float(s.eta), "two_over_eta": 2.0 / float(s.eta)}
-    tmp = None
-    if out is None:
-        tmp = tempfile.TemporaryDirectory(prefix="gdchaos_slice_")
-        path = os.path.join(tmp.name, "slice.zarr")
-    else:
-        path = os.fspath(out)
+    path, tmp = store_path(out, "slice")
     store = TiledStore(path, coords, variables, info, tile_rows=tile_rows,
                        static={"directions": (("dir", "param"), D.numpy())}, attrs=attrs)
     pending = store.open(overwrite=overwrite)
@@ -241,12 +236,7 @@ def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = 
                    "tiles_pending": len(left), "fractions": _fractions(ds["status"].values),
                    "grid": [ny, nx], "range": list(s.range), "data_source": data.source,
                    "outputs": {}}
-        store.finish({"last_summary": summary})
-        if png is not None:
-            plot_slice(ds, png)
-            summary["outputs"]["png"] = os.fspath(png)
-        if out is not None:
-            summary["outputs"]["store"] = path
+        finish_run(store, ds, summary, plot_slice, png, out, path)
     finally:
         if tmp is not None:
             tmp.cleanup()

@@ -17,9 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 
@@ -29,6 +27,8 @@ from .._errors import GdchaosInputError
 from ..engine._status import CONVERGED, DIVERGED, STATUS_DOC, STATUS_NAMES, UNDECIDED
 from ._common import (
     DataSettings,
+    finish_run,
+    store_path,
     check_data_settings,
     final_sharpness_arg,
     load_data,
@@ -160,12 +160,7 @@ def run_sweep(settings: SweepSettings, out=None, png=None, *, overwrite: bool = 
     info = run_info(s, data)
     attrs = {"gdchaos_version": package_version(), "seed": int(s.seed), "data": data.info,
              "widths": list(widths), "tol": tol, "loss_definition": _LOSS_DOC[s.loss]}
-    tmp = None
-    if out is None:
-        tmp = tempfile.TemporaryDirectory(prefix="gdchaos_sweep_")
-        path = os.path.join(tmp.name, "sweep.zarr")
-    else:
-        path = os.fspath(out)
+    path, tmp = store_path(out, "sweep")
     store = TiledStore(path, coords, variables, info, tile_rows=1, static=static, attrs=attrs)
     pending = store.open(overwrite=overwrite)
     stats = {"network_steps": 0, "train_seconds": 0.0, "sharpness_seconds": 0.0}
@@ -186,12 +181,7 @@ def run_sweep(settings: SweepSettings, out=None, png=None, *, overwrite: bool = 
                            len(pending), data)
         summary.update(train_seconds=stats["train_seconds"],
                        sharpness_seconds=stats["sharpness_seconds"], workers=int(workers))
-        store.finish({"last_summary": summary})
-        if png is not None:
-            plot_sweep(ds, png)
-            summary["outputs"]["png"] = os.fspath(png)
-        if out is not None:
-            summary["outputs"]["store"] = path
+        finish_run(store, ds, summary, plot_sweep, png, out, path)
     finally:
         if tmp is not None:
             tmp.cleanup()
