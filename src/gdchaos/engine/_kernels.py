@@ -418,23 +418,20 @@ def _quotient_block(blk, nblk, X0, y, eta, lam, max_iter, tol, lmin, div, gtol, 
             ts[lane] = t + 1
 
 
-KINDS = {"scalar": SCALAR, "matrix": MATRIX, "deep": DEEP}
+def _gd_entry(kind):
+    """Registry entry for problem ``kind`` of :func:`gd_kernel` (sizes its scratch space)."""
+
+    def run(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
+            Xout, status, iters, loss_out):
+        gd_kernel(kind, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
+                  work_size(kind, consts, X0.shape[1]), Xout, status, iters, loss_out)
+
+    return run
 
 
-def run_kernel(name, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
-               Xout, status, iters, loss_out):
-    """Registry entry point: run the kernel registered as ``name``."""
-    if name == "quotient":
-        quotient_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
-                        Xout, status, iters, loss_out)
-        return
-    kind = KINDS[name]
-    gd_kernel(kind, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
-              work_size(kind, consts, X0.shape[1]), Xout, status, iters, loss_out)
-
-
-KERNELS = {name: (lambda *a, _n=name: run_kernel(_n, *a)) for name in ("scalar", "matrix", "deep",
-                                                                         "quotient")}
+#: problem name -> kernel, all with the signature of the module docstring
+KERNELS = {"scalar": _gd_entry(SCALAR), "matrix": _gd_entry(MATRIX), "deep": _gd_entry(DEEP),
+           "quotient": quotient_kernel}
 
 
 @njit(parallel=True, cache=True)
