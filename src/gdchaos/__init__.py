@@ -9,7 +9,7 @@ from . import theory  # noqa: E402
 from ._errors import GdchaosInputError  # noqa: E402
 from .engine import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES,  # noqa: E402
                      UNDECIDED, RunConfig, RunResult, Slice2D, basin, open_store, run_info,
-                     run_points, sample_box, status_fractions)
+                     run_points, sample_box, status_fractions, verify_store)
 from .problems import (DeepMatrixFactorization, GDState, MatrixFactorization,  # noqa: E402
                        Problem, QuotientMap, ScalarFactorization)
 from .theory.matrix import eta_star_matrix, in_orthogonal_subspace  # noqa: E402
@@ -22,7 +22,7 @@ __all__ = [
     "__version__", "theory", "GdchaosInputError",
     "CONVERGED", "DIVERGED", "NOT_RUN", "OUTSIDE", "SADDLE", "STATUS_NAMES", "UNDECIDED",
     "RunConfig", "RunResult", "Slice2D", "basin", "open_store", "run_info", "run_points",
-    "sample_box", "status_fractions",
+    "sample_box", "status_fractions", "verify_store",
     "DeepMatrixFactorization", "GDState", "MatrixFactorization", "Problem", "QuotientMap",
     "ScalarFactorization",
     "eta_star_matrix", "in_orthogonal_subspace", "boundary_map", "planar_map", "quotient_T",

@@ -140,15 +140,10 @@ def _labels_from_source(args):
             raise GdchaosInputError(f"{args.labels}: an outcome map must be 2-D, got {L.shape}")
         return np.asarray(L).astype(np.int16)
     if args.store:
-        import xarray as xr
-
         from ..analysis import dataset_labels
+        from ..engine import open_store
 
-        try:
-            ds = xr.open_zarr(args.store)
-        except Exception as exc:  # noqa: BLE001 - any failure to open is bad input
-            raise GdchaosInputError(f"cannot open store {args.store}: {exc}") from None
-        return dataset_labels(ds, args.outcome)
+        return dataset_labels(open_store(args.store), args.outcome)
     return _computed_labels(args, args.outcome)[0]
 
 

@@ -16,6 +16,7 @@ from ._status import NOT_RUN, STATUS_DOC, STATUS_NAMES
 from ._store import TiledStore, VarSpec
 
 BACKENDS = ("numba", "torch")
+MAX_ITER = 2**31 - 1  # iteration counters are int32
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class RunConfig:
             raise GdchaosInputError(f"momentum must be in [0, 1), got {m}")
         if int(self.max_iter) != self.max_iter or self.max_iter < 0:
             raise GdchaosInputError(f"max_iter must be a non-negative integer, got {self.max_iter}")
+        if self.max_iter > MAX_ITER:
+            raise GdchaosInputError(f"max_iter must be at most {MAX_ITER} (iteration counts are "
+                                    f"int32), got {self.max_iter}")
         check_positive("tol", self.tol)
         check_positive("divergence threshold", self.div_threshold)
         check_nonneg("gtol", self.gtol)
@@ -176,6 +180,7 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
                                 f"{problem.n_params} parameters")
     if points is not None:
         points = np.atleast_2d(np.asarray(points, dtype=float))
+    _check_run(problem, grid, config, coordinate, points, tile_rows)  # before anything is written
     P = problem.n_params
     variables = {
         "status": VarSpec(("y", "x"), "int8", NOT_RUN, {"codes": STATUS_DOC}),
@@ -224,14 +229,32 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     ts = TiledStore(store, {"y": grid.ys, "x": grid.xs}, variables, run_info, tile_rows,
                     sizes=sizes, static=static, attrs=attrs)
     pending = ts.open(overwrite=overwrite, resume=True)
-    bar = tqdm(total=ts.n_tiles, initial=ts.n_tiles - len(pending), disable=not progress,
-               desc=f"basin {problem.name}", unit="tile", leave=False)
-    for i in pending:
-        sl = ts.tile_rows_slice(i)
-        ts.write_tile(i, _tile(problem, grid, sl, config, coordinate, points, keep_params, device))
-        bar.update(1)
-    bar.close()
+    try:
+        bar = tqdm(total=ts.n_tiles, initial=ts.n_tiles - len(pending), disable=not progress,
+                   desc=f"basin {problem.name}", unit="tile", leave=False)
+        for i in pending:
+            sl = ts.tile_rows_slice(i)
+            ts.write_tile(i, _tile(problem, grid, sl, config, coordinate, points, keep_params,
+                                   device))
+            bar.update(1)
+        bar.close()
+    finally:
+        ts.close()  # drop the writer lock
     return ts.dataset()
+
+
+def _check_run(problem, grid, config, coordinate, points, tile_rows):
+    """Every check :func:`run_points` would make on a tile, done once before a store exists."""
+    P = problem.n_params
+    if coordinate is not None and (int(coordinate) != coordinate or not 0 <= coordinate < P):
+        raise GdchaosInputError(f"coordinate must be an integer in [0, {P}), got {coordinate}")
+    if points is not None and points.shape[1] != P:
+        raise GdchaosInputError(f"points must have {P} columns, got {points.shape[1]}")
+    if problem.kernel == "quotient" and config.momentum:
+        raise GdchaosInputError("the quotient map is exact for plain GD only (momentum = 0)")
+    if tile_rows is not None and int(tile_rows) < 1:
+        raise GdchaosInputError(f"tile rows must be >= 1, got {tile_rows}")
+    problem.check_X(grid.points(slice(0, 1)))
 
 
 def _tile(problem, grid, sl, config, coordinate, points, keep_params, device):

@@ -1,24 +1,29 @@
-"""Tiled, resumable result stores: an xarray dataset on zarr (format 3), written tile by tile.
+"""Tiled, resumable, self-checking result stores: an xarray dataset on zarr (format 3).
 
-A grid of ``ny x nx`` points is split into tiles of whole rows.  Each data variable is a zarr
-array chunked by tile, filled with its fill value until its tile is written.  After a tile's data
-the tile's flag in ``tile_done`` (one chunk per tile) is set, so a run killed at any moment
-resumes with the tiles whose flag is set and recomputes the others.  The store's attributes carry
-every parameter of the run (``gdchaos_run``, a JSON string), the package version and the seed;
-reopening a store with different parameters is refused rather than mixing two runs.
+A grid of ``ny x nx`` points is split into tiles of whole rows; each data variable is a zarr
+array with one chunk per tile.  A store is created complete (every array, coordinate and static
+array, and last our marker ``gdchaos/zarr.json``) in a sibling folder and renamed into place, so
+a path holds either nothing of ours or a whole template.  After a tile's data, its record
+``gdchaos/tiles/<i>.json`` (a CRC-32 of each variable's bytes) is written atomically, then its
+flag in ``tile_done``.  Reopening verifies every recorded tile against its checksums and
+recomputes those that fail, so a store is either complete and verified or recomputed.  One writer
+at a time holds ``gdchaos/.lock``.  Layout and guarantees: docs/engine.md, "Stores".
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
-import warnings
+import threading
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._errors import GdchaosInputError
+from . import _store_fs as fs
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,22 @@ def _jsonable(obj):
     return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
+def _crc(arr, dtype=None) -> int:
+    a = np.ascontiguousarray(arr if dtype is None else np.asarray(arr).astype(dtype, copy=False))
+    return zlib.crc32(a.view(np.uint8).reshape(-1)) if a.size else 0
+
+
+def _compressors():
+    from zarr.codecs import BloscCodec
+
+    # lz4 with byte shuffle: the fastest to write and read and the smallest of those measured
+    # (docs/engine.md, "Stores")
+    return BloscCodec(cname="lz4", clevel=5, shuffle="shuffle")
+
+
+_ARRAY_CONFIG = {"write_empty_chunks": True}  # every written tile has its chunk files
+
+
 class TiledStore:
     """A zarr group laid out as an xarray dataset with a leading ``(y, x)`` grid.
 
@@ -45,7 +66,10 @@ class TiledStore:
     variables : mapping name -> :class:`VarSpec` of per-point variables (leading dims ``y, x``).
     static : mapping name -> (dims, array) written once (e.g. the slice directions).
     run_info : JSON-able dict of every parameter; compared when an existing store is reopened.
-    tile_rows : rows per tile (the chunk size along ``y``).
+    tile_rows : rows per tile (the chunk size along ``y``); an existing store keeps its own.
+
+    :meth:`open` takes the writer lock; :meth:`close` (or the end of the process) drops it.
+    :meth:`write_tile` may be called from one writer thread while others compute.
     """
 
     def __init__(self, path, coords, variables, run_info, tile_rows, sizes=None, static=None,
@@ -54,112 +78,398 @@ class TiledStore:
         self.coords = {k: np.asarray(v) for k, v in coords.items()}
         self.variables = dict(variables)
         self.run_info = _jsonable(run_info)
+        self.run_json = json.dumps(self.run_info, sort_keys=True)
+        self.run_hash = hashlib.sha256(self.run_json.encode()).hexdigest()
         self.sizes = dict(sizes or {})
         for k, v in self.coords.items():
             self.sizes[k] = len(v)
         self.ny = self.sizes["y"]
         self.nx = self.sizes["x"]
-        self.tile_rows = int(max(1, min(tile_rows, self.ny)))
-        self.n_tiles = -(-self.ny // self.tile_rows)
-        self.static = dict(static or {})
+        self._set_layout(tile_rows)
+        self.static = {k: (tuple(d), np.asarray(a)) for k, (d, a) in (static or {}).items()}
         self.attrs = _jsonable(attrs or {})
         self._group = None
+        self._arrays = {}
+        self._lock = None
+        self._done = set()
+        self._mutex = threading.Lock()
+        self.recomputed = []  # tiles found recorded but failing verification on open
+        self.rebuilt = None  # why the store was rebuilt on open (damaged metadata), or None
+
+    def _set_layout(self, tile_rows):
+        self.tile_rows = int(max(1, min(int(tile_rows), self.ny)))
+        self.n_tiles = -(-self.ny // self.tile_rows)
+
+    @property
+    def array_names(self):
+        return list(self.coords) + list(self.static) + list(self.variables) + ["tile_done"]
 
     # ------------------------------------------------------------------ lifecycle
     def open(self, overwrite=False, resume=True):
-        """Create the store, or reopen it to resume.  Returns the list of pending tile indices."""
-        import zarr
+        """Create the store, or reopen it to resume (or replace it with ``overwrite``).
 
-        exists = os.path.exists(os.path.join(self.path, "zarr.json"))
-        if exists and not overwrite:
-            if not resume:
-                raise GdchaosInputError(f"store {self.path} exists; pass --overwrite to replace it")
-            g = zarr.open_group(self.path, mode="r+")
-            old = g.attrs.get("gdchaos_run")
-            if old is None or json.loads(old) != self.run_info:
+        Takes the writer lock.  Returns the pending tile indices (never run, or failing their
+        checksums).  Refuses with a :class:`GdchaosInputError` (one line) a path that is a file,
+        a folder that is not empty and not a gdchaos store, a store with other parameters, and a
+        store another process is writing.
+        """
+        path = self.path
+        fs.check_parent(path)
+        fs.remove_leftovers(path)
+        kind = fs.classify(path)
+        if kind == "file":
+            raise GdchaosInputError(f"output {path} exists and is not a folder")
+        if kind == "foreign":
+            raise GdchaosInputError(
+                f"{path} is a folder that is not a gdchaos store; it is left as it is, name a new "
+                "folder for the store")
+        if kind in ("absent", "empty"):
+            return self._create(path)
+        if kind == "legacy":
+            if not overwrite:
                 raise GdchaosInputError(
-                    f"store {self.path} holds a run with different parameters; use another "
-                    "--out or --overwrite")
-            self._group = g
-            return self.pending_tiles()
-        if os.path.exists(self.path) and not os.path.isdir(self.path):
-            raise GdchaosInputError(f"output {self.path} exists and is not a directory")
-        parent = os.path.dirname(os.path.abspath(self.path)) or "."
-        if not os.path.isdir(parent):
-            raise GdchaosInputError(f"cannot write {self.path}: folder {parent} does not exist")
-        if not os.access(parent, os.W_OK):
-            raise GdchaosInputError(f"cannot write {self.path}: folder {parent} is not writable")
-        if exists and overwrite:
-            shutil.rmtree(self.path)
+                    f"store {path} was written by an older gdchaos without checksums; pass "
+                    "--overwrite to recompute it")
+            return self._replace(path, self.array_names_of_legacy(path), lock=None)
+        lock = fs.WriterLock.acquire(os.path.join(path, fs.LOCK), path)
         try:
-            g = zarr.open_group(self.path, mode="w")
-        except OSError as exc:
-            raise GdchaosInputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
-        for name, arr in self.coords.items():
-            a = g.create_array(name, shape=arr.shape, chunks=arr.shape, dtype=arr.dtype,
-                               dimension_names=[name])
-            a[...] = arr
-        for name, (dims, arr) in self.static.items():
-            arr = np.asarray(arr)
-            a = g.create_array(name, shape=arr.shape, chunks=arr.shape or (1,), dtype=arr.dtype,
-                               dimension_names=list(dims))
-            a[...] = arr
-        for name, spec in self.variables.items():
-            shape = tuple(self.sizes[d] for d in spec.dims)
-            chunks = (self.tile_rows,) + shape[1:]
-            a = g.create_array(name, shape=shape, chunks=chunks, dtype=spec.dtype,
-                               fill_value=spec.fill, dimension_names=list(spec.dims))
-            if spec.attrs:
-                a.attrs.update(_jsonable(spec.attrs))
-        td = g.create_array("tile_done", shape=(self.n_tiles,), chunks=(1,), dtype="int8",
-                            fill_value=0, dimension_names=["tile"])
-        td.attrs["description"] = "1 where the tile (tile_rows rows of the grid) is computed"
-        g.attrs.update(self.attrs)
-        g.attrs["gdchaos_run"] = json.dumps(self.run_info, sort_keys=True)
-        g.attrs["tile_rows"] = self.tile_rows
-        self._group = g
+            marker = fs.read_marker(path)
+            arrays = marker.get("arrays", [])
+            if overwrite:
+                return self._replace(path, arrays, lock)
+            if marker.get("run_sha256") != self.run_hash:
+                raise GdchaosInputError(
+                    f"store {path} holds a run with different parameters; use another --out or "
+                    "--overwrite")
+            if not resume:
+                raise GdchaosInputError(f"store {path} exists; pass --overwrite to replace it")
+            self._set_layout(marker.get("tile_rows", self.tile_rows))  # its layout wins
+            problem = self._check_metadata(marker)
+            if problem:
+                self.rebuilt = problem
+                return self._replace(path, arrays, lock)
+        except BaseException:
+            lock.release()
+            raise
+        self._lock = lock
+        return self._verify_tiles(repair=True)
+
+    def close(self):
+        """Drop the writer lock (the data stay)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @staticmethod
+    def array_names_of_legacy(path):
+        return [e for e in os.listdir(path) if os.path.isfile(os.path.join(path, e, "zarr.json"))]
+
+    def _create(self, path):
+        tmp = self._build()
+        try:
+            os.rename(tmp, path)  # atomic; replaces an empty folder, fails on a non-empty one
+        except OSError:
+            self._discard(tmp)
+            if fs.classify(path) in ("absent", "empty"):
+                raise GdchaosInputError(f"cannot create store {path}") from None
+            return self.open(overwrite=False, resume=True)  # another run made it meanwhile
+        self._reopen_group(path)
         return list(range(self.n_tiles))
 
-    def pending_tiles(self):
-        td = self._group["tile_done"]
-        done = []
+    def _replace(self, path, arrays, lock):
+        """Put a fresh template in place of our store at ``path`` (only our entries go)."""
+        try:
+            if fs.contains_cwd(path):
+                raise GdchaosInputError(f"will not replace {path}: it holds the current folder")
+            bad = fs.foreign_entries(path, arrays)
+            if bad:
+                raise GdchaosInputError(
+                    f"will not replace store {path}: it holds files gdchaos did not write "
+                    f"({', '.join(sorted(bad)[:3])}); move them or name a new folder")
+            tmp = self._build()
+            old = fs.sibling(path, "old")
+            os.rename(path, old)
+            os.rename(tmp, path)
+        finally:
+            if lock is not None:
+                lock.release()
+        shutil.rmtree(old, ignore_errors=True)
+        self._reopen_group(path)
+        return list(range(self.n_tiles))
+
+    def _discard(self, tmp):
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def _build(self):
+        """Write the complete template into a new sibling folder of ours; returns its path
+        (holding the writer lock of the new store)."""
+        import zarr
+
+        if fs.contains_cwd(self.path):
+            raise GdchaosInputError(f"will not write a store at {self.path}: it holds the current "
+                                    "folder; name a new folder")
+        tmp = fs.sibling(self.path, "tmp")
+        try:
+            os.mkdir(tmp)
+            os.mkdir(os.path.join(tmp, fs.META))
+            self._lock = fs.WriterLock.acquire(os.path.join(tmp, fs.LOCK), self.path)
+            open(os.path.join(tmp, fs.BUILDING), "w").close()
+            os.mkdir(os.path.join(tmp, fs.TILES))
+            g = zarr.open_group(tmp, mode="a")
+            comp = _compressors()
+            static_crc = {}
+            for name, arr in self.coords.items():
+                a = g.create_array(name, shape=arr.shape, chunks=arr.shape or (1,), dtype=arr.dtype,
+                                   dimension_names=[name], compressors=comp)
+                a[...] = arr
+                static_crc[name] = _crc(arr)
+            for name, (dims, arr) in self.static.items():
+                a = g.create_array(name, shape=arr.shape, chunks=arr.shape or (1,), dtype=arr.dtype,
+                                   dimension_names=list(dims), compressors=comp)
+                a[...] = arr
+                static_crc[name] = _crc(arr)
+            for name, spec in self.variables.items():
+                shape = tuple(self.sizes[d] for d in spec.dims)
+                a = g.create_array(name, shape=shape, chunks=(self.tile_rows,) + shape[1:],
+                                   dtype=spec.dtype, fill_value=spec.fill,
+                                   dimension_names=list(spec.dims), compressors=comp)
+                if spec.attrs:
+                    a.attrs.update(_jsonable(spec.attrs))
+            td = g.create_array("tile_done", shape=(self.n_tiles,), chunks=(1,), dtype="int8",
+                                fill_value=0, dimension_names=["tile"], compressors=comp)
+            td.attrs["description"] = ("1 where the tile (tile_rows rows of the grid) is computed "
+                                       "(its checksums are in gdchaos/tiles/)")
+            g.attrs.update(self.attrs)
+            g.attrs["gdchaos_run"] = self.run_json
+            g.attrs["tile_rows"] = self.tile_rows
+            marker = {"gdchaos_store": fs.FORMAT, "run_sha256": self.run_hash,
+                      "tile_rows": self.tile_rows, "n_tiles": self.n_tiles,
+                      "arrays": self.array_names, "variables": list(self.variables),
+                      "static_crc32": static_crc}
+            fs.write_json_atomic(os.path.join(tmp, fs.MARKER),
+                                 {"zarr_format": 3, "node_type": "group", "attributes": marker})
+            os.remove(os.path.join(tmp, fs.BUILDING))
+        except OSError as exc:
+            self._discard(tmp)
+            raise GdchaosInputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        except BaseException:
+            self._discard(tmp)
+            raise
+        return tmp
+
+    def _reopen_group(self, path):
+        import zarr
+
+        self._group = zarr.open_group(path, mode="r+")
+        self._arrays = {name: self._group[name].with_config(_ARRAY_CONFIG)
+                        for name in list(self.variables) + ["tile_done"]}
+        self._done = set()
+
+    def _check_metadata(self, marker):
+        """Why the store's metadata do not match this run (a string), or '' when they do."""
+        try:
+            self._reopen_group(self.path)
+        except Exception as exc:  # noqa: BLE001 - any unreadable metadata means: rebuild
+            return f"unreadable metadata ({type(exc).__name__})"
+        expected = {}
+        for name, spec in self.variables.items():
+            shape = tuple(self.sizes[d] for d in spec.dims)
+            expected[name] = (shape, np.dtype(spec.dtype), (self.tile_rows,) + shape[1:])
+        expected["tile_done"] = ((self.n_tiles,), np.dtype("int8"), (1,))
+        return _metadata_problem(self._group, marker, self.run_json, expected)
+
+    # ------------------------------------------------------------------ tiles
+    def _tile_ok(self, i) -> bool:
+        return _tile_ok(self.path, self._group, self._dtypes(), self.tile_rows_slice(i), i)
+
+    def _dtypes(self):
+        return {name: spec.dtype for name, spec in self.variables.items()}
+
+    def _verify_tiles(self, repair):
+        self._done = set()
+        pending = []
         for i in range(self.n_tiles):
-            try:
-                done.append(int(td[i]) == 1)
-            except Exception:  # a flag chunk torn by a kill counts as not done
-                done.append(False)
-        return [i for i, d in enumerate(done) if not d]
+            if self._tile_ok(i):
+                self._done.add(i)
+                if repair and self._flag(i) != 1:
+                    self._arrays["tile_done"][i] = 1
+                continue
+            pending.append(i)
+            rec = os.path.join(self.path, fs.TILES, f"{i}.json")
+            if repair and os.path.exists(rec):
+                self.recomputed.append(i)
+                os.remove(rec)
+            if repair and self._flag(i) != 0:
+                self._arrays["tile_done"][i] = 0
+        return pending
+
+    def _flag(self, i):
+        try:
+            return int(self._arrays["tile_done"][i])
+        except Exception:  # noqa: BLE001 - a torn flag chunk is rewritten
+            return -1
+
+    def pending_tiles(self):
+        """Tiles not (verified) computed, as known to this writer."""
+        return [i for i in range(self.n_tiles) if i not in self._done]
 
     def tile_rows_slice(self, i):
         r0 = i * self.tile_rows
         return slice(r0, min(self.ny, r0 + self.tile_rows))
 
     def write_tile(self, i, data):
-        """Write the arrays of tile ``i`` (each of leading shape ``(rows, nx)``), then its flag."""
+        """Write the arrays of tile ``i`` (each of leading shape ``(rows, nx)``), its checksum
+        record, then its flag.  Safe to call from one writer thread while others compute."""
         sl = self.tile_rows_slice(i)
-        for name, spec in self.variables.items():
-            arr = np.asarray(data[name]).astype(spec.dtype, copy=False)
-            self._group[name][sl] = arr
-        self._group["tile_done"][i] = 1
+        arrs = {name: np.ascontiguousarray(np.asarray(data[name]).astype(spec.dtype, copy=False))
+                for name, spec in self.variables.items()}
+        rec = {"tile": int(i), "rows": [sl.start, sl.stop],
+               "crc32": {name: _crc(a) for name, a in arrs.items()}}
+        with self._mutex:
+            if self._group is None:
+                raise RuntimeError("TiledStore.write_tile before open")
+            for name, a in arrs.items():
+                self._arrays[name][sl] = a
+            fs.write_json_atomic(os.path.join(self.path, fs.TILES, f"{int(i)}.json"), rec)
+            self._arrays["tile_done"][i] = 1
+            self._done.add(int(i))
 
-    def finish(self, extra_attrs=None):
-        if extra_attrs:
-            self._group.attrs.update(_jsonable(extra_attrs))
+    def finish(self, extra_attrs=None, summary=None):
+        """Add ``extra_attrs`` to the store's attributes; write ``summary`` (timings, counts of
+        this run: what differs between a resumed and an uninterrupted run) to
+        ``gdchaos/last_run.json``, outside the dataset."""
+        with self._mutex:
+            if extra_attrs:
+                self._group.attrs.update(_jsonable(extra_attrs))
+            if summary is not None:
+                fs.write_json_atomic(os.path.join(self.path, fs.LAST_RUN), _jsonable(summary))
 
     def dataset(self):
-        import xarray as xr
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return xr.open_zarr(self.path, consolidated=False)
+        """The store as a lazy ``xarray.Dataset``."""
+        return _open_dataset(self.path)
 
 
-def open_store(path):
-    """Open a store written by gdchaos as an xarray dataset (lazy)."""
+def _open_dataset(path):
     import xarray as xr
 
-    if not os.path.exists(os.path.join(os.fspath(path), "zarr.json")):
-        raise GdchaosInputError(f"{path} is not a gdchaos store (no zarr.json)")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return xr.open_zarr(os.fspath(path), consolidated=False)
+    return xr.open_zarr(os.fspath(path), consolidated=False)
+
+
+def _metadata_problem(group, marker, run_json=None, expected=None) -> str:
+    """Why a store's zarr metadata are damaged or not those of ``marker`` (and ``run_json``,
+    ``expected`` name -> (shape, dtype, chunks)), or ''."""
+    try:
+        run = group.attrs.get("gdchaos_run")
+        if run is None or hashlib.sha256(run.encode()).hexdigest() != marker.get("run_sha256"):
+            return "root metadata do not match the marker"
+        if run_json is not None and run != run_json:
+            return "root metadata differ"
+        for name in marker.get("variables", []):
+            if group[name].chunks[0] != marker.get("tile_rows"):
+                return f"array {name} has another layout"
+        for name, (shape, dtype, chunks) in (expected or {}).items():
+            a = group[name]
+            if a.shape != shape or a.dtype != dtype or a.chunks != chunks:
+                return f"array {name} has another layout"
+        crcs = marker.get("static_crc32", {})
+        for name in crcs:
+            if _crc(group[name][...]) != crcs[name]:
+                return f"array {name} fails its checksum"
+    except Exception as exc:  # noqa: BLE001 - any unreadable metadata means: rebuild
+        return f"unreadable metadata ({type(exc).__name__})"
+    return ""
+
+
+def _tile_ok(path, group, dtypes, sl, i) -> bool:
+    """Tile ``i`` (rows ``sl``) has its record and every variable matches its checksum."""
+    rec = fs.read_json(os.path.join(path, fs.TILES, f"{i}.json"))
+    if rec is None or rec.get("rows") != [sl.start, sl.stop]:
+        return False
+    crcs = rec.get("crc32", {})
+    try:
+        for name, dtype in dtypes.items():
+            if _crc(group[name][sl], dtype) != crcs.get(name):
+                return False
+    except Exception:  # noqa: BLE001 - a missing or torn chunk fails the tile
+        return False
+    return True
+
+
+def verify_store(path) -> dict:
+    """Check a store without changing it.  Returns a report: ``kind`` (``ours``, ``legacy``,
+    ``foreign``, ``absent``, ``empty``, ``file``), ``n_tiles``, ``done`` and ``pending`` tile
+    lists (pending: never run, or failing their checksums), ``problem`` (damaged metadata, or
+    None) and ``ok`` (complete and verified)."""
+    import zarr
+
+    path = os.fspath(path)
+    kind = fs.classify(path)
+    rep = {"path": path, "kind": kind, "n_tiles": 0, "done": [], "pending": [], "problem": None,
+           "ok": False}
+    if kind == "legacy":
+        try:
+            flags = np.asarray(zarr.open_group(path, mode="r")["tile_done"][...])
+        except Exception as exc:  # noqa: BLE001
+            rep["problem"] = f"unreadable tile_done ({type(exc).__name__})"
+            return rep
+        rep.update(n_tiles=int(flags.size), done=[int(i) for i in np.flatnonzero(flags == 1)],
+                   pending=[int(i) for i in np.flatnonzero(flags != 1)])
+        rep["ok"] = not rep["pending"]
+        return rep
+    if kind != "ours":
+        rep["problem"] = {"absent": "no such folder", "file": "not a folder",
+                          "empty": "an empty folder"}.get(kind, "not a gdchaos store")
+        return rep
+    marker = fs.read_marker(path)
+    rep["n_tiles"] = n = int(marker.get("n_tiles", 0))
+    try:
+        group = zarr.open_group(path, mode="r")
+        dtypes = {name: group[name].dtype for name in marker["variables"]}
+        ny = group[marker["variables"][0]].shape[0]
+        tr = int(marker["tile_rows"])
+    except Exception as exc:  # noqa: BLE001
+        rep["problem"] = f"unreadable metadata ({type(exc).__name__})"
+        return rep
+    rep["problem"] = _metadata_problem(group, marker) or None
+    if rep["problem"]:
+        return rep
+    for i in range(n):
+        sl = slice(i * tr, min(ny, (i + 1) * tr))
+        (rep["done"] if _tile_ok(path, group, dtypes, sl, i) else rep["pending"]).append(i)
+    rep["ok"] = not rep["pending"]
+    return rep
+
+
+def open_store(path, allow_incomplete=False):
+    """Open a store written by gdchaos as a lazy ``xarray.Dataset``, after verifying it.
+
+    A store with tiles not computed or failing their checksums is refused (one line) unless
+    ``allow_incomplete``; a zarr store not made by gdchaos' tiled writer (e.g. a figure's) is
+    opened as it is."""
+    path = os.fspath(path)
+    if not os.path.isdir(path) or not os.path.exists(os.path.join(path, "zarr.json")):
+        if fs.classify(path) != "ours":
+            raise GdchaosInputError(f"{path} is not a gdchaos store (no zarr.json)")
+    rep = verify_store(path)
+    if rep["kind"] in ("ours", "legacy"):
+        if rep["problem"]:
+            raise GdchaosInputError(f"store {path} is damaged ({rep['problem']}); run the command "
+                                    "that made it again to recompute it")
+        if rep["pending"] and not allow_incomplete:
+            raise GdchaosInputError(
+                f"store {path} is incomplete: {len(rep['pending'])} of {rep['n_tiles']} tiles not "
+                "computed or failing their checksums; run the command that made it again to "
+                "finish it")
+    try:
+        return _open_dataset(path)
+    except Exception as exc:  # noqa: BLE001 - a store that cannot be read is bad input
+        raise GdchaosInputError(f"cannot open store {path}: {type(exc).__name__}: {exc}") from None

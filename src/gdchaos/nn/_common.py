@@ -166,8 +166,9 @@ def store_path(out, name: str):
 
 
 def finish_run(store, ds, summary: dict, plot, png, out, path) -> None:
-    """Record the summary in the store, draw the PNG, and name the outputs in the summary."""
-    store.finish({"last_summary": summary})
+    """Record the summary beside the data (``gdchaos/last_run.json``: its timings and counts are
+    not part of the dataset), draw the PNG, and name the outputs in the summary."""
+    store.finish(summary=summary)
     if png is not None:
         plot(ds, png)
         summary["outputs"]["png"] = os.fspath(png)

@@ -238,6 +238,7 @@ def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = 
                    "outputs": {}}
         finish_run(store, ds, summary, plot_slice, png, out, path)
     finally:
+        store.close()  # drop the writer lock
         if tmp is not None:
             tmp.cleanup()
     return SliceResult(ds, summary)

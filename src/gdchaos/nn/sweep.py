@@ -183,6 +183,7 @@ def run_sweep(settings: SweepSettings, out=None, png=None, *, overwrite: bool = 
                        sharpness_seconds=stats["sharpness_seconds"], workers=int(workers))
         finish_run(store, ds, summary, plot_sweep, png, out, path)
     finally:
+        store.close()  # drop the writer lock
         if tmp is not None:
             tmp.cleanup()
     return SweepResult(ds, summary)
