@@ -1,0 +1,194 @@
+"""Stores through the command line (issue 8): never destructive, self-checking, locked."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from gdchaos.cli import main
+
+GDCHAOS = [sys.executable, "-m", "gdchaos.cli"]
+Q = ["basin", "--problem", "quotient", "--eta", "1", "--iters", "50", "--grid", "20", "--quiet"]
+# a command whose tiles take 0.3 s each in _slow (for kills and second writers)
+SLOW = Q + ["--grid", "60", "--tile-rows", "4"]
+SLOW_CODE = ("import sys, time; from gdchaos.engine import _run; real = _run._tile; "
+             "_run._tile = lambda *a, **k: (time.sleep(0.3), real(*a, **k))[1]; "
+             "from gdchaos.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+def _slow(args):
+    """The CLI with 0.3 s more per tile, in a subprocess."""
+    return subprocess.Popen([sys.executable, "-c", SLOW_CODE] + args)
+
+
+def run_cli(args, **kw):
+    return subprocess.run(GDCHAOS + args, capture_output=True, text=True, **kw)
+
+
+def _one_line(r, word):
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert word in lines[0], lines[0]
+
+
+def _load(path):
+    from gdchaos.engine import open_store
+
+    return open_store(path).load()
+
+
+def _tiles_done(store):
+    d = os.path.join(store, "tile_done", "c")
+    if not os.path.isdir(d):
+        return 0
+    return sum(1 for f in os.listdir(d) if open(os.path.join(d, f), "rb").read() not in (b"",))
+
+
+def _wait(cond, proc, limit=120):
+    t0 = time.time()
+    while not cond() and proc.poll() is None and time.time() - t0 < limit:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run finished before the test could act"
+
+
+@pytest.mark.parametrize("extra", [[], ["--overwrite"]])
+def test_user_folder_survives_basin_out(tmp_path, extra):
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "notes.txt").write_text("x\n")
+    r = run_cli(Q + ["--out", str(d)] + extra)
+    _one_line(r, "not a gdchaos store")
+    assert os.listdir(d) == ["notes.txt"] and (d / "notes.txt").read_text() == "x\n"
+
+
+def test_out_dot_and_nn_sweep_never_wipe_the_working_folder(tmp_path, monkeypatch, capsys):
+    (tmp_path / "notes.txt").write_text("x\n")
+    monkeypatch.chdir(tmp_path)
+    sweep = ["nn", "sweep", "--dataset", "digits", "--width", "4", "--n-eta", "2", "--iters", "5",
+             "--momentum", "0", "--no-png", "--workers", "1", "--quiet"]
+    for argv in (Q + ["--out", "."], sweep + ["--out", "."], sweep + ["--out", ".", "--overwrite"]):
+        assert main(argv) == 2
+        assert os.listdir(tmp_path) == ["notes.txt"]
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "a.txt").write_text("a")
+    assert main(sweep + ["--out", "user"]) == 2
+    assert os.listdir(tmp_path / "user") == ["a.txt"]
+    err = capsys.readouterr().err
+    assert "not a gdchaos store" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_kill_during_creation_then_same_command_succeeds(tmp_path, sig):
+    store = tmp_path / "k.zarr"
+    proc = _slow(SLOW + ["--out", str(store)])
+    _wait(lambda: os.listdir(tmp_path), proc)  # the store (or its sibling) is being made
+    proc.send_signal(sig)
+    proc.wait()
+    assert main(SLOW + ["--out", str(store)]) == 0
+    assert main(SLOW + ["--out", str(tmp_path / "full.zarr")]) == 0
+    assert _load(store).identical(_load(tmp_path / "full.zarr"))
+    assert sorted(os.listdir(tmp_path)) == ["full.zarr", "k.zarr"]
+
+
+def test_resume_with_other_tile_rows(tmp_path, capsys):
+    store = str(tmp_path / "r.zarr")
+    proc = _slow(SLOW + ["--out", store])
+    _wait(lambda: _tiles_done(store) >= 3, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    other = [a if a != "4" else "7" for a in SLOW]
+    assert main(other + ["--out", store, "--json"]) == 0
+    assert sum(json.loads(capsys.readouterr().out)["fractions"].values()) == pytest.approx(1.0)
+    ds = _load(store)
+    assert int((ds.status < 0).sum()) == 0 and ds.status.encoding["chunks"][0] == 4
+    assert main(SLOW + ["--out", str(tmp_path / "full.zarr")]) == 0
+    assert ds.identical(_load(tmp_path / "full.zarr"))
+
+
+def _damage_chunk(store):
+    os.remove(os.path.join(store, "status", "c", "1", "0"))
+
+
+def _damage_root(store):
+    open(os.path.join(store, "zarr.json"), "w").close()
+
+
+def _truncate_root(store):
+    p = os.path.join(store, "zarr.json")
+    text = open(p).read()
+    open(p, "w").write(text[:200])
+
+
+def _truncate_chunk(store):
+    p = os.path.join(store, "final_loss", "c", "2", "0")
+    data = open(p, "rb").read()
+    open(p, "wb").write(data[:40])
+
+
+@pytest.mark.parametrize("damage", [_damage_chunk, _damage_root, _truncate_root, _truncate_chunk])
+def test_damaged_store_is_recomputed_by_the_same_command(tmp_path, capsys, damage):
+    store = str(tmp_path / "s.zarr")
+    args = Q + ["--grid", "40", "--tile-rows", "10", "--json"]
+    assert main(args + ["--out", store]) == 0
+    first = json.loads(capsys.readouterr().out)["fractions"]
+    full = _load(store)
+    damage(store)
+    assert main(args + ["--out", store]) == 0
+    fr = json.loads(capsys.readouterr().out)["fractions"]
+    assert sum(fr.values()) == pytest.approx(1.0) and fr == first
+    assert _load(store).identical(full)
+
+
+@pytest.mark.parametrize("bad,good", [
+    (["--coordinate", "7"], ["--coordinate", "1"]),
+    (["--momentum", "0.5"], ["--momentum", "0"]),
+    (["--iters", "99999999999999999999"], ["--iters", "50"]),
+])
+def test_bad_input_leaves_no_store_that_blocks_the_corrected_command(tmp_path, capsys, bad, good):
+    store = str(tmp_path / "v.zarr")
+    assert main(Q + bad + ["--out", store]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert os.listdir(tmp_path) == []
+    assert main(Q + good + ["--out", store]) == 0
+
+
+def test_second_writer_refused_and_killed_writer_leaves_no_stuck_lock(tmp_path):
+    store = str(tmp_path / "w.zarr")
+    proc = _slow(SLOW + ["--out", store])
+    try:
+        _wait(lambda: _tiles_done(store) >= 1, proc)
+        r = run_cli(SLOW + ["--out", store])
+        assert proc.poll() is None, "the first writer ended too soon"
+        _one_line(r, f"is being written by pid {proc.pid} on host")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert main(SLOW + ["--out", store]) == 0  # the dead writer's lock is taken over
+    assert main(SLOW + ["--out", str(tmp_path / "full.zarr")]) == 0
+    assert _load(store).identical(_load(tmp_path / "full.zarr"))
+
+
+def test_basin_entropy_store_prints_no_warning(tmp_path):
+    store = str(tmp_path / "e.zarr")
+    assert main(Q + ["--out", store]) == 0
+    r = run_cli(["basin-entropy", "--store", store])
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+def test_nn_slice_resume_identical_to_uninterrupted(tmp_path):
+    from gdchaos.nn.slices import run_slice, slice_preset
+
+    s = slice_preset("quick", dataset="digits", hidden=(4,), grid=(3, 4), iters=30,
+                     range=(0.0, 5.0, 0.0, 5.0), tol=1e-3, tile_rows=1)
+    run_slice(s, out=tmp_path / "a.zarr", max_tiles=1)
+    run_slice(s, out=tmp_path / "a.zarr")
+    run_slice(s, out=tmp_path / "b.zarr")
+    a, b = _load(tmp_path / "a.zarr"), _load(tmp_path / "b.zarr")
+    assert a.identical(b)
+    assert np.all(a.status.values >= 0)
