@@ -272,6 +272,7 @@ class TiledStore:
         self._group = zarr.open_group(path, mode="r+")
         self._arrays = {name: self._group[name].with_config(_ARRAY_CONFIG)
                         for name in list(self.variables) + ["tile_done"]}
+        os.makedirs(os.path.join(path, fs.TILES), exist_ok=True)
         self._done = set()
 
     def _check_metadata(self, marker):
@@ -289,7 +290,7 @@ class TiledStore:
 
     # ------------------------------------------------------------------ tiles
     def _tile_ok(self, i) -> bool:
-        return _tile_ok(self.path, self._group, self._dtypes(), self.tile_rows_slice(i), i)
+        return _tile_ok(self.path, self._arrays, self._dtypes(), self.tile_rows_slice(i), i)
 
     def _dtypes(self):
         return {name: spec.dtype for name, spec in self.variables.items()}
@@ -389,7 +390,7 @@ def _metadata_problem(group, marker, run_json=None, expected=None) -> str:
     return ""
 
 
-def _tile_ok(path, group, dtypes, sl, i) -> bool:
+def _tile_ok(path, arrays, dtypes, sl, i) -> bool:
     """Tile ``i`` (rows ``sl``) has its record and every variable matches its checksum."""
     rec = fs.read_json(os.path.join(path, fs.TILES, f"{i}.json"))
     if rec is None or rec.get("rows") != [sl.start, sl.stop]:
@@ -397,7 +398,7 @@ def _tile_ok(path, group, dtypes, sl, i) -> bool:
     crcs = rec.get("crc32", {})
     try:
         for name, dtype in dtypes.items():
-            if _crc(group[name][sl], dtype) != crcs.get(name):
+            if _crc(arrays[name][sl], dtype) != crcs.get(name):
                 return False
     except Exception:  # noqa: BLE001 - a missing or torn chunk fails the tile
         return False
@@ -433,7 +434,8 @@ def verify_store(path) -> dict:
     rep["n_tiles"] = n = int(marker.get("n_tiles", 0))
     try:
         group = zarr.open_group(path, mode="r")
-        dtypes = {name: group[name].dtype for name in marker["variables"]}
+        arrays = {name: group[name] for name in marker["variables"]}
+        dtypes = {name: a.dtype for name, a in arrays.items()}
         ny = group[marker["variables"][0]].shape[0]
         tr = int(marker["tile_rows"])
     except Exception as exc:  # noqa: BLE001
@@ -444,7 +446,7 @@ def verify_store(path) -> dict:
         return rep
     for i in range(n):
         sl = slice(i * tr, min(ny, (i + 1) * tr))
-        (rep["done"] if _tile_ok(path, group, dtypes, sl, i) else rep["pending"]).append(i)
+        (rep["done"] if _tile_ok(path, arrays, dtypes, sl, i) else rep["pending"]).append(i)
     rep["ok"] = not rep["pending"]
     return rep
 

@@ -150,7 +150,10 @@ class WriterLock:
             self.fd = None
 
     def __del__(self):
-        self.release()
+        try:
+            self.release()
+        except Exception:  # noqa: BLE001 - interpreter shutdown: the kernel drops the lock
+            pass
 
 
 def _read_fd(fd) -> dict:
