@@ -243,3 +243,19 @@ def test_other_parameters_refused_untouched(tmp_path):
     st.close()
     with pytest.raises(GdchaosInputError, match="different parameters"):
         _store(tmp_path / "t.zarr", k2=3).open()
+
+
+def test_older_store_is_read_but_not_resumed_without_overwrite(tmp_path, reference):
+    import zarr
+
+    s = tmp_path / "old.zarr"
+    g = zarr.open_group(s, mode="w")
+    g.create_array("status", shape=(2, 2), dtype="int8", fill_value=-1,
+                   dimension_names=["y", "x"])[...] = 1
+    g.create_array("tile_done", shape=(1,), dtype="int8", fill_value=0,
+                   dimension_names=["tile"])[...] = 1
+    g.attrs["gdchaos_run"] = "{}"
+    assert int(open_store(s).status.sum()) == 4
+    with pytest.raises(GdchaosInputError, match="older gdchaos"):
+        _basin(s)
+    _same(_basin(s, overwrite=True), reference)
