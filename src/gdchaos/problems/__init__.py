@@ -6,5 +6,5 @@ from .matrix import MatrixFactorization
 from .quotient import QuotientMap
 from .scalar import ScalarFactorization
 
-__all__ = ["Problem", "GDState", "RECORDS", "check_records", "ScalarFactorization", "MatrixFactorization",
-           "DeepMatrixFactorization", "QuotientMap"]
+__all__ = ["Problem", "GDState", "RECORDS", "check_records", "ScalarFactorization",
+           "MatrixFactorization", "DeepMatrixFactorization", "QuotientMap"]

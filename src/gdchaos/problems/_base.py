@@ -25,9 +25,12 @@ RECORDS = ("sq_norm", "imbalance", "sharpness", "minimizer")
 
 
 def check_records(names):
-    """``None`` -> all of :data:`RECORDS`; a comma string or sequence -> a tuple in RECORDS order."""
+    """``None`` or ``"all"`` -> all of :data:`RECORDS`, ``"none"`` -> none; a comma string or a
+    sequence of names -> a tuple in RECORDS order."""
     if names is None or names == "all":
         return RECORDS
+    if names == "none":
+        return ()
     if isinstance(names, str):
         names = [t.strip() for t in names.split(",") if t.strip()]
     names = set(names)

@@ -89,6 +89,14 @@ class QuotientMap(Problem):
         uv = X[..., 0] + self.y
         return X[..., 1] ** 2 - 4.0 * uv * uv
 
+    def sharpness(self, X):
+        """Top Hessian eigenvalue of the fibre's loss, from ``(z, w)`` (Prop. 22, d = 1 part)."""
+        X = np.asarray(X, dtype=float)
+        z, w = X[..., 0], X[..., 1]
+        uv = z + self.y
+        disc = np.sqrt(np.maximum(w * w + 4 * z * z + 8 * z * uv, 0.0))
+        return 0.5 * (w + disc) + self.lam
+
     RECORD_DOCS = {
         "sq_norm": "w = |u|^2 + |v|^2 at the end",
         "imbalance": "w^2 - 4 (z + y)^2 at the end: the imbalance (u^2 - v^2)^2 when d = 1; for "
