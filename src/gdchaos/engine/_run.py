@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -164,6 +165,12 @@ def _records(problem, X0, Xf, names):
     return problem.records(X0, Xf, names) if rec is None else rec
 
 
+#: codec of the per-point variables: Blosc LZ4 with byte shuffle compresses grid results as well
+#: as zarr's default Zstandard but several times faster, so that writing a tile costs less than
+#: computing one (figure 3: 42 MB, against 47 MB and twice the CPU time with the default)
+FAST_CODEC = ({"name": "blosc", "configuration": {"cname": "lz4", "clevel": 1,
+                                                  "shuffle": "shuffle"}},)
+
 #: default points per tile: big enough that a store's per-chunk costs stay small, small enough
 #: that writing tile k overlaps computing tile k+1 and a killed run loses little
 TILE_POINTS = 1 << 19
@@ -266,6 +273,7 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
         return _basin_in_memory(tile, variables, sizes, static, attrs, run_info, tile_rows,
                                 progress)
     run_info["tile_rows"] = tile_rows  # the store's chunking: resuming needs the same
+    variables = {k: dataclasses.replace(v, compressors=FAST_CODEC) for k, v in variables.items()}
     ts = TiledStore(store, {"y": grid.ys, "x": grid.xs}, variables, run_info, tile_rows,
                     sizes=sizes, static=static, attrs=attrs)
     pending = ts.open(overwrite=overwrite, resume=True)

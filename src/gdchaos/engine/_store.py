@@ -27,6 +27,7 @@ class VarSpec:
     dtype: str
     fill: float
     attrs: dict | None = None
+    compressors: object = "auto"  # zarr's create_array(compressors=...): "auto" = zarr's default
 
 
 def _jsonable(obj):
@@ -108,7 +109,8 @@ class TiledStore:
             shape = tuple(self.sizes[d] for d in spec.dims)
             chunks = (self.tile_rows,) + shape[1:]
             a = g.create_array(name, shape=shape, chunks=chunks, dtype=spec.dtype,
-                               fill_value=spec.fill, dimension_names=list(spec.dims))
+                               fill_value=spec.fill, dimension_names=list(spec.dims),
+                               compressors=spec.compressors)
             if spec.attrs:
                 a.attrs.update(_jsonable(spec.attrs))
         td = g.create_array("tile_done", shape=(self.n_tiles,), chunks=(1,), dtype="int8",
