@@ -30,6 +30,10 @@ A killed run resumes when the same command is given again.  Status codes in the 
 """
 
 
+#: records `gdchaos basin` stores unless --records says otherwise (the library's default is all)
+DEFAULT_RECORDS = "sq_norm,minimizer"
+
+
 def register(sub):
     p = sub.add_parser("critical-step", help="critical step size eta* from an initialization",
                        description="Critical step size of Theorem 1 (lam = 0) or the bounds of "
@@ -79,6 +83,10 @@ def register(sub):
     s.add_argument("--points", default=None,
                    help="record distances to these points: 'x1,...,xP;x1,...,xP'")
     s.add_argument("--keep-params", action="store_true", help="store the final parameters")
+    s.add_argument("--records", default=DEFAULT_RECORDS,
+                   help="derived records to store besides status, iterations and final_loss: "
+                   "comma list of sq_norm, imbalance, sharpness, minimizer, or 'all' "
+                   f"(default {DEFAULT_RECORDS}; --color adds its variable)")
     s.add_argument("--tile-rows", type=int, default=None, help="rows per tile (default ~131k points)")
     o = b.add_argument_group("output")
     o.add_argument("--out", required=True, help="zarr store (resumed if it exists)")
@@ -190,7 +198,8 @@ def grid_from_args(args, problem):
 
 
 def cmd_basin(args):
-    from ..engine import RunConfig, basin, status_fractions
+    from ..engine import RunConfig, basin, prepare, status_fractions
+    from ..problems import check_records
     from . import _common
 
     problem = problem_from_args(args)
@@ -215,12 +224,16 @@ def cmd_basin(args):
         raise GdchaosInputError(f"--color: unknown variable {args.color!r}")
     if args.color == "coordinate" and args.coordinate is None:
         raise GdchaosInputError("--color coordinate needs --coordinate INDEX")
+    records = check_records(args.records)
+    if args.color in ("sq_norm", "imbalance", "sharpness", "minimizer"):
+        records = check_records(set(records) | {args.color})
     _common.set_threads(args.threads)
+    prepare(problem, cfg, store=True)  # start-up (imports, compiled kernels): not in `seconds`
     t0 = time.perf_counter()
     ds = basin(problem, grid, config=cfg, store=args.out, tile_rows=args.tile_rows,
                coordinate=args.coordinate, points=points, keep_params=args.keep_params,
                overwrite=args.overwrite, progress=not (args.quiet or args.json),
-               device=args.device, extra_attrs={"command": "gdchaos basin"})
+               device=args.device, extra_attrs={"command": "gdchaos basin"}, records=records)
     seconds = time.perf_counter() - t0
     status = np.asarray(ds["status"])
     fr = status_fractions(status)

@@ -85,12 +85,19 @@ class Slice2D:
         return self.center.shape[-1]
 
     def points(self, rows=None):
-        from ._kernels import slice_points_kernel
+        """Flat initializations ``center + xs[i] e1 + ys[j] e2`` of the rows ``rows`` (a slice or
+        index array, default all), row-major: shape ``(len(rows) * nx, P)``."""
+        ys = self.ys if rows is None else self.ys[rows]
+        return (self._row_base()[None, :, :] + ys[:, None, None] * self.directions[1]).reshape(
+            -1, self.n_params)
 
-        ys = np.ascontiguousarray(self.ys if rows is None else self.ys[rows])
-        out = np.empty((ys.shape[0] * self.nx, self.n_params))
-        slice_points_kernel(self.center, self.directions, self.xs, ys, out)
-        return out
+    def _row_base(self):
+        """``center + xs[i] e1`` for every column, ``(nx, P)`` (computed once per slice)."""
+        base = self.__dict__.get("_base")
+        if base is None:
+            base = self.center + self.xs[:, None] * self.directions[0]
+            object.__setattr__(self, "_base", base)
+        return base
 
     def spec(self):
         return {"center": self.center.tolist(), "directions": self.directions.tolist(),

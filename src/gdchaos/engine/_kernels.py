@@ -432,28 +432,3 @@ def _gd_entry(kind):
 #: problem name -> kernel, all with the signature of the module docstring
 KERNELS = {"scalar": _gd_entry(SCALAR), "matrix": _gd_entry(MATRIX), "deep": _gd_entry(DEEP),
            "quotient": quotient_kernel}
-
-
-@njit(parallel=True, cache=True)
-def slice_points_kernel(center, D, xs, ys, out):
-    """``out[j * nx + i] = center + xs[i] D[0] + ys[j] D[1]`` (row-major grid)."""
-    nx = xs.shape[0]
-    ny = ys.shape[0]
-    P = center.shape[0]
-    for j in prange(ny):
-        for i in range(nx):
-            r = j * nx + i
-            for p in range(P):
-                out[r, p] = center[p] + xs[i] * D[0, p] + ys[j] * D[1, p]
-
-
-@njit(parallel=True, cache=True)
-def quotient_records_kernel(Xf, y, lam, sq_norm, sharp):
-    """Squared norm ``w`` and top Hessian eigenvalue (Prop. 22, d = 1 part) from ``(z, w)``."""
-    for i in prange(Xf.shape[0]):
-        z = Xf[i, 0]
-        w = Xf[i, 1]
-        uv = z + y
-        disc = w * w + 4.0 * z * z + 8.0 * z * uv
-        sq_norm[i] = w
-        sharp[i] = 0.5 * (w + np.sqrt(max(disc, 0.0))) + lam

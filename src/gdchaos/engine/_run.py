@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import __version__
 from .._errors import GdchaosInputError, check_nonneg, check_positive
-from ..problems import Problem
+from ..problems import RECORDS, Problem, check_records
 from ._grid import Slice2D
 from ._status import NOT_RUN, STATUS_DOC, STATUS_NAMES
 from ._store import TiledStore, VarSpec
@@ -66,10 +67,10 @@ class RunResult:
     status: np.ndarray
     iterations: np.ndarray
     final_loss: np.ndarray
-    sq_norm: np.ndarray
-    imbalance: np.ndarray
-    sharpness: np.ndarray
-    minimizer: np.ndarray
+    sq_norm: np.ndarray | None = None  # records: None where not asked for
+    imbalance: np.ndarray | None = None
+    sharpness: np.ndarray | None = None
+    minimizer: np.ndarray | None = None
     coordinate: np.ndarray | None = None
     distances: np.ndarray | None = None
     params: np.ndarray | None = None
@@ -80,12 +81,8 @@ class RunResult:
         return status_fractions(self.status)
 
     def as_dict(self):
-        out = {k: getattr(self, k) for k in ("status", "iterations", "final_loss", "sq_norm",
-                                             "imbalance", "sharpness", "minimizer")}
-        for k in ("coordinate", "distances", "params"):
-            if getattr(self, k) is not None:
-                out[k] = getattr(self, k)
-        return out
+        return {k: getattr(self, k) for k in ("status", "iterations", "final_loss") + RECORDS
+                + ("coordinate", "distances", "params") if getattr(self, k) is not None}
 
 
 def status_fractions(status):
@@ -94,8 +91,9 @@ def status_fractions(status):
     return {name: float(np.count_nonzero(status == code)) / n for code, name in STATUS_NAMES.items()}
 
 
-def _iterate(problem: Problem, X0, cfg: RunConfig, device=None):
-    """Run the kernel of ``problem``; returns (Xf, status, iters, loss)."""
+def _iterate(problem: Problem, X0, cfg: RunConfig, device=None, out=None):
+    """Run the kernel of ``problem``; returns (Xf, status, iters, loss) (numba: into the arrays
+    ``out["params"]``, ``out["status"]``, ... where given)."""
     X0 = np.ascontiguousarray(X0, dtype=np.float64)
     if cfg.dtype == "float32":
         X0 = X0.astype(np.float32).astype(np.float64)
@@ -108,10 +106,11 @@ def _iterate(problem: Problem, X0, cfg: RunConfig, device=None):
     if cfg.backend == "numba":
         from ._kernels import KERNELS
 
-        Xf = np.empty_like(X0)
-        status = np.empty(n, dtype=np.int8)
-        iters = np.empty(n, dtype=np.int32)
-        loss = np.empty(n, dtype=np.float64)
+        out = out or {}
+        Xf = out["params"] if "params" in out else np.empty_like(X0)
+        status = out["status"] if "status" in out else np.empty(n, dtype=np.int8)
+        iters = out["iterations"] if "iterations" in out else np.empty(n, dtype=np.int32)
+        loss = out["final_loss"] if "final_loss" in out else np.empty(n, dtype=np.float64)
         if n:
             KERNELS[problem.kernel](X0, *args, Xf, status, iters, loss)
         return Xf, status, iters, loss
@@ -122,13 +121,15 @@ def _iterate(problem: Problem, X0, cfg: RunConfig, device=None):
 
 def run_points(problem: Problem, X0, eta=None, *, config: RunConfig | None = None,
                coordinate: int | None = None, points=None, keep_params=False, device=None,
-               **kwargs) -> RunResult:
+               records=None, _out=None, **kwargs) -> RunResult:
     """Run GD (or heavy ball) from every row of ``X0`` (shape ``(n, n_params)``).
 
     Never raises per element: each point gets a status (see ``gdchaos.STATUS_NAMES``).  Extra
     keyword arguments build the :class:`RunConfig` (``momentum``, ``max_iter``, ``tol``,
-    ``div_threshold``, ``gtol``, ``dtype``, ``backend``).  ``coordinate`` records one final
-    parameter, ``points`` (``(m, n_params)``) records distances of the final iterate to each.
+    ``div_threshold``, ``gtol``, ``dtype``, ``backend``).  ``records`` names the derived
+    per-point records to compute (any of ``sq_norm, imbalance, sharpness, minimizer``; default
+    ``None`` = all; the others stay ``None``).  ``coordinate`` records one final parameter,
+    ``points`` (``(m, n_params)``) records distances of the final iterate to each.
     """
     if config is None:
         config = RunConfig(eta=eta, **kwargs)
@@ -142,9 +143,10 @@ def run_points(problem: Problem, X0, eta=None, *, config: RunConfig | None = Non
         if points.shape[1] != problem.n_params:
             raise GdchaosInputError(f"points must have {problem.n_params} columns, got "
                                     f"{points.shape[1]}")
+    names = check_records(records)
     t0 = time.perf_counter()
-    Xf, status, iters, loss = _iterate(problem, X0, config, device)
-    rec = problem.records(X0, Xf)
+    Xf, status, iters, loss = _iterate(problem, X0, config, device, _out)
+    rec = _records(problem, X0, Xf, names)
     res = RunResult(status=status, iterations=iters, final_loss=loss, **rec, config=config.as_dict())
     if coordinate is not None:
         res.coordinate = Xf[:, int(coordinate)].copy()
@@ -157,24 +159,58 @@ def run_points(problem: Problem, X0, eta=None, *, config: RunConfig | None = Non
     return res
 
 
-def _default_tile_rows(nx, target=1 << 17):
+def _records(problem, X0, Xf, names):
+    if not names:
+        return {}
+    from ._records import kernel_records
+
+    rec = kernel_records(problem, X0, Xf, names)
+    return problem.records(X0, Xf, names) if rec is None else rec
+
+
+#: default points per tile: big enough that a store's per-chunk costs stay small, small enough
+#: that writing tile k overlaps computing tile k+1 and a killed run loses little
+TILE_POINTS = 1 << 19
+
+
+def _default_tile_rows(nx, target=TILE_POINTS):
     return max(1, target // max(nx, 1))
+
+
+def prepare(problem: Problem, config: RunConfig | None = None, store=False):
+    """Do a run's one-time start-up now: import the engine's modules and load the problem's
+    compiled kernels (a 2-point run), and with ``store`` the store's modules.  The command line
+    calls it before it starts its clock; calling it is never needed."""
+    config = config or RunConfig(eta=1.0)
+    if config.backend == "numba":
+        X = np.full((2, problem.n_params), 0.5)
+        run_points(problem, X, config=RunConfig(eta=config.eta, max_iter=1, backend="numba"),
+                   records=RECORDS)
+    if store:
+        import xarray  # noqa: F401
+        import zarr  # noqa: F401
+    import tqdm.auto  # noqa: F401
 
 
 def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None = None,
           store=None, tile_rows=None, coordinate=None, points=None, keep_params=False,
-          overwrite=False, progress=False, device=None, extra_attrs=None, **kwargs):
+          overwrite=False, progress=False, device=None, extra_attrs=None, records=None,
+          **kwargs):
     """GD from every point of a 2-D slice; returns an ``xarray.Dataset`` on dims ``(y, x)``.
 
-    With ``store`` (a path) the grid is computed tile by tile into a zarr store; an interrupted
-    run called again with the same arguments resumes with the missing tiles and ends with the same
-    store as an uninterrupted run.  Variables: ``status`` (int8, codes in its ``codes``
-    attribute), ``iterations``, ``final_loss``, ``sq_norm``, ``imbalance``, ``sharpness``,
-    ``minimizer`` (1 = p-, 2 = p+, 0 = none), optionally ``coordinate``, ``distance`` and
-    ``params``.  Attributes carry every parameter, the seed and the package version.
+    With ``store`` (a path) the grid is computed tile by tile into a zarr store (tile k is
+    written by a background thread while tile k+1 is computed); an interrupted run called again
+    with the same arguments resumes with the missing tiles and ends with the same store as an
+    uninterrupted run.  Variables: ``status`` (int8, codes in its ``codes`` attribute),
+    ``iterations``, ``final_loss``, the ``records`` asked for (default ``None`` = all of
+    ``sq_norm``, ``imbalance``, ``sharpness``, ``minimizer`` (1 = p-, 2 = p+, 0 = none); each
+    variable's ``description`` attribute says what it means for this problem), optionally
+    ``coordinate``, ``distance`` and ``params``.  Attributes carry every parameter, the seed and
+    the package version.
     """
     if config is None:
         config = RunConfig(eta=eta, **kwargs)
+    names = check_records(records)
     if grid.n_params != problem.n_params:
         raise GdchaosInputError(f"slice lives in R^{grid.n_params} but the problem has "
                                 f"{problem.n_params} parameters")
@@ -182,15 +218,19 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
         points = np.atleast_2d(np.asarray(points, dtype=float))
     _check_run(problem, grid, config, coordinate, points, tile_rows)  # before anything is written
     P = problem.n_params
+    docs = problem.RECORD_DOCS
     variables = {
         "status": VarSpec(("y", "x"), "int8", NOT_RUN, {"codes": STATUS_DOC}),
         "iterations": VarSpec(("y", "x"), "int32", -1),
         "final_loss": VarSpec(("y", "x"), "float64", np.nan),
-        "sq_norm": VarSpec(("y", "x"), "float64", np.nan),
-        "imbalance": VarSpec(("y", "x"), "float64", np.nan),
-        "sharpness": VarSpec(("y", "x"), "float64", np.nan),
-        "minimizer": VarSpec(("y", "x"), "int8", -1, {"codes": "1=p- (closest), 2=p+ (farthest), 0=none"}),
     }
+    for k in names:
+        attrs_k = {"description": docs[k]}
+        if k == "minimizer":
+            variables[k] = VarSpec(("y", "x"), "int8", -1,
+                                   dict(attrs_k, codes="1=p- (closest), 2=p+ (farthest), 0=none"))
+        else:
+            variables[k] = VarSpec(("y", "x"), "float64", np.nan, attrs_k)
     sizes = {"param": P}
     if coordinate is not None:
         variables["coordinate"] = VarSpec(("y", "x"), "float64", np.nan,
@@ -200,6 +240,7 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
         sizes["point"] = points.shape[0]
     if keep_params:
         variables["params"] = VarSpec(("y", "x", "param"), "float64", np.nan)
+    tile_rows = int(tile_rows or _default_tile_rows(grid.nx))
     run_info = {
         "gdchaos_version": __version__,
         "problem": problem.params(),
@@ -208,10 +249,12 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
         "coordinate": coordinate,
         "points": None if points is None else points.tolist(),
         "keep_params": bool(keep_params),
+        "records": list(names),
     }
     attrs = {"gdchaos_version": __version__, "problem": problem.name,
              "eta": config.eta, "seed": grid.seed, "status_codes": STATUS_DOC,
-             "minimizers": problem.minimizers, "min_value": problem.min_value}
+             "minimizers": problem.minimizers, "min_value": problem.min_value,
+             "records": ",".join(names)}
     attrs.update({f"config_{k}": v for k, v in config.as_dict().items()})
     attrs.update({f"problem_{k}": v for k, v in problem.params().items() if k != "problem"})
     if extra_attrs:
@@ -222,21 +265,30 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
         static["points"] = (("point", "param"), points)
     from tqdm.auto import tqdm
 
-    tile_rows = int(tile_rows or _default_tile_rows(grid.nx))
+    tile = dict(problem=problem, grid=grid, config=config, names=names, coordinate=coordinate,
+                points=points, keep_params=keep_params, device=device)
     if store is None:
-        return _basin_in_memory(problem, grid, config, variables, sizes, static, attrs, run_info,
-                                tile_rows, coordinate, points, keep_params, progress, device)
+        return _basin_in_memory(tile, variables, sizes, static, attrs, run_info, tile_rows,
+                                progress)
     ts = TiledStore(store, {"y": grid.ys, "x": grid.xs}, variables, run_info, tile_rows,
                     sizes=sizes, static=static, attrs=attrs)
     pending = ts.open(overwrite=overwrite, resume=True)
     try:
         bar = tqdm(total=ts.n_tiles, initial=ts.n_tiles - len(pending), disable=not progress,
                    desc=f"basin {problem.name}", unit="tile", leave=False)
-        for i in pending:
-            sl = ts.tile_rows_slice(i)
-            ts.write_tile(i, _tile(problem, grid, sl, config, coordinate, points, keep_params,
-                                   device))
-            bar.update(1)
+        # one writer thread: tile k is written while tile k+1 is computed (the kernels release
+        # the GIL); at most one write is in flight, and its errors surface here
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdchaos-store") as writer:
+            inflight = None
+            for i in pending:
+                data = _tile(sl=ts.tile_rows_slice(i), **tile)
+                if inflight is not None:
+                    inflight.result()
+                    bar.update(1)
+                inflight = writer.submit(ts.write_tile, i, data)
+            if inflight is not None:
+                inflight.result()
+                bar.update(1)
         bar.close()
     finally:
         ts.close()  # drop the writer lock
@@ -257,32 +309,39 @@ def _check_run(problem, grid, config, coordinate, points, tile_rows):
     problem.check_X(grid.points(slice(0, 1)))
 
 
-def _tile(problem, grid, sl, config, coordinate, points, keep_params, device):
-    res = run_points(problem, grid.points(sl), config=config, coordinate=coordinate,
-                     points=points, keep_params=keep_params, device=device)
+def _tile(problem, grid, sl, config, names, coordinate, points, keep_params, device, out=None):
+    """Run the grid rows ``sl``; returns the store's variables with leading shape
+    ``(rows, nx)``.  With ``out`` (whole-grid arrays by name) the kernel's outputs are written
+    into their rows directly."""
     rows = sl.stop - sl.start
-    data = {k: np.asarray(v).reshape((rows, grid.nx) + np.asarray(v).shape[1:])
-            for k, v in res.as_dict().items()}
+    dest = None
+    if out is not None:
+        dest = {k: out[k][sl].reshape((rows * grid.nx,) + out[k].shape[2:])
+                for k in ("status", "iterations", "final_loss", "params") if k in out}
+    res = run_points(problem, grid.points(sl), config=config, coordinate=coordinate,
+                     points=points, keep_params=keep_params, device=device, records=names,
+                     _out=dest)
+    data = {k: v.reshape((rows, grid.nx) + v.shape[1:]) for k, v in res.as_dict().items()}
     if "distances" in data:
         data["distance"] = data.pop("distances")
     return data
 
 
-def _basin_in_memory(problem, grid, config, variables, sizes, static, attrs, run_info, tile_rows,
-                     coordinate, points, keep_params, progress, device):
+def _basin_in_memory(tile, variables, sizes, static, attrs, run_info, tile_rows, progress):
     import xarray as xr
     from tqdm.auto import tqdm
 
+    grid = tile["grid"]
     sizes = dict(sizes, y=grid.ny, x=grid.nx)
     out = {name: np.empty(tuple(sizes[d] for d in spec.dims), dtype=spec.dtype)  # every tile fills
            for name, spec in variables.items()}
     n_tiles = -(-grid.ny // tile_rows)
-    for i in tqdm(range(n_tiles), disable=not progress, desc=f"basin {problem.name}",
+    for i in tqdm(range(n_tiles), disable=not progress, desc=f"basin {tile['problem'].name}",
                   unit="tile", leave=False):
         sl = slice(i * tile_rows, min(grid.ny, (i + 1) * tile_rows))
-        for k, v in _tile(problem, grid, sl, config, coordinate, points, keep_params,
-                          device).items():
-            out[k][sl] = v
+        for k, v in _tile(sl=sl, out=out, **tile).items():
+            if not np.may_share_memory(v, out[k]):  # the kernel's outputs are there already
+                out[k][sl] = v
     ds = xr.Dataset(
         {name: (spec.dims, out[name], spec.attrs or {}) for name, spec in variables.items()},
         coords={"y": grid.ys, "x": grid.xs})

@@ -6,7 +6,8 @@ initializations are a flat float array ``X`` of shape ``(n, n_params)``.  Every 
 - ``loss(X)``, ``grad(X)`` (NumPy, vectorized over rows), ``min_value``, ``minimizers``;
 - ``gd(eta, momentum=0.0)``: an optax-style pair of pure functions ``(init, update)`` with explicit
   state ``(x, x_prev)``: ``state = init(x0)``, ``state = update(state)``;
-- ``records(X0, Xf)``: derived per-point quantities at the end of a run;
+- ``records(X0, Xf, names)``: derived per-point quantities at the end of a run, only those
+  named (any of :data:`RECORDS`); a point whose values overflow gets NaN/inf, never an exception;
 - ``kernel`` (name in the engine's kernel registry) and ``consts()`` (its constants array).
 """
 
@@ -17,6 +18,27 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .._errors import GdchaosInputError, check_nonneg, check_positive
+
+
+#: per-point records a run can compute besides status, iterations and final loss
+RECORDS = ("sq_norm", "imbalance", "sharpness", "minimizer")
+
+
+def check_records(names):
+    """``None`` or ``"all"`` -> all of :data:`RECORDS`, ``"none"`` -> none; a comma string or a
+    sequence of names -> a tuple in RECORDS order."""
+    if names is None or names == "all":
+        return RECORDS
+    if names == "none":
+        return ()
+    if isinstance(names, str):
+        names = [t.strip() for t in names.split(",") if t.strip()]
+    names = set(names)
+    unknown = sorted(names - set(RECORDS))
+    if unknown:
+        raise GdchaosInputError(f"unknown record(s) {', '.join(unknown)}; choose from "
+                                f"{', '.join(RECORDS)} (or 'all')")
+    return tuple(r for r in RECORDS if r in names)
 
 
 class GDState(NamedTuple):
@@ -52,9 +74,6 @@ class Problem:
         raise NotImplementedError
 
     def params(self) -> dict:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def records(self, X0, Xf) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
     # -- shared -------------------------------------------------------------------------------
@@ -118,24 +137,50 @@ class Problem:
         return 0.5 * (H + np.swapaxes(H, 1, 2))
 
     def sharpness(self, X):
+        """Top Hessian eigenvalue per row; NaN where the parameters or the Hessian are not
+        finite, +-inf where it overflows (never raises)."""
         X = np.asarray(X, dtype=float)
         X = X[None] if X.ndim == 1 else X
         out = np.full(X.shape[0], np.nan)
         ok = np.all(np.isfinite(X), axis=1)
         if np.any(ok):
-            out[ok] = np.linalg.eigvalsh(self.hessian(X[ok]))[:, -1]
+            with np.errstate(all="ignore"):
+                H = self.hessian(X[ok])
+                s = np.max(np.abs(H), axis=(1, 2))
+                good = np.isfinite(s)
+                top = np.full(H.shape[0], np.nan)
+                if np.any(good):
+                    # scaled so that LAPACK never sees an overflowing matrix; eigenvalues scale
+                    # with it
+                    # (huge entries only: elsewhere the division by 1 is exact)
+                    s_g = np.where(s[good] > 1e100, s[good], 1.0)
+                    top[good] = np.linalg.eigvalsh(H[good] / s_g[:, None, None])[:, -1] * s_g
+            out[ok] = top
         return out
 
     def imbalance(self, X):
         return np.full(np.asarray(X).shape[0], np.nan)
 
-    def _base_records(self, X0, Xf):
+    def minimizer_label(self, X0, Xf):
+        """1 = closest minimizer p-, 2 = farthest p+, 0 = none (defined for scalar problems)."""
+        return np.zeros(np.asarray(Xf).shape[0], dtype=np.int8)
+
+    #: the meaning of each record in this problem's stores (a variable's ``description``)
+    RECORD_DOCS = {
+        "sq_norm": "squared norm of the final parameters",
+        "imbalance": "imbalance of the final parameters (NaN where the problem defines none)",
+        "sharpness": "top Hessian eigenvalue of the loss at the final parameters",
+        "minimizer": "1 = closest minimizer p-, 2 = farthest p+, 0 = none or not defined",
+    }
+
+    def records(self, X0, Xf, names=RECORDS) -> dict:
+        """The records ``names`` (a subset of :data:`RECORDS`) of final parameters ``Xf`` run
+        from ``X0``; overflowing points get NaN/inf, never an exception."""
+        fns = {"sq_norm": lambda: self.sq_norm(Xf), "imbalance": lambda: self.imbalance(Xf),
+               "sharpness": lambda: self.sharpness(Xf),
+               "minimizer": lambda: self.minimizer_label(X0, Xf)}
         with np.errstate(all="ignore"):
-            return {
-                "sq_norm": self.sq_norm(Xf),
-                "imbalance": self.imbalance(Xf),
-                "sharpness": self.sharpness(Xf),
-            }
+            return {k: fns[k]() for k in check_records(names)}
 
 
 def check_square_target(Y):

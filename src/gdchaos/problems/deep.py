@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from functools import reduce
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from .._errors import GdchaosInputError
 from ._base import Problem, check_lam, check_square_target
@@ -18,6 +17,8 @@ def _scalar_deep_min(s, k, lam):
     """``min_{t >= 0} 1/2 (t^k - s)^2 + k lam/2 t^2`` (balanced factor singular value ``t``)."""
     if lam == 0:
         return 0.0
+    from scipy.optimize import minimize_scalar  # a heavy import, only where needed
+
     f = lambda t: 0.5 * (t**k - s) ** 2 + 0.5 * k * lam * t * t  # noqa: E731
     grid = np.linspace(0.0, max(1.0, s) ** (1.0 / k) * 1.5, 2001)
     t0 = grid[np.argmin(f(grid))]
@@ -110,8 +111,3 @@ class DeepMatrixFactorization(Problem):
             D = np.swapaxes(A, -1, -2) @ A - B @ np.swapaxes(B, -1, -2)
             out = out + np.sum(D * D, axis=(-2, -1))
         return out
-
-    def records(self, X0, Xf):
-        rec = self._base_records(X0, Xf)
-        rec["minimizer"] = np.zeros(np.asarray(Xf).shape[0], dtype=np.int8)
-        return rec

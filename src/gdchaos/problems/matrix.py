@@ -118,8 +118,3 @@ class MatrixFactorization(Problem):
     def in_orthogonal_subspace(self, X, tol=1e-10):
         U, V = self.split(X)
         return thm.in_orthogonal_subspace(U, V, tol)
-
-    def records(self, X0, Xf):
-        rec = self._base_records(X0, Xf)
-        rec["minimizer"] = np.zeros(np.asarray(Xf).shape[0], dtype=np.int8)
-        return rec

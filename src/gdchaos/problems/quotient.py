@@ -78,7 +78,16 @@ class QuotientMap(Problem):
         return init, update
 
     def sq_norm(self, X):
-        return np.asarray(X, dtype=float)[..., 1]
+        return np.asarray(X, dtype=float)[..., 1].copy()
+
+    def imbalance(self, X):
+        """``w^2 - 4 (z + y)^2``: the imbalance ``(u^2 - v^2)^2`` of the fibre's points when
+        ``d = 1``.  For ``d > 1`` the imbalance ``|u u^T - v v^T|_F^2`` is not a function of
+        ``(z, w)``: over one fibre it ranges over ``[w^2/2 - 2 (z + y)^2, w^2 - 4 (z + y)^2]``,
+        and this is the top of that range (attained where ``u`` and ``v`` are parallel)."""
+        X = np.asarray(X, dtype=float)
+        uv = X[..., 0] + self.y
+        return X[..., 1] ** 2 - 4.0 * uv * uv
 
     def sharpness(self, X):
         """Top Hessian eigenvalue of the fibre's loss, from ``(z, w)`` (Prop. 22, d = 1 part)."""
@@ -88,13 +97,10 @@ class QuotientMap(Problem):
         disc = np.sqrt(np.maximum(w * w + 4 * z * z + 8 * z * uv, 0.0))
         return 0.5 * (w + disc) + self.lam
 
-    def records(self, X0, Xf):
-        from ..engine._kernels import quotient_records_kernel
-
-        Xf = np.ascontiguousarray(Xf, dtype=np.float64)
-        n = Xf.shape[0]
-        rec = {"sq_norm": np.empty(n), "imbalance": np.full(n, np.nan), "sharpness": np.empty(n)}
-        quotient_records_kernel(Xf, float(self.y), float(self.lam), rec["sq_norm"],
-                                rec["sharpness"])
-        rec["minimizer"] = np.zeros(np.asarray(Xf).shape[0], dtype=np.int8)
-        return rec
+    RECORD_DOCS = {
+        "sq_norm": "w = |u|^2 + |v|^2 at the end",
+        "imbalance": "w^2 - 4 (z + y)^2 at the end: the imbalance (u^2 - v^2)^2 when d = 1; for "
+                     "d > 1 the largest imbalance |u u^T - v v^T|_F^2 over the fibre of (z, w)",
+        "sharpness": "top Hessian eigenvalue of the fibre's loss from (z, w) (Prop. 22, d = 1 part)",
+        "minimizer": "always 0 (labels p-/p+ need (u, v))",
+    }

@@ -14,6 +14,8 @@ from ..theory import scalar as th
 from ._base import Problem, check_lam
 
 MINIMIZER_NAMES = {0: "none", 1: "p-", 2: "p+"}
+#: a final point within MINIMIZER_RTOL |p| of p- (or p+) is labelled 1 (or 2)
+MINIMIZER_RTOL = 0.05
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class ScalarFactorization(Problem):
             raise GdchaosInputError("eta* of Theorem 1 is for lam = 0; use theorem5_bounds for lam > 0")
         return th.eta_star(u, v, self.y)
 
-    def minimizer_label(self, X0, Xf, rtol=0.05):
+    def minimizer_label(self, X0, Xf, rtol=MINIMIZER_RTOL):
         """1 where ``Xf`` is the closest minimizer ``p-(X0)``, 2 where the farthest ``p+(X0)``,
         0 otherwise (lam = 0, origin minimizer, or farther than ``rtol |p|`` from both).
 
@@ -115,8 +117,3 @@ class ScalarFactorization(Problem):
         lab[dm <= scale] = 1
         lab[dp <= scale] = 2
         return lab
-
-    def records(self, X0, Xf):
-        rec = self._base_records(X0, Xf)
-        rec["minimizer"] = self.minimizer_label(X0, Xf)
-        return rec
