@@ -34,7 +34,8 @@ def slice_settings(p, grid, rng):
         data_seed=int(p["data_seed"]), seed=int(p["seed"]),
         hidden=tuple(int(h) for h in p["hidden"]), loss=p["loss"], eta=float(p["eta"]),
         weight_decay=float(p["weight_decay"]), iters=int(p["iters"]), tol=float(p["tol"]),
-        div=float(p["div"]), grid=(int(grid), int(grid)), range=tuple(float(v) for v in rng))
+        div=float(p["div"]), grid=(int(grid), int(grid)), range=tuple(float(v) for v in rng),
+        download=p["dataset"] == "cifar10")
 
 
 def auto_zoom(ds, frac=0.12):
@@ -159,7 +160,8 @@ def make_spec(number, weight_decay, title, caption):
     return FigureSpec(
         number=number, title=title, caption=caption, presets=presets, compute=compute, plot=plot,
         choices={"data": "CIFAR-10 classes 0 and 1, 25 images each (data_seed 0, among the first "
-                         "1000 training images)",
+                         "1000 training images), downloaded on first use (docs/nn.md); "
+                         "dataset=digits runs on scikit-learn's 8 x 8 digits instead",
                  "slice": "two Gaussian directions of the full parameter space (torch generator, "
                           "seed 0), Gram-Schmidt; the paper's window belongs to its own random "
                           "directions, so the quick preset uses a wider window ([24,42]x[8,30]) "
