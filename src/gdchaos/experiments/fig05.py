@@ -149,8 +149,9 @@ def plot(data, p):
         ax.set_xlabel("slice coordinate 1")
         ax.set_ylabel("slice coordinate 2")
     wd = p["weight_decay"]
-    fig.suptitle(r"MLP 3072-%s-1, $\eta=%g$, weight decay %g, %d steps (grey: diverged)"
-                 % ("-".join(str(int(h)) for h in p["hidden"]), eta, wd, p["iters"]), y=1.02)
+    widths = ds.attrs.get("widths") or [3072, *p["hidden"], 1]  # 64 inputs for digits
+    fig.suptitle(r"MLP %s, $\eta=%g$, weight decay %g, %d steps (grey: diverged)"
+                 % ("-".join(str(int(h)) for h in widths), eta, wd, p["iters"]), y=1.02)
     fig.tight_layout()
     return fig
 
