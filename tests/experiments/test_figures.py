@@ -58,11 +58,18 @@ def test_settings_are_overridable_and_checked():
 
 
 # ------------------------------------------------------------------------- what is written
-def test_every_figure_writes_png_pdf_store_and_json(tiny_run):
+NETWORK_FIGURES = (4, 5, 12, 13)
+
+
+def test_every_figure_writes_png_pdf_store_and_json(tiny_run, cifar_present):
     from PIL import Image
 
     for n in range(1, 14):
         rec = tiny_run["records"][n]
+        if n in NETWORK_FIGURES and not cifar_present:  # tests never download: offline path
+            assert rec["not_run"].startswith("no CIFAR-10 data"), rec
+            assert not rec.get("error") and not (Path(tiny_run["out"]) / f"fig{n:02d}.png").exists()
+            continue
         assert not rec.get("error"), (n, rec.get("error"))
         files = rec["files"]
         assert any(f.endswith(".pdf") for f in files)
@@ -191,9 +198,27 @@ def test_fig11_deep_norm_floor_and_local_minimizers(tiny_run):
     assert n["reg slice 0"]["converged_fraction"] > 0.1
 
 
-@pytest.mark.parametrize("fig", [4, 12])
-def test_fig04_fig12_converged_runs_respect_the_stability_limit(tiny_run, fig):
-    n = num(tiny_run, fig)
+# The network figures on CIFAR-10 (tiny preset, from the session's reproduction; skipped without
+# the data, failed under GDCHAOS_REQUIRE_CIFAR), and the same code on scikit-learn's digits
+# (always): settings where digits show the same behaviour (their sharpness is lower, so larger
+# step sizes, and a slice window nearer the origin).
+DIGITS = {4: {"dataset": "digits", "eta_gd": "0.1,1.2", "eta_momentum": "0.02,0.25", "tol": 1e-4},
+          5: {"dataset": "digits", "range": "0,16,0,16"}}
+DIGITS[12], DIGITS[13] = {"dataset": "digits"}, DIGITS[5]
+
+
+def _digits_run(fig, tmp_path):
+    from gdchaos.experiments._figure import run_figure
+
+    rec = run_figure(get_figure(fig), "tiny", DIGITS[fig], str(tmp_path), progress=False,
+                     formats=("png",))
+    assert rec["numbers"]["data_source"] == "sklearn.datasets.load_digits"
+    assert rec["params"]["dataset"] == "digits"
+    assert (tmp_path / f"fig{fig:02d}.png").stat().st_size > 10_000
+    return rec["numbers"]
+
+
+def _check_stability_limit(n, fig):
     arms = [n["GD"], n["momentum 0.9"]]
     assert sum(a["converged"] for a in arms) >= 2
     for a in arms:
@@ -205,14 +230,35 @@ def test_fig04_fig12_converged_runs_respect_the_stability_limit(tiny_run, fig):
         assert max(a["max_sharpness_over_limit"] for a in arms) < 0.9
 
 
-@pytest.mark.parametrize("fig", [5, 13])
-def test_fig05_fig13_slice_straddles_the_divergence_boundary(tiny_run, fig):
-    n = num(tiny_run, fig)
+def _check_slice(n):
     fr = n["slice"]["fractions"]
     assert fr["diverged"] > 0.05 and fr["converged"] > 0.0
     s = n["slice"]
     assert s["final_loss_range"][1] < 5e-4  # converged = loss below the threshold
     assert s["all_non_diverged_sharpness_5_95"][1] > 3 * s["all_non_diverged_sharpness_5_95"][0]
+
+
+@pytest.mark.parametrize("fig", [4, 12])
+def test_fig04_fig12_converged_runs_respect_the_stability_limit(tiny_run, cifar_data, fig):
+    _check_stability_limit(num(tiny_run, fig), fig)
+
+
+@pytest.mark.parametrize("fig", [5, 13])
+def test_fig05_fig13_slice_straddles_the_divergence_boundary(tiny_run, cifar_data, fig):
+    _check_slice(num(tiny_run, fig))
+
+
+@pytest.mark.parametrize("fig", [4, 12])
+def test_fig04_fig12_on_digits_respect_the_stability_limit(tmp_path, fig):
+    n = _digits_run(fig, tmp_path)
+    _check_stability_limit(n, fig)
+    if fig == 4:  # plain GD on digits reaches the edge of stability, 2/eta
+        assert n["GD"]["max_sharpness_over_limit"] > 0.9
+
+
+@pytest.mark.parametrize("fig", [5, 13])
+def test_fig05_fig13_on_digits_slice_straddles_the_divergence_boundary(tmp_path, fig):
+    _check_slice(_digits_run(fig, tmp_path))
 
 
 # ------------------------------------------------------------------------- determinism

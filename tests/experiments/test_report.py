@@ -24,13 +24,21 @@ TINY_AGREE = {"Sensitivity at the boundary", "Theorem 1 (critical step size)",
               "General initialization (MF)", "Regularized MF", "Deep MF"}
 
 
-def test_claims_are_evaluated_from_the_numbers(tiny_run):
+NETWORK_CLAIMS = {"Two regimes (MSE)", "Spread of sharpness (weight decay)",
+                  "Two regimes (cross-entropy)", "Spread of sharpness (no weight decay)"}
+
+
+def test_claims_are_evaluated_from_the_numbers(tiny_run, cifar_present):
     verdicts = {name: v for name, _, v in tiny_run["claims"]}
     assert len(verdicts) == tiny_run["total"] == 20
     for name in TINY_AGREE:
         assert verdicts[name] == "agrees", (name, verdicts[name])
     assert verdicts["Fractal dimension"] == "differs"  # 300 x 300 is too coarse for 1.249
-    assert all(v in ("agrees", "differs") for v in verdicts.values())
+    for name, v in verdicts.items():
+        if name in NETWORK_CLAIMS and not cifar_present:  # tests never download
+            assert v == "not run", (name, v)
+        else:
+            assert v in ("agrees", "differs"), (name, v)
 
 
 def test_claim_checks_can_fail():
@@ -59,12 +67,18 @@ def _images(html):
     return re.findall(r'<img[^>]*src="data:image/(png|gif);base64,([^"]+)"', html)
 
 
-def test_report_is_self_contained_and_every_image_decodes(tiny_run):
+def test_report_is_self_contained_and_every_image_decodes(tiny_run, cifar_present):
     from PIL import Image
 
     html = Path(tiny_run["path"]).read_text()
     imgs = _images(html)
-    assert len(imgs) == 13 == html.count("<img")
+    assert len(imgs) == (13 if cifar_present else 9) == html.count("<img")
+    if not cifar_present:  # one line per network figure not run, with the reason
+        for n in (4, 5, 12, 13):
+            assert re.search(rf"<li>figure {n}: no CIFAR-10 data in [^<]*GDCHAOS_OFFLINE", html)
+            assert tiny_run["not_run"][n].startswith("no CIFAR-10 data")
+    else:
+        assert "Figures not run" not in html and not tiny_run["not_run"]
     for kind, b64 in imgs:
         im = Image.open(io.BytesIO(base64.b64decode(b64)))
         im.load()
@@ -97,3 +111,73 @@ def test_report_renders_in_headless_chromium(tiny_run, tmp_path):
     # green "agrees" verdicts rendered in the claims table
     green = (img[..., 1] > 100) & (img[..., 0] < 80) & (img[..., 2] < 100)
     assert green.sum() > 200
+
+
+# ------------------------------------------------------------------------- no CIFAR-10 at all
+def _reproduce_cli(tmp_path, env_extra, figures="5,7"):
+    import os
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "GDCHAOS_REQUIRE_CIFAR"}
+    env.update({"GDCHAOS_DATA": str(tmp_path / "no-data"), **env_extra})
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "gdchaos.cli", "reproduce", "--preset", "tiny",
+                        "--figures", figures, "--set", "7:grid=30", "--out", str(out)],
+                       capture_output=True, text=True, timeout=300, env=env)
+    return r, out
+
+
+def _check_not_run_report(r, out, figs, why):
+    assert r.returncode == 0, r.stderr  # the rest of the report stands: success
+    html = (out / "report.html").read_text()
+    for n in figs:
+        line = [s for s in r.stderr.splitlines() if f"figure {n} not run" in s]
+        assert len(line) == 1 and why in line[0], r.stderr
+        assert re.search(rf"<li>figure {n}: no CIFAR-10 data[^<]*{why}", html), html[:3000]
+        assert re.search(rf"figure +{n} \(tiny\) NOT RUN", r.stdout)
+        assert not (out / f"fig{n:02d}.png").exists()
+    # the matrix-factorization figure is there, its claims evaluated; the network one not run
+    assert "[ 1/" in r.stdout and "figure  7 (tiny) done" in r.stdout
+    assert len(_images(html)) == 1 and (out / "fig07.png").is_file()
+    assert re.search(r"Theorem 1 \(critical step size\).*?class='agrees'", html, re.S)
+    assert re.search(r"Spread of sharpness \(weight decay\)</td><td>[^<]*</td><td>not run: no "
+                     r"CIFAR-10 data[^<]*</td><td class='notrun'>not run", html)
+
+
+def test_reproduce_offline_lists_the_network_figures_not_run(tmp_path):
+    """No data, downloads disabled (GDCHAOS_OFFLINE, as in every test): exit 0, one line per
+    network figure on stderr and in the report, the rest of the report stands."""
+    r, out = _reproduce_cli(tmp_path, {"GDCHAOS_OFFLINE": "1"})
+    _check_not_run_report(r, out, [5], "GDCHAOS_OFFLINE")
+
+
+def test_reproduce_without_network_lists_the_network_figures_not_run(tmp_path, monkeypatch,
+                                                                      capsys):
+    """No data and the download fails (what a machine without internet meets): the figures are
+    listed as not run with the failed download as the reason; one attempt, not one per figure."""
+    from html import escape
+
+    from gdchaos.experiments.report import reproduce
+    from gdchaos.nn import data as D
+
+    url = (tmp_path / "unreachable" / "cifar-10-python.tar.gz").as_uri()
+    monkeypatch.setenv("GDCHAOS_DATA", str(tmp_path / "no-data"))
+    monkeypatch.setenv("GDCHAOS_CIFAR10_URL", url)
+    monkeypatch.delenv("GDCHAOS_OFFLINE")
+    monkeypatch.setattr(D, "_FAILED_DOWNLOADS", {})
+    calls = []
+    real = D.urllib.request.urlopen
+    monkeypatch.setattr(D.urllib.request, "urlopen",
+                        lambda *a, **k: calls.append(a) or real(*a, **k))
+    lines = []
+    info = reproduce("tiny", str(tmp_path / "out"), figures=[5, 13], progress=lines.append)
+    assert len(calls) == 1
+    err = capsys.readouterr().err.splitlines()
+    html = Path(info["path"]).read_text()
+    for n in (5, 13):
+        why = info["records"][n]["not_run"]
+        assert why.startswith("no CIFAR-10 data") and f"download of {url} failed" in why
+        assert f"<li>figure {n}: {escape(why)}</li>" in html
+        assert [s for s in err if f"figure {n} not run" in s] == [
+            f"gdchaos reproduce: figure {n} not run: {why}"]
+    assert not any(r.get("error") for r in info["records"].values())  # the CLI exits 0

@@ -9,8 +9,8 @@ from gdchaos.nn import run_slice, run_sweep, slice_preset, sweep_preset
 pytestmark = pytest.mark.slow
 
 
-def test_quick_sweep_two_regimes(shared_data, tmp_path):
-    res = run_sweep(sweep_preset("quick", data_dir=str(shared_data)), png=tmp_path / "f4.png",
+def test_quick_sweep_two_regimes(cifar_data, tmp_path):
+    res = run_sweep(sweep_preset("quick", data_dir=str(cifar_data)), png=tmp_path / "f4.png",
                     workers=2)
     ds = res.dataset
     eta, st, fs = ds["eta"].values[0], ds["status"].values[0], ds["final_sharpness"].values[0]
@@ -32,8 +32,8 @@ def test_quick_sweep_two_regimes(shared_data, tmp_path):
     assert (tmp_path / "f4.png").is_file()
 
 
-def test_quick_slice_intricate_boundary(shared_data, tmp_path):
-    s = slice_preset("quick", data_dir=str(shared_data))
+def test_quick_slice_intricate_boundary(cifar_data, tmp_path):
+    s = slice_preset("quick", data_dir=str(cifar_data))
     res = run_slice(s, png=tmp_path / "f5.png", workers=2)
     st = res.dataset["status"].values
     fr = res.summary["fractions"]

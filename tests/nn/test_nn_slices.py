@@ -9,12 +9,24 @@ from gdchaos.engine._status import CONVERGED, DIVERGED, UNDECIDED
 from gdchaos.nn import run_slice, slice_directions, slice_preset, slice_problem, train
 
 
-def _small(shared_data, **kw):
-    base = {"data_dir": str(shared_data), "n_per_class": 10, "hidden": (8, 8), "grid": (3, 4),
-            "range": (2.0, 60.0, 1.0, 40.0), "iters": 200, "tol": 1e-3, "eta": 0.05,
-            "weight_decay": 1e-3}
+#: per dataset, a window of the slice that holds all three outcomes at 90 steps
+WINDOWS = {"digits": (2.0, 24.0, 1.0, 16.0), "cifar10": (2.0, 60.0, 1.0, 40.0)}
+
+
+def _small(data_dir=None, dataset="digits", **kw):
+    base = {"dataset": dataset, "data_dir": None if data_dir is None else str(data_dir),
+            "n_per_class": 10, "hidden": (8, 8), "grid": (3, 4), "range": WINDOWS[dataset],
+            "iters": 200, "tol": 1e-3, "eta": 0.05, "weight_decay": 1e-3}
     base.update(kw)
     return slice_preset("paper", **base)
+
+
+@pytest.fixture(params=["digits", "cifar10"])
+def dataset(request):
+    """``(dataset, data folder)``: digits always, CIFAR-10 when present (skip otherwise)."""
+    if request.param == "digits":
+        return "digits", None
+    return "cifar10", request.getfixturevalue("cifar_data")
 
 
 def test_directions_orthonormal_and_seeded():
@@ -37,10 +49,11 @@ def test_paper_preset_settings():
         slice_preset("paper", no_such_setting=1)
 
 
-def test_batched_slice_equals_per_network_training(shared_data):
+def test_batched_slice_equals_per_network_training(dataset):
     # 90 steps: long enough for all three outcomes, short enough that the chaotic points do not
     # amplify the rounding differences (reduced coordinates, batched products) beyond 1e-10
-    s = _small(shared_data, momentum=0.5, iters=90, tol=3e-3)
+    name, folder = dataset
+    s = _small(folder, name, momentum=0.5, iters=90, tol=3e-3)
     res = run_slice(s)
     ds = res.dataset
     st = ds["status"].values
@@ -63,8 +76,8 @@ def test_batched_slice_equals_per_network_training(shared_data):
                 assert np.isnan(ds["final_sharpness"].values[i, j])
 
 
-def test_resume_equals_one_shot_and_refuses_other_runs(shared_data, tmp_path):
-    s = _small(shared_data, tile_rows=1, grid=(3, 3))
+def test_resume_equals_one_shot_and_refuses_other_runs(tmp_path):
+    s = _small(tile_rows=1, grid=(3, 3))
     one = run_slice(s).dataset
     out = tmp_path / "s.zarr"
     part = run_slice(s, out=out, max_tiles=1)
@@ -77,14 +90,14 @@ def test_resume_equals_one_shot_and_refuses_other_runs(shared_data, tmp_path):
     assert (tmp_path / "s.png").stat().st_size > 10_000
     assert full.dataset["directions"].shape[0] == 2
     with pytest.raises(GdchaosInputError, match="different parameters"):
-        run_slice(_small(shared_data, tile_rows=1, grid=(3, 3), eta=0.06), out=out)
-    again = run_slice(_small(shared_data, tile_rows=1, grid=(3, 3), eta=0.06), out=out,
+        run_slice(_small(tile_rows=1, grid=(3, 3), eta=0.06), out=out)
+    again = run_slice(_small(tile_rows=1, grid=(3, 3), eta=0.06), out=out,
                       overwrite=True)
     assert again.summary["tiles_computed"] == 3
 
 
-def test_workers_give_identical_results(shared_data):
-    s = _small(shared_data, tile_rows=1, grid=(2, 3), iters=50)
+def test_workers_give_identical_results():
+    s = _small(tile_rows=1, grid=(2, 3), iters=50)
     a = run_slice(s, workers=1).dataset
     b = run_slice(s, workers=2).dataset
     for v in ("status", "final_loss", "final_sharpness"):

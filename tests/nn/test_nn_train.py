@@ -17,9 +17,9 @@ def digits():
 
 @pytest.mark.parametrize("loss", ["mse", "ce"])
 @pytest.mark.parametrize("reduce", [True, False])
-def test_manual_batched_gradient_equals_autograd(cifar_small, loss, reduce):
-    d = cifar_small
-    widths = (3072, 7, 6, 1)
+def test_manual_batched_gradient_equals_autograd(pair_small, loss, reduce):
+    d = pair_small
+    widths = (d.dim, 7, 6, 1)
     P = torch.stack([init_params(widths, seed=s) * (1 + s) for s in range(4)])
     pr = NetProblem(d.X, d.y, widths, loss, reduce=reduce)
     assert pr.reduced == reduce and pr.n == (n_params((20, 7, 6, 1)) if reduce else P.shape[1])
@@ -35,11 +35,11 @@ def test_manual_batched_gradient_equals_autograd(cifar_small, loss, reduce):
                           rtol=0, atol=1e-15)
 
 
-def test_batch_equals_per_network_reference(cifar_small):
+def test_batch_equals_per_network_reference(pair_small):
     """Batched engine (pool, reduced coordinates, manual backward) vs one network at a time
     (full parameters, torch.func): same statuses and step counts, values to 1e-10."""
-    d = cifar_small
-    widths = (3072, 12, 12, 1)
+    d = pair_small
+    widths = (d.dim, 12, 12, 1)
     p0 = init_params(widths, seed=0)
     etas = np.array([0.02, 0.05, 0.1, 0.5, 3.0, 0.05])
     moms = np.array([0.0, 0.0, 0.9, 0.0, 0.0, 0.5])
@@ -117,8 +117,9 @@ def test_sharpness_logging(digits):
     assert last == pytest.approx(res.final_sharpness[0], rel=0.2)
 
 
-def test_reproducible_across_runs_and_threads(digits, cifar_small):
-    widths = (3072, 10, 10, 1)
+def test_reproducible_across_runs_and_threads(pair_small):
+    d = pair_small
+    widths = (d.dim, 10, 10, 1)
     p0 = init_params(widths, seed=1)
     kw = {"n_networks": 5, "momentum": 0.5, "iters": 200, "record_loss": True,
           "sharpness_every": 40, "pool": 3}
@@ -126,12 +127,12 @@ def test_reproducible_across_runs_and_threads(digits, cifar_small):
     old = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
-        a = train_batch(p0[None], cifar_small.X, cifar_small.y, widths, etas, **kw)
-        s1 = train(p0, cifar_small.X, cifar_small.y, widths, 0.05, iters=100)
+        a = train_batch(p0[None], d.X, d.y, widths, etas, **kw)
+        s1 = train(p0, d.X, d.y, widths, 0.05, iters=100)
         torch.set_num_threads(2)
-        b = train_batch(p0[None], cifar_small.X, cifar_small.y, widths, etas, **kw)
-        s2 = train(p0, cifar_small.X, cifar_small.y, widths, 0.05, iters=100)
-        c = train_batch(p0[None], cifar_small.X, cifar_small.y, widths, etas, **kw)
+        b = train_batch(p0[None], d.X, d.y, widths, etas, **kw)
+        s2 = train(p0, d.X, d.y, widths, 0.05, iters=100)
+        c = train_batch(p0[None], d.X, d.y, widths, etas, **kw)
     finally:
         torch.set_num_threads(old)
     for x, y in ((a, b), (b, c)):

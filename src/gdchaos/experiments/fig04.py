@@ -37,7 +37,7 @@ def sweep_settings(p):
         momenta=(0.0, float(p["momentum"])),
         eta_ranges=(tuple(map(float, p["eta_gd"])), tuple(map(float, p["eta_momentum"]))),
         n_eta=int(p["n_eta"]), iters=int(p["iters"]), tol=float(p["tol"]), div=float(p["div"]),
-        sharpness_every=0)
+        sharpness_every=0, download=p["dataset"] == "cifar10")
 
 
 def regimes(eta, status, sharp, norm, beta, window=5, factor=5.0):
@@ -160,7 +160,9 @@ def make_spec(number, loss, tol, title, caption):
     return FigureSpec(
         number=number, title=title, caption=caption, presets=presets, compute=compute, plot=plot,
         choices={"data": "CIFAR-10 classes 0 and 1, 25 images each drawn with data_seed 0 among "
-                         "the first 1000 training images (the offline .npz holds exactly those)",
+                         "the first 1000 training images (the offline .npz holds exactly those); "
+                         "downloaded on first use (docs/nn.md); dataset=digits runs on "
+                         "scikit-learn's 8 x 8 digits instead",
                  "init": "PyTorch's default nn.Linear initialization, seed 0, float64",
                  "loss": {"mse": "mean over the 50 images of (f - y)^2 (PyTorch MSELoss: no 1/2)",
                           "ce": "BCEWithLogitsLoss (mean over images)"}[loss],

@@ -34,7 +34,8 @@ def slice_settings(p, grid, rng):
         data_seed=int(p["data_seed"]), seed=int(p["seed"]),
         hidden=tuple(int(h) for h in p["hidden"]), loss=p["loss"], eta=float(p["eta"]),
         weight_decay=float(p["weight_decay"]), iters=int(p["iters"]), tol=float(p["tol"]),
-        div=float(p["div"]), grid=(int(grid), int(grid)), range=tuple(float(v) for v in rng))
+        div=float(p["div"]), grid=(int(grid), int(grid)), range=tuple(float(v) for v in rng),
+        download=p["dataset"] == "cifar10")
 
 
 def auto_zoom(ds, frac=0.12):
@@ -148,8 +149,9 @@ def plot(data, p):
         ax.set_xlabel("slice coordinate 1")
         ax.set_ylabel("slice coordinate 2")
     wd = p["weight_decay"]
-    fig.suptitle(r"MLP 3072-%s-1, $\eta=%g$, weight decay %g, %d steps (grey: diverged)"
-                 % ("-".join(str(int(h)) for h in p["hidden"]), eta, wd, p["iters"]), y=1.02)
+    widths = ds.attrs.get("widths") or [3072, *p["hidden"], 1]  # 64 inputs for digits
+    fig.suptitle(r"MLP %s, $\eta=%g$, weight decay %g, %d steps (grey: diverged)"
+                 % ("-".join(str(int(h)) for h in widths), eta, wd, p["iters"]), y=1.02)
     fig.tight_layout()
     return fig
 
@@ -159,7 +161,8 @@ def make_spec(number, weight_decay, title, caption):
     return FigureSpec(
         number=number, title=title, caption=caption, presets=presets, compute=compute, plot=plot,
         choices={"data": "CIFAR-10 classes 0 and 1, 25 images each (data_seed 0, among the first "
-                         "1000 training images)",
+                         "1000 training images), downloaded on first use (docs/nn.md); "
+                         "dataset=digits runs on scikit-learn's 8 x 8 digits instead",
                  "slice": "two Gaussian directions of the full parameter space (torch generator, "
                           "seed 0), Gram-Schmidt; the paper's window belongs to its own random "
                           "directions, so the quick preset uses a wider window ([24,42]x[8,30]) "

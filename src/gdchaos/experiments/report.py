@@ -13,6 +13,7 @@ import html
 import json
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -237,6 +238,9 @@ def evaluate_claims(records):
     out = []
     for c in CLAIMS:
         rec = records.get(c.figure)
+        if rec is not None and rec.get("not_run"):
+            out.append((c, f"not run: {rec['not_run']}", "not run"))
+            continue
         if rec is None or rec.get("error"):
             out.append((c, "figure not run" if rec is None else f"failed: {rec['error']}",
                         "not run"))
@@ -244,7 +248,8 @@ def evaluate_claims(records):
         n = rec["numbers"]
         if c.check is None:  # Theorem 4: figures 3 and 8 together
             r8 = records.get(8)
-            txt, ok = _thm4(n, r8["numbers"] if r8 and not r8.get("error") else None)
+            ok8 = r8 and not (r8.get("error") or r8.get("not_run"))
+            txt, ok = _thm4(n, r8["numbers"] if ok8 else None)
         else:
             txt, ok = c.check(n)
         out.append((c, txt, "agrees" if ok else "differs"))
@@ -287,7 +292,8 @@ def _flat(d, prefix=""):
 
 def build_report(records, path, preset="quick", total_seconds=None, extras=None):
     """Write the HTML report to ``path``; ``records`` maps figure number -> JSON record (or
-    ``{"error": text}``); ``extras`` optional list of ``(title, html)`` sections."""
+    ``{"error": text}``, or ``{"not_run": reason}`` for a figure whose data are unavailable);
+    ``extras`` optional list of ``(title, html)`` sections."""
     claims = evaluate_claims(records)
     n_ok = sum(v == "agrees" for _, _, v in claims)
     parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
@@ -300,6 +306,11 @@ def build_report(records, path, preset="quick", total_seconds=None, extras=None)
     parts.append(f"<p class='meta'>gdchaos {__version__}, preset <b>{html.escape(preset)}</b>, "
                  f"{time.strftime('%Y-%m-%d %H:%M')}, {platform.platform()}, "
                  f"{os.cpu_count()} CPUs{tt}. {n_ok} of {len(claims)} claims agree.</p>")
+    skipped = [(k, records[k]["not_run"]) for k in ORDER if records.get(k, {}).get("not_run")]
+    if skipped:  # one line per figure that could not run, and why
+        parts.append("<h2 id='not-run'>Figures not run</h2><ul class='notrun'>")
+        parts += [f"<li>figure {k}: {html.escape(why)}</li>" for k, why in skipped]
+        parts.append("</ul>")
     parts.append("<h2 id='claims'>Claims of the paper and the values reproduced</h2><table>"
                  "<tr><th>claim</th><th>the paper</th><th>reproduced</th><th>verdict</th>"
                  "<th>figure</th></tr>")
@@ -314,7 +325,8 @@ def build_report(records, path, preset="quick", total_seconds=None, extras=None)
     for k in ORDER:
         r = records.get(k)
         if r:
-            s = "failed" if r.get("error") else f"{r['seconds']:.1f}"
+            s = ("not run" if r.get("not_run") else "failed" if r.get("error")
+                 else f"{r['seconds']:.1f}")
             w = r.get("wall_seconds")
             w = "" if w is None else f"{w:.1f}"
             parts.append(f"<tr><td>{k}</td><td>{html.escape(r.get('title', ''))}</td><td>{s}</td>"
@@ -323,6 +335,9 @@ def build_report(records, path, preset="quick", total_seconds=None, extras=None)
     for k in sorted(records):
         r = records[k]
         parts.append(f"<h2 id='fig{k}'>Figure {k}: {html.escape(r.get('title', ''))}</h2>")
+        if r.get("not_run"):
+            parts.append(f"<p class='notrun'>not run: {html.escape(r['not_run'])}</p>")
+            continue
         if r.get("error"):
             parts.append(f"<p class='differs'>not produced: {html.escape(r['error'])}</p>")
             continue
@@ -382,8 +397,10 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
               progress=print, figure_progress=False):
     """Run every figure (matrix-factorization figures first, then the network figures 4, 5, 12,
     13), then write ``out/report.html``.  ``overrides``: figure -> {setting: value}.  A figure
-    that cannot run (bad input, missing data) is reported as failed and the others go on.
-    Returns the report's summary (path, claims, counts) with the records."""
+    whose data are unavailable (no CIFAR-10 and no download: offline) is listed as not run, with
+    the reason, in the report and in one line on stderr; one that fails otherwise (bad input) is
+    reported as failed; the others go on either way.  Returns the report's summary (path,
+    claims, counts) with the records."""
     from .._errors import GdchaosInputError
     from ._figure import run_figure
     from .registry import get_figure
@@ -410,9 +427,12 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
                 json.dump(rec, fh, indent=2)
             status = "done"
         except GdchaosInputError as exc:
-            rec = {"figure": n, "title": spec.title, "error": str(exc),
+            from ..nn.data import DataUnavailable  # only network figures raise it
+
+            key = "not_run" if isinstance(exc, DataUnavailable) else "error"
+            rec = {"figure": n, "title": spec.title, key: str(exc),
                    "seconds": time.perf_counter() - t}
-            status = f"FAILED ({exc})"
+            status = f"NOT RUN ({exc})" if key == "not_run" else f"FAILED ({exc})"
         records[n] = rec
         progress(f"[{i:2d}/{len(figs)}] figure {n:2d} ({preset}) {status} in "
                  f"{time.perf_counter() - t:6.1f} s  (total {time.perf_counter() - t0:6.1f} s)"
@@ -427,6 +447,9 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
     info = build_report(records, os.path.join(out, "report.html"), preset, total, sections)
     info["records"] = records
     info["seconds"] = total
+    info["not_run"] = {n: r["not_run"] for n, r in records.items() if r.get("not_run")}
+    for n, why in info["not_run"].items():
+        print(f"gdchaos reproduce: figure {n} not run: {why}", file=sys.stderr, flush=True)
     progress(f"report: {info['path']}  ({info['agree']} of {info['total']} claims agree, "
              f"{total / 60:.1f} min)")
     return info

@@ -8,8 +8,10 @@ from ..engine._status import CONVERGED, DIVERGED, STATUS_NAMES, UNDECIDED
 from .data import (
     CIFAR10_MD5,
     CIFAR10_URL,
+    DataUnavailable,
     PairData,
     RawImages,
+    cache_dir,
     default_data_dir,
     download_cifar10,
     flat_to_hwc,
@@ -61,8 +63,9 @@ from .train import BatchResult, TrainResult, default_tol, train, train_batch
 
 __all__ = [
     "CIFAR10_MD5", "CIFAR10_URL", "CONVERGED", "DIVERGED", "STATUS_NAMES", "UNDECIDED",
-    "BatchResult", "PairData", "RawImages", "SliceResult", "SliceSettings", "SweepResult",
-    "SweepSettings", "TrainResult", "batched_matvec", "default_data_dir", "default_tol",
+    "BatchResult", "DataUnavailable", "PairData", "RawImages", "SliceResult", "SliceSettings",
+    "SweepResult", "SweepSettings", "TrainResult", "batched_matvec", "cache_dir",
+    "default_data_dir", "default_tol",
     "download_cifar10", "eta_grid", "flat_to_hwc", "from_module", "hessian_matrix",
     "hwc_to_flat", "init_params", "lanczos_top", "layer_shapes", "load_cifar10",
     "load_digits_images", "load_pair", "loss_from_output", "loss_hvp", "mlp_forward", "mlp_loss",

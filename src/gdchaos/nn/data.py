@@ -12,10 +12,23 @@ CIFAR-10 is read from, in this order of preference, inside a data folder:
 planes of 32 x 32 pixels, each row-major (channel, row, column), i.e. the layout of the pickles'
 ``b'data'`` rows.  The HWC arrays of the ``.npz`` files are transposed to it.
 
-The data folder is, in order: the ``data_dir`` argument, the ``GDCHAOS_DATA`` environment variable,
-``../shared/data`` next to the repository holding this package or next to the working directory
-(where it holds CIFAR-10 files), else ``~/.cache/gdchaos`` (where :func:`download_cifar10` writes).
-Nothing is downloaded unless asked (:func:`download_cifar10` or ``download=True``).
+The data folder is, in order:
+
+1. the ``data_dir`` argument (the command line's ``--data-dir``),
+2. the ``GDCHAOS_DATA`` environment variable,
+3. the user cache folder, ``$XDG_CACHE_HOME/gdchaos`` or ``~/.cache/gdchaos``, when it holds
+   CIFAR-10 files (downloads go there),
+4. a development folder: ``shared/data`` beside the repository that holds the working directory
+   (the nearest folder above it with ``pyproject.toml`` or ``.git``) or beside the working
+   directory itself, when it holds CIFAR-10 files,
+5. else the cache folder again (where a download would write).
+
+The lookup never depends on where the package itself is installed.  ``download=True`` (what the
+figures of the paper pass) fetches ``cifar-10-python.tar.gz`` into the chosen folder when no
+source is there (MD5-checked, progress bar), as torchvision does; the environment variable
+``GDCHAOS_OFFLINE=1`` forbids any download (the test suite sets it), ``GDCHAOS_CIFAR10_URL`` and
+``GDCHAOS_CIFAR10_MD5`` replace the download address and checksum (a mirror).  Data that cannot
+be found or fetched raise :class:`DataUnavailable` (a :class:`GdchaosInputError`) with the reason.
 
 By default images are drawn among the first ``pool=1000`` images of the split, so that the full
 dataset and the ``.npz`` files give the same images for the same seed.
@@ -52,18 +65,39 @@ DATASETS = ("cifar10", "digits")
 
 
 # ----------------------------------------------------------------------------------- locations
-def _repo_root() -> Path:
-    # src/gdchaos/nn/data.py -> parents: nn, gdchaos, src, <repo>
-    return Path(__file__).resolve().parents[3]
+class DataUnavailable(GdchaosInputError):
+    """No CIFAR-10 source in the data folder and none could be downloaded (offline, downloads
+    disabled, network error or checksum mismatch).  The message says why."""
 
 
-def _has_cifar(d: Path) -> bool:
+def has_cifar10(d) -> bool:
+    """Whether folder ``d`` holds a CIFAR-10 source (folder, tarball or one of the ``.npz``)."""
+    d = Path(d)
     return d.is_dir() and ((d / CIFAR10_FOLDER).is_dir() or (d / CIFAR10_TARBALL).is_file()
                            or any((d / n).is_file() for n in NPZ_NAMES.values()))
 
 
 def cache_dir() -> Path:
-    return Path.home() / ".cache" / "gdchaos"
+    """The user cache folder: ``$XDG_CACHE_HOME/gdchaos``, else ``~/.cache/gdchaos``."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "gdchaos"
+
+
+def development_dirs(cwd=None) -> list[Path]:
+    """Candidate development folders: ``shared/data`` beside the repository holding ``cwd``
+    (nearest ancestor with ``pyproject.toml`` or ``.git``), then beside ``cwd`` itself."""
+    cwd = Path.cwd() if cwd is None else Path(cwd)
+    cwd = cwd.resolve()
+    out = []
+    for d in (cwd, *cwd.parents):
+        if (d / "pyproject.toml").is_file() or (d / ".git").exists():
+            out.append(d.parent / "shared" / "data")
+            break
+    cand = cwd.parent / "shared" / "data"
+    if cand not in out:
+        out.append(cand)
+    return out
 
 
 def default_data_dir() -> Path:
@@ -71,14 +105,30 @@ def default_data_dir() -> Path:
     env = os.environ.get("GDCHAOS_DATA")
     if env:
         return Path(env).expanduser()
-    for cand in (_repo_root().parent / "shared" / "data", Path.cwd().parent / "shared" / "data"):
-        if _has_cifar(cand):
+    cache = cache_dir()
+    if has_cifar10(cache):
+        return cache
+    for cand in development_dirs():
+        if has_cifar10(cand):
             return cand
-    return cache_dir()
+    return cache
 
 
 def resolve_data_dir(data_dir=None) -> Path:
     return Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+
+
+def offline() -> bool:
+    """True when ``GDCHAOS_OFFLINE`` is set to anything but ``""``, ``0``, ``false`` or ``no``."""
+    return os.environ.get("GDCHAOS_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def cifar10_url() -> str:
+    return os.environ.get("GDCHAOS_CIFAR10_URL") or CIFAR10_URL
+
+
+def cifar10_md5() -> str:
+    return (os.environ.get("GDCHAOS_CIFAR10_MD5") or CIFAR10_MD5).lower()
 
 
 # ----------------------------------------------------------------------------------- download
@@ -90,18 +140,34 @@ def md5sum(path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def download_cifar10(data_dir=None, url: str = CIFAR10_URL, md5: str = CIFAR10_MD5,
+#: downloads that failed in this process ((url, md5) -> message): not tried again in the same
+#: run, so that an offline reproduction does not wait for the network once per figure
+_FAILED_DOWNLOADS: dict = {}
+
+
+def download_cifar10(data_dir=None, url: str | None = None, md5: str | None = None,
                      extract: bool = True, quiet: bool = False) -> Path:
     """Download ``cifar-10-python.tar.gz`` into the data folder, verify its MD5, extract it.
 
-    Only ever called on the user's explicit request.  An existing tarball with the right checksum
-    is not downloaded again.  Returns the folder.  Raises :class:`GdchaosInputError` on a network
-    error or a checksum mismatch (the partial file is removed).
+    ``url`` and ``md5`` default to ``$GDCHAOS_CIFAR10_URL`` / ``$GDCHAOS_CIFAR10_MD5``, else the
+    official address and checksum.  An existing tarball with the right checksum is not
+    downloaded again.  Returns the folder.  Raises :class:`DataUnavailable` when downloads are
+    disabled (``GDCHAOS_OFFLINE``), on a network error or on a checksum mismatch (the partial
+    file is removed; nothing else is touched).
     """
+    url = url or cifar10_url()
+    md5 = (md5 or cifar10_md5()).lower()
     d = resolve_data_dir(data_dir)
-    d.mkdir(parents=True, exist_ok=True)
     target = d / CIFAR10_TARBALL
     if not (target.is_file() and md5sum(target) == md5):
+        if offline():
+            raise DataUnavailable("offline: GDCHAOS_OFFLINE is set, nothing is downloaded")
+        if (url, md5) in _FAILED_DOWNLOADS:
+            raise DataUnavailable(_FAILED_DOWNLOADS[url, md5])
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataUnavailable(f"cannot create the data folder {d}: {exc}") from None
         part = target.with_name(target.name + ".part")
         h = hashlib.md5()
         try:
@@ -117,11 +183,14 @@ def download_cifar10(data_dir=None, url: str = CIFAR10_URL, md5: str = CIFAR10_M
                         bar.update(len(block))
         except (OSError, ValueError) as exc:
             part.unlink(missing_ok=True)
-            raise GdchaosInputError(f"download of {url} failed: {exc}") from None
+            msg = f"download of {url} failed: {exc}"
+            _FAILED_DOWNLOADS[url, md5] = msg
+            raise DataUnavailable(msg) from None
         if h.hexdigest() != md5:
             part.unlink(missing_ok=True)
-            raise GdchaosInputError(
-                f"download of {url}: MD5 {h.hexdigest()} differs from the expected {md5}")
+            msg = f"download of {url}: MD5 {h.hexdigest()} differs from the expected {md5}"
+            _FAILED_DOWNLOADS[url, md5] = msg
+            raise DataUnavailable(msg)
         part.replace(target)
     if extract and not (d / CIFAR10_FOLDER).is_dir():
         with tarfile.open(target, "r:gz") as tf:
@@ -243,22 +312,30 @@ def load_cifar10(data_dir=None, split: str = "train", source: str = "auto",
     """All images of a CIFAR-10 split found in the data folder.
 
     ``source``: ``"auto"`` (folder, then tarball, then ``.npz``), ``"folder"``, ``"tarball"`` or
-    ``"npz"``.  ``download=True`` fetches the tarball first when no source is present.
+    ``"npz"``.  ``download=True`` fetches the tarball first when the folder holds no source that
+    ``source`` accepts (never when ``GDCHAOS_OFFLINE`` is set).  Raises
+    :class:`DataUnavailable` when there are no data, with the reason.
     """
     _check_split(split)
     if source not in ("auto", "folder", "tarball", "npz"):
         raise GdchaosInputError(f"source must be auto, folder, tarball or npz, got {source!r}")
     d = resolve_data_dir(data_dir)
     folder, tarball, npz = d / CIFAR10_FOLDER, d / CIFAR10_TARBALL, d / NPZ_NAMES[split]
-    if download and source in ("auto", "folder", "tarball") and not (folder.is_dir() or tarball.is_file()):
-        download_cifar10(d, extract=source != "tarball")
+    present = {"folder": folder.is_dir(), "tarball": tarball.is_file(), "npz": npz.is_file()}
+    wanted = ("folder", "tarball", "npz") if source == "auto" else (source,)
+    if download and source != "npz" and not any(present[k] for k in wanted):
+        try:
+            download_cifar10(d, extract=source != "tarball")
+        except DataUnavailable as exc:
+            raise DataUnavailable(f"no CIFAR-10 data in {d} ({exc}); set GDCHAOS_DATA to a "
+                                  "folder holding it, or run with internet") from None
     if source in ("auto", "folder") and folder.is_dir():
         return read_cifar10_folder(folder, split)
     if source in ("auto", "tarball") and tarball.is_file():
         return read_cifar10_tarball(tarball, split)
     if source in ("auto", "npz") and npz.is_file():
         return read_cifar10_npz(npz)
-    raise GdchaosInputError(
+    raise DataUnavailable(
         f"no CIFAR-10 data ({source}) in {d}: expected {CIFAR10_FOLDER}/, {CIFAR10_TARBALL} or "
         f"{NPZ_NAMES[split]}; set GDCHAOS_DATA or --data-dir, or pass --download")
 
