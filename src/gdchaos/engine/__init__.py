@@ -1,11 +1,12 @@
 """Batched GD engine: kernels, initializations, runs and tiled stores."""
 
 from ._grid import Slice2D, random_orthonormal_directions, sample_box
-from ._run import BACKENDS, RunConfig, RunResult, basin, run_info, run_points, status_fractions
+from ._run import (BACKENDS, MAX_ITER, RunConfig, RunResult, basin, check_device, run_info,
+                   run_points, status_fractions)
 from ._status import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES, UNDECIDED)
 from ._store import TiledStore, VarSpec, open_store
 
 __all__ = ["Slice2D", "random_orthonormal_directions", "sample_box", "BACKENDS", "RunConfig",
            "RunResult", "basin", "run_info", "run_points", "status_fractions", "CONVERGED",
            "DIVERGED", "NOT_RUN", "OUTSIDE", "SADDLE", "STATUS_NAMES", "UNDECIDED", "TiledStore",
-           "VarSpec", "open_store"]
+           "VarSpec", "open_store", "MAX_ITER", "check_device"]

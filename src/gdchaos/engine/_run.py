@@ -16,6 +16,7 @@ from ._status import NOT_RUN, STATUS_DOC, STATUS_NAMES
 from ._store import TiledStore, VarSpec
 
 BACKENDS = ("numba", "torch")
+MAX_ITER = 2**31 - 1  #: the kernels count iterations in int32
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class RunConfig:
             raise GdchaosInputError(f"momentum must be in [0, 1), got {m}")
         if int(self.max_iter) != self.max_iter or self.max_iter < 0:
             raise GdchaosInputError(f"max_iter must be a non-negative integer, got {self.max_iter}")
+        if self.max_iter > MAX_ITER:
+            raise GdchaosInputError(f"max_iter must be <= {MAX_ITER} (int32 iteration counter), "
+                                    f"got {self.max_iter}")
         check_positive("tol", self.tol)
         check_positive("divergence threshold", self.div_threshold)
         check_nonneg("gtol", self.gtol)
@@ -131,13 +135,7 @@ def run_points(problem: Problem, X0, eta=None, *, config: RunConfig | None = Non
     elif kwargs or eta is not None:
         raise GdchaosInputError("give either config or eta/keyword settings, not both")
     X0 = problem.check_X(X0)
-    if coordinate is not None and not 0 <= int(coordinate) < problem.n_params:
-        raise GdchaosInputError(f"coordinate must be in [0, {problem.n_params}), got {coordinate}")
-    if points is not None:
-        points = np.atleast_2d(np.asarray(points, dtype=float))
-        if points.shape[1] != problem.n_params:
-            raise GdchaosInputError(f"points must have {problem.n_params} columns, got "
-                                    f"{points.shape[1]}")
+    points = _check_run_args(problem, config, coordinate, points, device)
     t0 = time.perf_counter()
     Xf, status, iters, loss = _iterate(problem, X0, config, device)
     rec = problem.records(X0, Xf)
@@ -151,6 +149,50 @@ def run_points(problem: Problem, X0, eta=None, *, config: RunConfig | None = Non
         res.params = Xf
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _check_run_args(problem, config, coordinate, points, device):
+    """Checks shared by :func:`run_points` and :func:`basin`; returns ``points`` as an array."""
+    if coordinate is not None and (int(coordinate) != coordinate
+                                   or not 0 <= int(coordinate) < problem.n_params):
+        raise GdchaosInputError(f"coordinate must be in [0, {problem.n_params}), got {coordinate}")
+    if points is not None:
+        points = np.atleast_2d(np.asarray(points, dtype=float))
+        if points.ndim != 2 or points.shape[1] != problem.n_params:
+            raise GdchaosInputError(f"points must have {problem.n_params} columns, got shape "
+                                    f"{points.shape}")
+    if problem.kernel == "quotient" and config.momentum:
+        raise GdchaosInputError("the quotient map is exact for plain GD only (momentum = 0)")
+    check_device(config.backend, device)
+    return points
+
+
+def check_device(backend, device):
+    """Refuse a device the backend cannot use: any ``device`` with numba, or a torch device
+    that does not exist or is not available on this machine."""
+    if device is None:
+        return
+    if backend != "torch":
+        raise GdchaosInputError(f"device {device!r} applies to the torch backend only "
+                                f"(backend is {backend!r})")
+    from ._torch import _import_torch
+
+    torch = _import_torch()
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise GdchaosInputError(f"unknown torch device {device!r} (cpu, cuda, cuda:N, mps)") \
+            from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise GdchaosInputError(f"device {device!r}: CUDA is not available to torch here")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise GdchaosInputError(f"device {device!r}: only {torch.cuda.device_count()} CUDA "
+                                    "device(s)")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise GdchaosInputError(f"device {device!r}: MPS is not available to torch here")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise GdchaosInputError(f"device {device!r}: the torch backend runs on cpu, cuda or mps")
 
 
 def _default_tile_rows(nx, target=1 << 17):
@@ -174,8 +216,10 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     if grid.n_params != problem.n_params:
         raise GdchaosInputError(f"slice lives in R^{grid.n_params} but the problem has "
                                 f"{problem.n_params} parameters")
-    if points is not None:
-        points = np.atleast_2d(np.asarray(points, dtype=float))
+    # everything checked before a store is created (a bad call leaves nothing behind)
+    points = _check_run_args(problem, config, coordinate, points, device)
+    if tile_rows is not None and (int(tile_rows) != tile_rows or tile_rows < 1):
+        raise GdchaosInputError(f"tile_rows must be a positive integer, got {tile_rows!r}")
     P = problem.n_params
     variables = {
         "status": VarSpec(("y", "x"), "int8", NOT_RUN, {"codes": STATUS_DOC}),
