@@ -96,7 +96,7 @@ def wada_merging(labels, r_max=6, r_wada=3, threshold=0.95, connectivity=2,
 
 
 #: Outcome evaluations the grid method may need (worst case) before it asks for allow_large.
-MAX_GRID_EVALUATIONS = 50_000_000
+MAX_GRID_EVALUATIONS = 20_000_000
 
 
 def _check_fraction(name, v, zero_ok):
