@@ -218,6 +218,9 @@ def cmd_basin(args):
         raise GdchaosInputError(f"--device {args.device} needs --backend torch (numba runs on "
                                 "the CPU; use --threads)")
     check_device(args.backend, args.device)
+    if problem.name == "quotient" and cfg.momentum:
+        raise GdchaosInputError("--momentum: the quotient map is exact for plain GD only "
+                                "(momentum 0)")
     C.check_image_path(args.png, "--png")
     if args.color and args.color not in ("sq_norm", "coordinate", "final_loss", "sharpness",
                                          "imbalance", "iterations", "minimizer"):
