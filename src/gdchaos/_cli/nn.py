@@ -41,8 +41,8 @@ def _add_common(p, out_default):
                    help="settings to start from (default quick)")
     g.add_argument("--dataset", choices=("cifar10", "digits"), help="default cifar10")
     g.add_argument("--classes", help="two class labels, e.g. 0,1 (default 0,1)")
-    g.add_argument("--n-per-class", type=C.positive, help="images per class (default 25)")
-    g.add_argument("--data-seed", type=C.seed, help="seed of the image selection (default 0)")
+    g.add_argument("--n-per-class", type=int, help="images per class (default 25)")
+    g.add_argument("--data-seed", type=int, help="seed of the image selection (default 0)")
     g.add_argument("--image-pool", help="draw among the first N images of the split, or 'all' "
                                         "(default 1000: same images from the tarball and the .npz)")
     g.add_argument("--preprocess", choices=("unit", "center", "standardize"),
@@ -57,20 +57,20 @@ def _add_common(p, out_default):
                                    "comma list (default: preset)")
     n.add_argument("--loss", choices=("mse", "ce"), help="mean squared error (default) or binary "
                                                          "cross-entropy on the logit")
-    n.add_argument("--iters", type=C.positive_steps, help="GD iterations")
+    n.add_argument("--iters", type=C.steps, help="GD iterations (at most 2^31 - 1)")
     n.add_argument("--weight-decay", type=float, help="weight decay added to the gradient")
     n.add_argument("--tol", type=float, help="converged when the loss falls below this")
     n.add_argument("--div", type=float, help="diverged when the loss exceeds this (default 1e4)")
-    n.add_argument("--seed", type=C.seed, help="seed of the initialization / slice directions")
+    n.add_argument("--seed", type=int, help="seed of the initialization / slice directions")
     n.add_argument("--sharpness", choices=("lanczos", "power", "none"), dest="sharpness_method",
                    help="final sharpness by Lanczos (default), power iteration, or not at all")
     n.add_argument("--no-reduce", action="store_true",
                    help="train all first-layer weights instead of the exact reduction to the "
                         "span of the images (same dynamics, much slower; for checks)")
-    n.add_argument("--pool", type=C.positive, help="networks stepped together (default 128)")
-    n.add_argument("--workers", type=C.positive,
+    n.add_argument("--pool", type=int, help="networks stepped together (default 128)")
+    n.add_argument("--workers", type=int,
                    help="worker processes sharing the tiles (default: the usable CPU cores)")
-    n.add_argument("--threads", type=C.positive, default=1,
+    n.add_argument("--threads", type=int, default=1,
                    help="torch threads per worker (default 1: bit-identical results whatever "
                         "--workers; more threads may change the last bits)")
     o = p.add_argument_group("output")
@@ -98,8 +98,8 @@ def register(subparsers) -> None:
     a.add_argument("--momentum", help="comma list of momentum values, one arm each (default 0,0.9)")
     a.add_argument("--eta-min", type=float, help="smallest step size (every arm)")
     a.add_argument("--eta-max", type=float, help="largest step size (every arm)")
-    a.add_argument("--n-eta", type=C.positive, help="step sizes per arm")
-    a.add_argument("--sharpness-every", type=C.nonneg,
+    a.add_argument("--n-eta", type=int, help="step sizes per arm")
+    a.add_argument("--sharpness-every", type=int,
                    help="log the sharpness every k steps (0: off)")
     sw.set_defaults(func=cmd_sweep)
     sl = sub.add_parser("slice", help="final loss and sharpness on a 2D slice (fig. 5, 13)",
@@ -114,7 +114,7 @@ def register(subparsers) -> None:
     b.add_argument("--range", help="x0,x1,y0,y1 in slice coordinates")
     b.add_argument("--zoom", action="store_true",
                    help="the paper's zoom window [38.5,39] x [18.5,19]")
-    b.add_argument("--tile-rows", type=C.positive, help="grid rows per stored tile")
+    b.add_argument("--tile-rows", type=int, help="grid rows per stored tile")
     b.add_argument("--max-tiles", type=C.positive,
                    help="stop after this many tiles (resume later; fractions are of all points, "
                         "not_run counting the pending ones)")
