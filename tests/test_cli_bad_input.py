@@ -100,6 +100,8 @@ CASES = {
     "periodic-orbits-seed": (["periodic-orbits", "--gd", "--periods", "1", "--seed", "-1"],
                              "seed"),
     "figure-seed": (FIG1 + ["--set", "seed=-1"], "seed"),
+    "figure-grid-0": (["figure", "3", "--preset", "tiny", "--set", "grid=0", "--out", "fig"],
+                      ">= 1"),
     # step counts beyond the int32 counter
     "basin-iters-huge": (B + ["--iters", "99999999999999999999"], "iters"),
     "uncertainty-iters-huge": (["uncertainty", "--iters", "99999999999999999999"], "iters"),

@@ -144,10 +144,16 @@ def run_figure(spec: FigureSpec, preset="quick", overrides=None, out="figures", 
                formats=("png", "pdf")):
     """Compute, store, plot and describe one figure; returns the JSON record (a dict)."""
     params = spec.params(preset, overrides)
+    created = not os.path.exists(out)
     make_output_dir(out)
     stem = os.path.join(out, f"fig{spec.number:02d}")
     t0 = time.perf_counter()
-    data = spec.compute(params, out, progress)
+    try:
+        data = spec.compute(params, out, progress)
+    except GdchaosInputError:
+        if created and not os.listdir(out):  # a setting refused by the computation: leave
+            os.rmdir(out)  # no empty folder of ours behind
+        raise
     seconds = time.perf_counter() - t0
     files = []
     for name, ds in data.datasets.items():
