@@ -157,6 +157,7 @@ CASES = {
                                  "--momentum", "0.5", "--out", "b.zarr"], "momentum"),
     # sizes
     "basin-grid-100000": (B[:-4] + ["--grid", "100000", "--out", "b.zarr"], "--allow-large"),
+    "dimension-n-huge": (["dimension", "--n", "40000"], "--allow-large"),
 }
 
 

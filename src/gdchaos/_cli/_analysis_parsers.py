@@ -84,6 +84,7 @@ def register(sub, cmd):
     p.add_argument("--points", default=None, help="a .npy (n, D) point set instead")
     p.add_argument("--png", default=None, help="save log N against log 1/eps")
     _add_common(p)
+    C.add_allow_large(p)
     p.set_defaults(func=cmd["dimension"])
 
     p = _parser(sub, "uncertainty", "uncertainty exponent (Grebogi et al. 1983)",
@@ -209,6 +210,7 @@ def register(sub, cmd):
     _add_quotient(p)
     p.add_argument("--png", default=None, help="save the coloured boundary")
     _add_common(p)
+    C.add_allow_large(p)
     p.set_defaults(func=cmd["branches"])
 
     p = _parser(sub, "convergence-study", "dimension estimates as resolution and steps grow",
@@ -223,5 +225,6 @@ def register(sub, cmd):
     p.add_argument("--procedure", default="clean", choices=["paper", "clean"])
     p.add_argument("--png", default=None, help="save local slopes at fixed box sizes")
     _add_common(p)
+    C.add_allow_large(p)
     p.set_defaults(func=cmd["convergence-study"])
 

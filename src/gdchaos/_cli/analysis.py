@@ -27,6 +27,12 @@ def _check_points(args, what, n_points, P):
     C.check_size(args, what, memory_bytes=int(n_points) * (48 * P + 64))
 
 
+def _check_pixels(args, resolutions):
+    """Tiled boundary extraction keeps n x n masks (about 4 bytes a pixel in all)."""
+    n = max(resolutions)
+    C.check_size(args, f"a {n} x {n} boundary", memory_bytes=4 * n * n)
+
+
 def _quotient(args):
     q = {"y": C.number(args.y, "--y"), "lam": check_nonneg("--lam", C.number(args.lam, "--lam")),
          "eta": check_positive("--eta", C.number(args.eta, "--eta")),
@@ -46,6 +52,7 @@ def _tiled(args, procedure="clean"):
 
     _check_outputs(args)
     q = _quotient(args)
+    _check_pixels(args, [args.n])
     return quotient_boundary_tiled(args.n, args.steps, procedure=procedure,
                                    progress=_progress(args), **q), q
 
@@ -379,6 +386,7 @@ def cmd_convergence_study(args):
     st = C.ints(args.steps_list, "--steps-list", lo=1)
     if max(st) > C.INT32_MAX:
         raise GdchaosInputError(f"--steps-list values must be <= {C.INT32_MAX}")
+    _check_pixels(args, res)
     r = convergence_study(res, st, procedure=args.procedure, progress=_progress(args), **q)
     _save_png(args.png, lambda ax: r.plot(ax=ax))
     return _emit(args, r.as_dict(), r.table())
