@@ -168,16 +168,18 @@ def _check_run_args(problem, config, coordinate, points, device):
 
 
 def check_device(backend, device):
-    """Refuse a device the backend cannot use: any ``device`` with numba, or a torch device
-    that does not exist or is not available on this machine."""
-    if device is None:
-        return
+    """Refuse a device the backend cannot use: any ``device`` with numba, the torch backend
+    without torch installed, or a torch device that does not exist or is not available here."""
     if backend != "torch":
-        raise GdchaosInputError(f"device {device!r} applies to the torch backend only "
-                                f"(backend is {backend!r})")
+        if device is not None:
+            raise GdchaosInputError(f"device {device!r} applies to the torch backend only "
+                                    f"(backend is {backend!r})")
+        return
     from ._torch import _import_torch
 
     torch = _import_torch()
+    if device is None:
+        return
     try:
         dev = torch.device(device)
     except (RuntimeError, ValueError, TypeError):
