@@ -29,3 +29,23 @@ def check_finite(name: str, value: float) -> float:
     if value != value or abs(value) == float("inf"):
         raise GdchaosInputError(f"{name} must be finite, got {value!r}")
     return value
+
+
+def check_int(name: str, value, lo=None, hi=None) -> int:
+    """``value`` as an int; refuses non-integers (2.5, True, "3") and values outside [lo, hi]."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if not (isinstance(value, numbers.Real) and float(value).is_integer()):
+            raise GdchaosInputError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if lo is not None and value < lo:
+        raise GdchaosInputError(f"{name} must be >= {lo}, got {value}")
+    if hi is not None and value > hi:
+        raise GdchaosInputError(f"{name} must be <= {hi}, got {value}")
+    return value
+
+
+def check_seed(name: str, seed):
+    """A random seed: None or an integer >= 0 (NumPy's generators refuse negative seeds)."""
+    return None if seed is None else check_int(name, seed, lo=0)

@@ -72,7 +72,7 @@ def test_invalid_outcomes_are_dropped_and_quotient_sampler():
     X = s(np.random.default_rng(0), 10000)
     assert X.shape == (10000, 2) and np.all(X[:, 1] - 2 * np.abs(X[:, 0] + 0.5) >= 0.01)
     out = engine_outcome(QuotientMap(0.5, 0.2), 1.0, "converged", max_iter=50, tol=1e-12)
-    r = uncertainty_exponent(out, box_sampler([-2.5, 0], [3, 10]), [0.5], 20000, seed=0)
+    r = uncertainty_exponent(out, box_sampler([-2.5, 0], [3, 10]), [0.5, 0.25], 20000, seed=0)
     assert r.n_valid[0] < 20000  # pairs with a point outside the state space are dropped
     with pytest.raises(GdchaosInputError):
         uncertainty_exponent(out, s, [0.1, -1.0], 100)

@@ -13,6 +13,34 @@ import numpy as np
 from .._errors import GdchaosInputError
 
 EXAMPLES_FMT = argparse.RawDescriptionHelpFormatter
+INT32_MAX = 2**31 - 1  # step counts: the kernels count iterations in int32
+
+#: Documented size limits (docs/cli.md): past them a command refuses unless --allow-large.
+STORE_LIMIT_BYTES = 8 * 2**30  # estimated size of a store written by basin
+MEMORY_LIMIT_BYTES = 4 * 2**30  # estimated working memory of one step of a command
+ALLOW_LARGE = "--allow-large"
+
+
+# ------------------------------------------------------------------ argparse integer types
+def _int_type(lo=None, hi=None, what="an integer"):
+    def parse(text):
+        try:
+            v = int(str(text).strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {v}")
+        return v
+
+    parse.__name__ = "int"
+    return parse
+
+
+seed = _int_type(0, None, "an integer >= 0 (a seed)")
+positive = _int_type(1, None, "an integer >= 1")
+nonneg = _int_type(0, None, "an integer >= 0")
+steps = _int_type(0, INT32_MAX, f"an integer in [0, {INT32_MAX}] (int32 step counter)")
+positive_steps = _int_type(1, INT32_MAX, f"an integer in [1, {INT32_MAX}] (int32 step counter)")
 
 
 def floats(text, name, n=None):
@@ -27,6 +55,20 @@ def floats(text, name, n=None):
         raise GdchaosInputError(f"{name} needs {n} numbers, got {len(vals)} in {text!r}")
     if not vals:
         raise GdchaosInputError(f"{name} is empty")
+    return vals
+
+
+def ints(text, name, lo=None):
+    """Parse ``"1,2,3"`` into integers; refuses ``2.5`` (no silent truncation) and values < lo."""
+    toks = [t.strip() for t in str(text).split(",") if t.strip() != ""]
+    try:
+        vals = [int(t) for t in toks]
+    except ValueError:
+        raise GdchaosInputError(f"{name} must be comma-separated integers, got {text!r}") from None
+    if not vals:
+        raise GdchaosInputError(f"{name} is empty")
+    if lo is not None and min(vals) < lo:
+        raise GdchaosInputError(f"{name} must be integers >= {lo}, got {text!r}")
     return vals
 
 
@@ -50,6 +92,57 @@ def check_writable_file(path, name):
         raise GdchaosInputError(f"cannot write {name} {path}: folder {parent} is not writable")
     if os.path.isdir(path):
         raise GdchaosInputError(f"cannot write {name} {path}: it is a folder")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise GdchaosInputError(f"cannot write {name} {path}: the file is read-only")
+
+
+def check_image_path(path, name="--png"):
+    """Before any work: the folder is writable and matplotlib knows the file type."""
+    if path is None:
+        return
+    check_writable_file(path, name)
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    ext = os.path.splitext(path)[1].lstrip(".").lower()
+    if ext not in kinds:
+        raise GdchaosInputError(f"cannot write {name} {path}: unknown image type {ext!r} "
+                                f"(use one of {', '.join(sorted(kinds))})")
+
+
+def check_size(args, what, *, store_bytes=0, memory_bytes=0):
+    """Refuse a run whose estimated store or working memory passes the documented limits
+    (STORE_LIMIT_BYTES, MEMORY_LIMIT_BYTES) unless --allow-large was given; refuse always when
+    the memory needed exceeds this machine's."""
+    total = _physical_memory()
+    if total and memory_bytes > total:
+        raise GdchaosInputError(f"{what} needs about {_gb(memory_bytes)} of memory, more than "
+                                f"this machine's {_gb(total)}")
+    if getattr(args, "allow_large", False):
+        return
+    if store_bytes > STORE_LIMIT_BYTES:
+        raise GdchaosInputError(f"{what} would write about {_gb(store_bytes)} (limit "
+                                f"{_gb(STORE_LIMIT_BYTES)}); pass {ALLOW_LARGE} to go ahead")
+    if memory_bytes > MEMORY_LIMIT_BYTES:
+        raise GdchaosInputError(f"{what} needs about {_gb(memory_bytes)} of memory (limit "
+                                f"{_gb(MEMORY_LIMIT_BYTES)}); pass {ALLOW_LARGE} to go ahead")
+
+
+def add_allow_large(p):
+    p.add_argument(ALLOW_LARGE, action="store_true",
+                   help=f"run even past the size limits ({_gb(STORE_LIMIT_BYTES)} store, "
+                   f"{_gb(MEMORY_LIMIT_BYTES)} memory)")
+
+
+def _gb(n):
+    return f"{n / 2**30:.3g} GiB"
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 0
 
 
 def set_threads(n):
@@ -63,17 +156,75 @@ def set_threads(n):
 
 
 def emit_json(obj):
-    print(json.dumps(obj, indent=None, sort_keys=True, default=_default))
+    """Print strict JSON: a non-finite number becomes null with a ``KEY_reason`` beside it."""
+    print(json.dumps(strict_json(obj), indent=None, sort_keys=True, allow_nan=False))
 
 
-def _default(o):
-    if isinstance(o, (np.floating, np.integer)):
+def strict_json(o):
+    """``o`` with NumPy values as Python ones and NaN/inf as None; in a dict, ``k: inf``
+    becomes ``k: None`` plus ``k_reason: "+inf"`` (``"nan"``, ``"-inf"``) unless a reason is
+    already there."""
+    if isinstance(o, dict):
+        out = {}
+        for k, v in o.items():
+            v = _plain(v)
+            if isinstance(v, float) and not math.isfinite(v):
+                out.setdefault(f"{k}_reason", _why(v))
+                out[str(k)] = None
+            else:
+                out[str(k)] = strict_json(v)
+        return out
+    o = _plain(o)
+    if isinstance(o, (list, tuple)):
+        return [strict_json(v) for v in o]
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if o is None or isinstance(o, (bool, int, float, str)):
+        return o
+    return str(o)
+
+
+def _plain(o):
+    if isinstance(o, (np.floating, np.integer, np.bool_)):
         return o.item()
     if isinstance(o, np.ndarray):
         return o.tolist()
-    return str(o)
+    return o
+
+
+def _why(v):
+    return "nan" if v != v else ("+inf" if v > 0 else "-inf")
 
 
 def info(args, msg):
     if not getattr(args, "quiet", False) and not getattr(args, "json", False):
         print(msg, file=sys.stderr)
+
+
+# ------------------------------------------------------------------------------- problems
+_USES = {"--y": ("scalar", "quotient"), "--Y": ("matrix", "deep"), "--d": ("scalar", "matrix"),
+         "--k": ("deep",)}
+
+
+def problem_from_args(args, y_default="1"):
+    """The problem of ``--problem`` and its options; an option the problem does not use is
+    refused (not silently ignored), ``--d 0`` is refused (not replaced by the default)."""
+    from ..problems import (DeepMatrixFactorization, MatrixFactorization, QuotientMap,
+                            ScalarFactorization)
+    from .._errors import check_nonneg
+
+    given = {"--y": args.y, "--Y": args.Y, "--d": args.d, "--k": args.k}
+    for opt, val in given.items():
+        if val is not None and args.problem not in _USES[opt]:
+            raise GdchaosInputError(f"{opt} is not an option of --problem {args.problem} "
+                                    f"(it applies to {' and '.join(_USES[opt])})")
+    lam = check_nonneg("--lam", number(args.lam, "--lam"))
+    y = number(y_default if args.y is None else args.y, "--y")
+    if args.problem == "scalar":
+        return ScalarFactorization(d=1 if args.d is None else args.d, y=y, lam=lam)
+    if args.problem == "quotient":
+        return QuotientMap(y=y, lam=lam)
+    Y = matrix(args.Y, "--Y") if args.Y else np.eye(2)
+    if args.problem == "matrix":
+        return MatrixFactorization(Y=Y, d=Y.shape[0] if args.d is None else args.d, lam=lam)
+    return DeepMatrixFactorization(Y=Y, k=3 if args.k is None else args.k, lam=lam)

@@ -53,23 +53,23 @@ def register(sub):
                        "resumable zarr store.", epilog=BASIN_EPILOG, formatter_class=C.EXAMPLES_FMT)
     b.add_argument("--problem", required=True, choices=["scalar", "matrix", "deep", "quotient"])
     g = b.add_argument_group("problem options")
-    g.add_argument("--d", type=int, default=None,
+    g.add_argument("--d", type=C.positive, default=None,
                    help="scalar: u, v in R^d (default 1); matrix: U, V in R^{d x dy} (default dy)")
-    g.add_argument("--y", default="1", help="scalar/quotient target y (default 1)")
+    g.add_argument("--y", default=None, help="scalar/quotient target y (default 1)")
     g.add_argument("--Y", default=None, help="matrix/deep target 'a,b;c,d' (default identity)")
-    g.add_argument("--k", type=int, default=3, help="deep: number of factors (default 3)")
+    g.add_argument("--k", type=int, default=None, help="deep: number of factors (default 3)")
     g.add_argument("--lam", default="0", help="weight decay lam >= 0 (default 0)")
     r = b.add_argument_group("run options")
     r.add_argument("--eta", required=True, help="step size eta > 0")
     r.add_argument("--momentum", default="0", help="heavy-ball momentum beta in [0, 1)")
-    r.add_argument("--iters", type=int, default=1000, help="step limit (default 1000)")
+    r.add_argument("--iters", type=C.steps, default=1000, help="step limit (default 1000)")
     r.add_argument("--tol", default="1e-8", help="converged when loss - min <= tol (1e-8)")
     r.add_argument("--div", default="1e8", help="diverged when loss > div (1e8)")
     r.add_argument("--gtol", default="1e-10", help="saddle when |grad| <= gtol (1e-10)")
     r.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     r.add_argument("--backend", default="numba", choices=["numba", "torch"])
-    r.add_argument("--device", default=None, help="torch device (cpu, cuda)")
-    r.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
+    r.add_argument("--device", default=None, help="torch device (cpu, cuda; --backend torch)")
+    r.add_argument("--threads", type=C.positive, default=None, help="CPU threads (default: all)")
     s = b.add_argument_group("grid options")
     s.add_argument("--grid", default="256", help="resolution N or NX,NY (default 256)")
     s.add_argument("--range", default=None, help="XMIN,XMAX,YMIN,YMAX (default -4,4,-4,4; "
@@ -77,9 +77,10 @@ def register(sub):
     s.add_argument("--slice", default=None, choices=["random", "axes"],
                    help="random orthonormal directions (default when P > 2) or the first two "
                    "coordinate axes")
-    s.add_argument("--seed", type=int, default=0, help="seed of the random slice (default 0)")
+    s.add_argument("--seed", type=C.seed, default=0, help="seed of the random slice (default 0)")
     s.add_argument("--center", default=None, help="slice centre (P numbers; default origin)")
-    s.add_argument("--coordinate", type=int, default=None, help="record this final parameter")
+    s.add_argument("--coordinate", type=C.nonneg, default=None,
+                   help="record this final parameter")
     s.add_argument("--points", default=None,
                    help="record distances to these points: 'x1,...,xP;x1,...,xP'")
     s.add_argument("--keep-params", action="store_true", help="store the final parameters")
@@ -87,7 +88,8 @@ def register(sub):
                    help="derived records to store besides status, iterations and final_loss: "
                    "comma list of sq_norm, imbalance, sharpness, minimizer, or 'all' "
                    f"(default {DEFAULT_RECORDS}; --color adds its variable)")
-    s.add_argument("--tile-rows", type=int, default=None, help="rows per tile (default ~131k points)")
+    s.add_argument("--tile-rows", type=C.positive, default=None,
+                   help="rows per tile (default ~131k points)")
     o = b.add_argument_group("output")
     o.add_argument("--out", required=True, help="zarr store (resumed if it exists)")
     o.add_argument("--overwrite", action="store_true", help="replace an existing store")
@@ -95,6 +97,7 @@ def register(sub):
     o.add_argument("--color", default=None, help="variable to colour converged points by")
     o.add_argument("--json", action="store_true", help="print one JSON object")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
+    C.add_allow_large(o)
     b.set_defaults(func=cmd_basin)
 
     d = sub.add_parser("demo", help="the demo of `make demo` (figure 3 region, figure 1 slice)",
@@ -125,9 +128,16 @@ def critical_step_report(y, u, v, lam=0.0, eta=None):
            "minimizers": str(th.minimizer_set(y, lam))}
     if lam == 0:
         es = float(th.eta_star(u, v, y))
+        terms = {"1/|y|": (1 / abs(y)) if y else float("inf"),
+                 "8/Q": (8 / q) if q > 0 else float("inf")}
+        if not y:
+            terms["1/|y|_reason"] = "infinite: y = 0 puts no bound on the step size"
+        if not q > 0:
+            terms["8/Q_reason"] = "infinite: Q <= 0 puts no bound on the step size"
         out.update(eta_star=es, eta_star_kind="exact critical step size (Theorem 1)",
-                   eta_star_terms={"1/|y|": (1 / abs(y)) if y else float("inf"),
-                                   "8/Q": (8 / q) if q > 0 else float("inf")})
+                   eta_star_terms=terms)
+        if not np.isfinite(es):
+            out["eta_star_reason"] = "infinite: no finite critical step size (JSON null)"
     else:
         eg, ec = th.theorem5_bounds(u, v, y, lam)
         out.update(eta_star=float(eg), eta_star_kind="sufficient bound 8/(4 lam + Q) (Theorem 4)",
@@ -162,43 +172,49 @@ def cmd_critical_step(args):
 
 # ---------------------------------------------------------------------------- basin
 def problem_from_args(args):
-    from ..problems import (DeepMatrixFactorization, MatrixFactorization, QuotientMap,
-                            ScalarFactorization)
+    return C.problem_from_args(args, y_default="1")
 
-    lam = C.number(args.lam, "--lam")
-    if lam < 0:
-        raise GdchaosInputError(f"--lam must be >= 0, got {lam}")
-    if args.problem == "scalar":
-        return ScalarFactorization(d=args.d or 1, y=C.number(args.y, "--y"), lam=lam)
-    if args.problem == "quotient":
-        return QuotientMap(y=C.number(args.y, "--y"), lam=lam)
-    Y = C.matrix(args.Y, "--Y") if args.Y else np.eye(2)
-    if args.problem == "matrix":
-        return MatrixFactorization(Y=Y, d=args.d or Y.shape[0], lam=lam)
-    return DeepMatrixFactorization(Y=Y, k=args.k, lam=lam)
+
+def grid_shape(args):
+    res = C.ints(args.grid, "--grid", lo=1)
+    if len(res) not in (1, 2):
+        raise GdchaosInputError(f"--grid must be N or NX,NY with positive integers, got {args.grid}")
+    return (res[0], res[0]) if len(res) == 1 else tuple(res)
 
 
 def grid_from_args(args, problem):
     from ..engine import Slice2D
 
-    res = [int(v) for v in C.floats(args.grid, "--grid")]
-    if len(res) not in (1, 2) or min(res) < 1:
-        raise GdchaosInputError(f"--grid must be N or NX,NY with positive integers, got {args.grid}")
-    nx, ny = (res[0], res[0]) if len(res) == 1 else res
+    nx, ny = grid_shape(args)
     default = "-2.5,3,0,10" if problem.name == "quotient" else "-4,4,-4,4"
     rng = C.floats(args.range or default, "--range", 4)
     P = problem.n_params
     center = None if args.center is None else np.array(C.floats(args.center, "--center", P))
     kind = args.slice or ("axes" if P == 2 else "random")
-    if problem.name == "quotient":
-        kind = "axes"
+    if problem.name == "quotient" and kind != "axes":
+        raise GdchaosInputError("--slice random: the quotient map's plane is (z, w) itself "
+                                "(--slice axes only)")
     if kind == "axes":
         return Slice2D.axes(P, rng[:2], rng[2:], nx, ny, center=center)
     return Slice2D.random(P, rng[:2], rng[2:], nx, ny, seed=args.seed, center=center)
 
 
+def _check_basin_size(args, problem, n_points):
+    """Store bytes (points x bytes per point) and working memory of one tile, estimated before
+    anything is allocated or written."""
+    nx, ny = grid_shape(args)
+    P = problem.n_params
+    per_point = 38 + (8 if args.coordinate is not None else 0) + 8 * n_points \
+        + (8 * P if args.keep_params else 0)
+    tile = (args.tile_rows or max(1, (1 << 17) // nx)) * nx
+    hessian = 3 * 8 * P * P if problem.name in ("matrix", "deep") else 0
+    memory = 16 * 3 * P + tile * (6 * 8 * P + hessian + 64) + nx * ny * 2
+    C.check_size(args, f"basin on a {nx} x {ny} grid with {P} parameters",
+                 store_bytes=nx * ny * per_point, memory_bytes=memory)
+
+
 def cmd_basin(args):
-    from ..engine import RunConfig, basin, prepare, status_fractions
+    from ..engine import RunConfig, basin, check_device, prepare, status_fractions
     from ..problems import check_records
     from . import _common
 
@@ -207,23 +223,31 @@ def cmd_basin(args):
                     max_iter=args.iters, tol=C.number(args.tol, "--tol"),
                     div_threshold=C.number(args.div, "--div"), gtol=C.number(args.gtol, "--gtol"),
                     dtype=args.dtype, backend=args.backend)
-    if args.backend == "torch":
-        from ..engine._torch import _import_torch
-
-        _import_torch()
+    if args.device is not None and args.backend != "torch":
+        raise GdchaosInputError(f"--device {args.device} needs --backend torch (numba runs on "
+                                "the CPU; use --threads)")
+    check_device(args.backend, args.device)
+    if problem.name == "quotient" and cfg.momentum:
+        raise GdchaosInputError("--momentum: the quotient map is exact for plain GD only "
+                                "(momentum 0)")
+    C.check_image_path(args.png, "--png")
+    if args.color and args.color not in ("sq_norm", "coordinate", "final_loss", "sharpness",
+                                         "imbalance", "iterations", "minimizer"):
+        raise GdchaosInputError(f"--color: unknown variable {args.color!r}")
+    if args.color and not args.png:
+        raise GdchaosInputError("--color colours the map of --png; give --png too")
+    if args.color == "coordinate" and args.coordinate is None:
+        raise GdchaosInputError("--color coordinate needs --coordinate INDEX")
+    if args.coordinate is not None and args.coordinate >= problem.n_params:
+        raise GdchaosInputError(f"--coordinate must be in [0, {problem.n_params}), "
+                                f"got {args.coordinate}")
+    npts = 0 if not args.points else len([r for r in args.points.split(";") if r.strip()])
+    _check_basin_size(args, problem, npts)
     grid = grid_from_args(args, problem)
     points = None
     if args.points:
         points = np.array([C.floats(r, "--points", problem.n_params)
                            for r in args.points.split(";") if r.strip()])
-    C.check_writable_file(args.png, "--png")
-    if args.tile_rows is not None and args.tile_rows < 1:
-        raise GdchaosInputError("--tile-rows must be >= 1")
-    if args.color and args.color not in ("sq_norm", "coordinate", "final_loss", "sharpness",
-                                         "imbalance", "iterations", "minimizer"):
-        raise GdchaosInputError(f"--color: unknown variable {args.color!r}")
-    if args.color == "coordinate" and args.coordinate is None:
-        raise GdchaosInputError("--color coordinate needs --coordinate INDEX")
     records = check_records(args.records)
     if args.color in ("sq_norm", "imbalance", "sharpness", "minimizer"):
         records = check_records(set(records) | {args.color})

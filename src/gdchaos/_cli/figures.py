@@ -110,8 +110,8 @@ def cmd_reproduce(args):
     from ..experiments.report import reproduce
 
     figs = None
-    if args.figures:
-        figs = [int(v) for v in C.floats(args.figures, "--figures")]
+    if args.figures is not None:
+        figs = C.ints(args.figures, "--figures")
         bad = [n for n in figs if n not in FIGURE_MODULES]
         if bad:
             raise GdchaosInputError(f"no figure {bad}; figures are {sorted(FIGURE_MODULES)}")

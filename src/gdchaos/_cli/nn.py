@@ -6,12 +6,12 @@ PyTorch is imported only when a command runs, not when the parser is built.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
 
 from .._errors import GdchaosInputError
+from . import _common as C
 
 SWEEP_EPILOG = """examples:
   gdchaos nn sweep --preset quick                      # figure 4, coarse, about a minute
@@ -57,7 +57,7 @@ def _add_common(p, out_default):
                                    "comma list (default: preset)")
     n.add_argument("--loss", choices=("mse", "ce"), help="mean squared error (default) or binary "
                                                          "cross-entropy on the logit")
-    n.add_argument("--iters", type=int, help="GD iterations")
+    n.add_argument("--iters", type=C.steps, help="GD iterations (at most 2^31 - 1)")
     n.add_argument("--weight-decay", type=float, help="weight decay added to the gradient")
     n.add_argument("--tol", type=float, help="converged when the loss falls below this")
     n.add_argument("--div", type=float, help="diverged when the loss exceeds this (default 1e4)")
@@ -99,7 +99,8 @@ def register(subparsers) -> None:
     a.add_argument("--eta-min", type=float, help="smallest step size (every arm)")
     a.add_argument("--eta-max", type=float, help="largest step size (every arm)")
     a.add_argument("--n-eta", type=int, help="step sizes per arm")
-    a.add_argument("--sharpness-every", type=int, help="log the sharpness every k steps (0: off)")
+    a.add_argument("--sharpness-every", type=int,
+                   help="log the sharpness every k steps (0: off)")
     sw.set_defaults(func=cmd_sweep)
     sl = sub.add_parser("slice", help="final loss and sharpness on a 2D slice (fig. 5, 13)",
                         description="Train a grid of initializations on a random 2D slice of "
@@ -114,7 +115,9 @@ def register(subparsers) -> None:
     b.add_argument("--zoom", action="store_true",
                    help="the paper's zoom window [38.5,39] x [18.5,19]")
     b.add_argument("--tile-rows", type=int, help="grid rows per stored tile")
-    b.add_argument("--max-tiles", type=int, help="stop after this many tiles (resume later)")
+    b.add_argument("--max-tiles", type=C.positive,
+                   help="stop after this many tiles (resume later; fractions are of all points, "
+                        "not_run counting the pending ones)")
     sl.set_defaults(func=cmd_slice)
 
 
@@ -182,17 +185,20 @@ def _setup(args):
         parent = os.path.dirname(os.path.abspath(path)) or "."
         if not os.path.isdir(parent):
             raise GdchaosInputError(f"cannot write {name} {path}: folder {parent} does not exist")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise GdchaosInputError(f"cannot write {name} {path}: folder {parent} is not writable")
+    if args.no_png and args.png:
+        raise GdchaosInputError("give either --png or --no-png, not both")
     png = None
     if not args.no_png:
         png = args.png or (os.path.splitext(args.out.rstrip("/"))[0] + ".png")
-        if os.path.isdir(png):
-            raise GdchaosInputError(f"cannot write --png {png}: it is a folder")
+        C.check_image_path(png, "--png")
     return png
 
 
 def _report(args, summary, label):
     if args.json:
-        print(json.dumps(summary, sort_keys=True, default=str))
+        C.emit_json(summary)
     elif not args.quiet:
         fr = ", ".join(f"{k} {v:.1%}" for k, v in summary["fractions"].items() if v)
         rate = summary.get("network_steps_per_second") or 0.0
@@ -254,8 +260,6 @@ def cmd_slice(args) -> int:
         if len(r) != 4:
             raise GdchaosInputError(f"--range needs x0,x1,y0,y1; got {args.range!r}")
         o["range"] = tuple(r)
-    if args.max_tiles is not None and args.max_tiles < 1:
-        raise GdchaosInputError(f"--max-tiles must be >= 1, got {args.max_tiles}")
     s = slice_preset(args.preset, **o)
     png = _setup(args)
     res = run_slice(s, out=args.out, png=png, overwrite=args.overwrite,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from .._errors import GdchaosInputError, check_int
 from ._fit import LinearFit, fit_line
 
 __all__ = ["BasinEntropyResult", "basin_entropy", "basin_entropy_scaling"]
@@ -48,7 +48,7 @@ def _box_entropies(labels, box):
     L = np.asarray(labels)
     if L.ndim != 2:
         raise GdchaosInputError(f"an outcome map must be 2-D, got shape {L.shape}")
-    box = int(box)
+    box = check_int("box", box)
     if box < 2:
         raise GdchaosInputError(f"box must be >= 2 pixels, got {box}")
     ny, nx = (L.shape[0] // box) * box, (L.shape[1] // box) * box

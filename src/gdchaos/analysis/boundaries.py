@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_positive
+from .._errors import GdchaosInputError, check_int, check_positive
 from ..engine._status import CONVERGED, NOT_RUN, OUTSIDE
 
 __all__ = ["OUTCOME_MODES", "outcome_labels", "dataset_labels", "boundary_mask", "erosion_boundary",
@@ -141,6 +141,16 @@ class QuotientGrid:
     wrange: tuple
     nz: int
     nw: int
+
+    def __post_init__(self):
+        for name, r in (("z range", self.zrange), ("w range", self.wrange)):
+            with np.errstate(over="ignore", invalid="ignore"):
+                ok = len(r) == 2 and np.all(np.isfinite(r)) and np.isfinite(r[1] - r[0])
+            if not ok or not r[0] < r[1]:
+                raise GdchaosInputError(f"{name} must be two finite numbers min < max with a "
+                                        f"finite width, got {tuple(r)}")
+        for name, n in (("nz", self.nz), ("nw", self.nw)):
+            check_int(name, n, lo=1)
 
     @property
     def zs(self):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from .._errors import GdchaosInputError, check_positive, check_seed
 from ._fit import LinearFit, fit_line
 
 __all__ = ["EntropyResult", "lap_numbers", "lap_entropy", "critical_points",
@@ -261,7 +261,12 @@ def separated_set_entropy(step, samples, n_values, eps, *, fit_from=None, max_fi
     samples.  Orbits that become non-finite are dropped.
     """
     X = np.array(samples, dtype=float)
-    rng = np.random.default_rng(seed)
+    if X.ndim != 2 or X.shape[0] < 1:
+        raise GdchaosInputError(f"samples must be a non-empty (m, D) array, got shape {X.shape}")
+    check_positive("separation eps", eps)
+    if len(n_values) == 0 or min(int(v) for v in n_values) < 1:
+        raise GdchaosInputError(f"orbit lengths n must be >= 1, got {list(n_values)}")
+    rng = np.random.default_rng(check_seed("seed", seed))
     X = X[rng.permutation(X.shape[0])]
     n_values = np.asarray(sorted(int(v) for v in n_values))
     N = int(n_values.max())

@@ -225,6 +225,8 @@ def lyapunov_map(problem, grid, eta, n_steps=200, *, transient=0, div_threshold=
     if grid.n_params != problem.n_params:
         raise GdchaosInputError(f"slice lives in R^{grid.n_params} but the problem has "
                                 f"{problem.n_params} parameters")
+    if int(n_steps) != n_steps or n_steps < 1:
+        raise GdchaosInputError(f"n_steps must be an integer >= 1, got {n_steps}")
     X = grid.points()
     out = np.empty(X.shape[0])
     for s in tqdm(range(0, X.shape[0], chunk), disable=not progress, desc="lyapunov",

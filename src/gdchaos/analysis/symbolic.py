@@ -28,7 +28,7 @@ from itertools import product
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_positive
+from .._errors import GdchaosInputError, check_int, check_positive, check_seed
 
 __all__ = ["PeriodicOrbit", "boundary_itinerary", "tent_point", "word_point", "is_primitive",
            "primitive_words", "boundary_periodic_orbit", "verify_periodic_orbit",
@@ -194,7 +194,7 @@ def boundary_periodic_orbit(period, word=None, tol=1e-10) -> PeriodicOrbit:
     primitive ``word`` (default: ``1...100``, mostly near 0, where the orbit is best
     conditioned), its points computed exactly in the conjugate coordinate and checked by
     iterating the map in float64."""
-    K = int(period)
+    K = check_int("period", period)
     if K < 1:
         raise GdchaosInputError(f"period must be >= 1, got {period}")
     w = tuple(_check_word(word)) if word is not None else _default_word(K)
@@ -260,12 +260,12 @@ def gd_periodic_orbit(period, d=2, eta=1.0, y=0.5, seed=0, tol=1e-10, word=None)
     """
     from ..problems import ScalarFactorization
 
-    K = int(period)
+    K = check_int("period", period, lo=1)
+    seed = check_seed("seed", seed)
     check_positive("step size eta", eta)
     if not abs(eta * y) < 1:
         raise GdchaosInputError(f"periodic orbits on {{Q = 8}} need |eta y| < 1, got {eta * y}")
-    if int(d) < 1:
-        raise GdchaosInputError(f"d must be >= 1, got {d}")
+    d = check_int("d", d, lo=1)
     alpha = eta * y
     if word is None:
         word = (0,) if K == 2 else _default_word(K)

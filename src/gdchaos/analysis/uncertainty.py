@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_positive
+from .._errors import GdchaosInputError, check_positive, check_seed
 from ._fit import LinearFit, fit_line
 
 __all__ = ["UncertaintyResult", "uncertainty_exponent", "engine_outcome", "box_sampler",
@@ -153,6 +153,10 @@ def uncertainty_exponent(outcome, sampler, eps, n_points=100_000, *, D=None, see
     eps = np.sort(np.atleast_1d(np.asarray(eps, dtype=float)))[::-1]
     for e in eps:
         check_positive("perturbation size eps", e)
+    if np.unique(eps).size < 2:
+        raise GdchaosInputError(f"the exponent is a slope: give at least 2 different "
+                                f"perturbation sizes eps, got {eps.tolist()}")
+    seed = check_seed("seed", seed)
     n = int(n_points)
     if n < 10:
         raise GdchaosInputError(f"n_points must be >= 10, got {n_points}")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from .._errors import GdchaosInputError, check_int, check_seed
 from .boundaries import boundary_mask
 
 __all__ = ["WadaResult", "wada_merging", "wada_grid"]
@@ -60,6 +60,10 @@ def wada_merging(labels, r_max=6, r_wada=3, threshold=0.95, connectivity=2,
     """
     from scipy import ndimage
 
+    r_max = check_int("r_max", r_max, lo=0)
+    r_wada = check_int("fattening radius r", r_wada, lo=0)
+    _check_fraction("threshold", threshold, zero_ok=False)
+    _check_fraction("min_share", min_share, zero_ok=True)
     L = np.asarray(labels)
     outcomes, cnt = np.unique(L[L >= 0], return_counts=True)
     rare = outcomes[cnt < float(min_share) * cnt.sum()]
@@ -91,8 +95,25 @@ def wada_merging(labels, r_max=6, r_wada=3, threshold=0.95, connectivity=2,
                        "ignored_outcomes": rare.tolist()})
 
 
+#: Outcome evaluations the grid method may need (worst case) before it asks for allow_large.
+MAX_GRID_EVALUATIONS = 20_000_000
+
+
+def _check_fraction(name, v, zero_ok):
+    v = float(v)
+    if not (0 <= v <= 1) or (v == 0 and not zero_ok):
+        raise GdchaosInputError(f"{name} must be in {'[0' if zero_ok else '(0'}, 1], got {v}")
+
+
+def grid_evaluations(n_cells, max_level):
+    """Worst case of the outcome evaluations of :func:`wada_grid`: every cell refined to
+    ``max_level`` (``(2^L + 1)^2 - 4`` new points per cell)."""
+    return int(n_cells) * ((2 ** int(max_level) + 1) ** 2 - 4)
+
+
 def wada_grid(outcome, xs, ys, labels=None, max_level=5, threshold=0.95,
-              max_cells=200_000, seed=0) -> WadaResult:
+              max_cells=200_000, seed=0, *, progress=False, chunk=1_000_000,
+              allow_large=False) -> WadaResult:
     """Grid-method Wada test: refine boundary cells with the vectorized ``outcome(X)``.
 
     ``xs``, ``ys``: the grid (``labels[j, i]`` is the outcome at ``(xs[i], ys[j])``, computed
@@ -100,8 +121,19 @@ def wada_grid(outcome, xs, ys, labels=None, max_level=5, threshold=0.95,
     level ``k`` each unfinished cell is sampled on a ``(2^k + 1)^2`` sub-grid (one outcome call
     for all cells of the level).  ``W[k]`` = fraction of boundary cells that show every outcome
     after level ``k``; ``is_wada`` is ``W[-1] >= threshold``.  At most ``max_cells`` boundary
-    cells are followed (a random subset, ``seed``).
+    cells are followed (a random subset, ``seed``).  Each level is evaluated in chunks of about
+    ``chunk`` points (bounded memory; a progress bar with ``progress``).  When the worst case
+    (:func:`grid_evaluations`) passes ``MAX_GRID_EVALUATIONS`` the call is refused unless
+    ``allow_large``.
     """
+    from tqdm.auto import tqdm
+
+    max_level = check_int("refinement levels", max_level, lo=0)
+    if max_level > 30:
+        raise GdchaosInputError(f"refinement levels must be <= 30, got {max_level}")
+    max_cells = check_int("max_cells", max_cells, lo=1)
+    seed = check_seed("seed", seed)
+    _check_fraction("threshold", threshold, zero_ok=False)
     xs = np.asarray(xs, dtype=float)
     ys = np.asarray(ys, dtype=float)
     if labels is None:
@@ -124,6 +156,12 @@ def wada_grid(outcome, xs, ys, labels=None, max_level=5, threshold=0.95,
     if jj.size > max_cells:
         pick = np.random.default_rng(seed).choice(jj.size, max_cells, replace=False)
         jj, ii = jj[pick], ii[pick]
+    worst = grid_evaluations(jj.size, max_level)
+    if worst > MAX_GRID_EVALUATIONS and not allow_large:
+        raise GdchaosInputError(
+            f"{max_level} refinement levels of {jj.size} boundary cells may take up to {worst:.3g} "
+            f"outcome evaluations (limit {MAX_GRID_EVALUATIONS:.3g}); use fewer levels or allow "
+            f"large runs (--allow-large)")
     seen = seen[jj, ii]
     x0, x1 = xs[ii], xs[ii + 1]
     y0, y1 = ys[jj], ys[jj + 1]
@@ -138,11 +176,18 @@ def wada_grid(outcome, xs, ys, labels=None, max_level=5, threshold=0.95,
         new = ~((np.round(S * 2 ** (k - 1)) == S * 2 ** (k - 1)) &
                 (np.round(T * 2 ** (k - 1)) == T * 2 ** (k - 1)))
         S, T = S[new], T[new]
-        px = x0[todo, None] + (x1 - x0)[todo, None] * S[None, :]
-        py = y0[todo, None] + (y1 - y0)[todo, None] * T[None, :]
-        lab = np.asarray(outcome(np.stack([px.ravel(), py.ravel()], axis=1))).reshape(px.shape)
-        for c, o in enumerate(outcomes):
-            seen[todo, c] |= (lab == o).any(axis=1)
+        per = max(1, int(chunk) // S.size)  # cells per chunk
+        with tqdm(total=todo.size * S.size, disable=not progress, unit="pt", unit_scale=True,
+                  desc=f"wada grid level {k}/{max_level}", leave=False) as bar:
+            for a in range(0, todo.size, per):
+                t = todo[a:a + per]
+                px = x0[t, None] + (x1 - x0)[t, None] * S[None, :]
+                py = y0[t, None] + (y1 - y0)[t, None] * T[None, :]
+                lab = np.asarray(outcome(np.stack([px.ravel(), py.ravel()], axis=1)))
+                lab = lab.reshape(px.shape)
+                for c, o in enumerate(outcomes):
+                    seen[t, c] |= (lab == o).any(axis=1)
+                bar.update(px.size)
         W.append(float(np.mean(seen.all(axis=1))))
     W = np.array(W)
     return WadaResult("grid", bool(W[-1] >= threshold), W, np.arange(W.size), int(m),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from .._errors import GdchaosInputError, check_seed
 
 
 def random_orthonormal_directions(P, seed, k=2):
@@ -14,7 +14,7 @@ def random_orthonormal_directions(P, seed, k=2):
     result is a deterministic function of the seed)."""
     if P < k:
         raise GdchaosInputError(f"a {k}-D slice needs at least {k} parameters, the problem has {P}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("slice seed", seed))
     G = rng.standard_normal((P, k))
     Qm, R = np.linalg.qr(G)
     Qm = Qm * np.sign(np.diag(R))
@@ -52,6 +52,15 @@ class Slice2D:
                 raise GdchaosInputError(f"{name} must be two finite numbers min < max, got {r}")
         if int(self.nx) < 1 or int(self.ny) < 1:
             raise GdchaosInputError("grid resolution must be >= 1")
+        # every point c + a e1 + b e2 and the spacing must be finite (huge ranges overflow)
+        with np.errstate(over="ignore", invalid="ignore"):
+            span = [float(r[1]) - float(r[0]) for r in (self.xrange, self.yrange)]
+            corner = (np.max(np.abs(c)) + max(map(abs, self.xrange)) * np.max(np.abs(D[0]))
+                      + max(map(abs, self.yrange)) * np.max(np.abs(D[1])))
+        if not (np.all(np.isfinite(span)) and np.isfinite(corner)):
+            raise GdchaosInputError(
+                f"slice ranges {tuple(self.xrange)} x {tuple(self.yrange)} overflow float64 "
+                "(the spacing or the points would not be finite)")
         object.__setattr__(self, "center", c)
         object.__setattr__(self, "directions", D)
 

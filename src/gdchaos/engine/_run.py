@@ -136,13 +136,7 @@ def run_points(problem: Problem, X0, eta=None, *, config: RunConfig | None = Non
     elif kwargs or eta is not None:
         raise GdchaosInputError("give either config or eta/keyword settings, not both")
     X0 = problem.check_X(X0)
-    if coordinate is not None and not 0 <= int(coordinate) < problem.n_params:
-        raise GdchaosInputError(f"coordinate must be in [0, {problem.n_params}), got {coordinate}")
-    if points is not None:
-        points = np.atleast_2d(np.asarray(points, dtype=float))
-        if points.shape[1] != problem.n_params:
-            raise GdchaosInputError(f"points must have {problem.n_params} columns, got "
-                                    f"{points.shape[1]}")
+    points = _check_run_args(problem, config, coordinate, points, device)
     names = check_records(records)
     t0 = time.perf_counter()
     Xf, status, iters, loss = _iterate(problem, X0, config, device, _out)
@@ -171,6 +165,52 @@ def _records(problem, X0, Xf, names):
 #: default points per tile: big enough that a store's per-chunk costs stay small, small enough
 #: that writing tile k overlaps computing tile k+1 and a killed run loses little
 TILE_POINTS = 1 << 19
+
+
+def _check_run_args(problem, config, coordinate, points, device):
+    """Checks shared by :func:`run_points` and :func:`basin`; returns ``points`` as an array."""
+    if coordinate is not None and (int(coordinate) != coordinate
+                                   or not 0 <= int(coordinate) < problem.n_params):
+        raise GdchaosInputError(f"coordinate must be in [0, {problem.n_params}), got {coordinate}")
+    if points is not None:
+        points = np.atleast_2d(np.asarray(points, dtype=float))
+        if points.ndim != 2 or points.shape[1] != problem.n_params:
+            raise GdchaosInputError(f"points must have {problem.n_params} columns, got shape "
+                                    f"{points.shape}")
+    if problem.kernel == "quotient" and config.momentum:
+        raise GdchaosInputError("the quotient map is exact for plain GD only (momentum = 0)")
+    check_device(config.backend, device)
+    return points
+
+
+def check_device(backend, device):
+    """Refuse a device the backend cannot use: any ``device`` with numba, the torch backend
+    without torch installed, or a torch device that does not exist or is not available here."""
+    if backend != "torch":
+        if device is not None:
+            raise GdchaosInputError(f"device {device!r} applies to the torch backend only "
+                                    f"(backend is {backend!r})")
+        return
+    from ._torch import _import_torch
+
+    torch = _import_torch()
+    if device is None:
+        return
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise GdchaosInputError(f"unknown torch device {device!r} (cpu, cuda, cuda:N, mps)") \
+            from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise GdchaosInputError(f"device {device!r}: CUDA is not available to torch here")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise GdchaosInputError(f"device {device!r}: only {torch.cuda.device_count()} CUDA "
+                                    "device(s)")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise GdchaosInputError(f"device {device!r}: MPS is not available to torch here")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise GdchaosInputError(f"device {device!r}: the torch backend runs on cpu, cuda or mps")
 
 
 def _default_tile_rows(nx, target=TILE_POINTS):
@@ -214,9 +254,11 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     if grid.n_params != problem.n_params:
         raise GdchaosInputError(f"slice lives in R^{grid.n_params} but the problem has "
                                 f"{problem.n_params} parameters")
-    if points is not None:
-        points = np.atleast_2d(np.asarray(points, dtype=float))
-    _check_run(problem, grid, config, coordinate, points, tile_rows)  # before anything is written
+    # everything checked before a store is created (a bad call leaves nothing behind)
+    points = _check_run_args(problem, config, coordinate, points, device)
+    if tile_rows is not None and (int(tile_rows) != tile_rows or tile_rows < 1):
+        raise GdchaosInputError(f"tile_rows must be a positive integer, got {tile_rows!r}")
+    problem.check_X(grid.points(slice(0, 1)))
     P = problem.n_params
     docs = problem.RECORD_DOCS
     variables = {
@@ -293,20 +335,6 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     finally:
         ts.close()  # drop the writer lock
     return ts.dataset()
-
-
-def _check_run(problem, grid, config, coordinate, points, tile_rows):
-    """Every check :func:`run_points` would make on a tile, done once before a store exists."""
-    P = problem.n_params
-    if coordinate is not None and (int(coordinate) != coordinate or not 0 <= coordinate < P):
-        raise GdchaosInputError(f"coordinate must be an integer in [0, {P}), got {coordinate}")
-    if points is not None and points.shape[1] != P:
-        raise GdchaosInputError(f"points must have {P} columns, got {points.shape[1]}")
-    if problem.kernel == "quotient" and config.momentum:
-        raise GdchaosInputError("the quotient map is exact for plain GD only (momentum = 0)")
-    if tile_rows is not None and int(tile_rows) < 1:
-        raise GdchaosInputError(f"tile rows must be >= 1, got {tile_rows}")
-    problem.check_X(grid.points(slice(0, 1)))
 
 
 def _tile(problem, grid, sl, config, names, coordinate, points, keep_params, device, out=None):

@@ -51,7 +51,46 @@ class FigureSpec:
                 raise GdchaosInputError(f"figure {self.number}: unknown setting {k!r}; "
                                         f"settings are {sorted(p)}")
             p[k] = _coerce(v, p[k], k)
+            if "seed" in k:
+                _check_seeds(k, p[k])
         return p
+
+
+def _check_seeds(key, value):
+    """Seeds are integers >= 0 (NumPy's generators refuse negative ones)."""
+    vals = value if isinstance(value, (list, tuple)) else [value]
+    for v in vals:
+        if isinstance(v, bool) or not float(v).is_integer() or v < 0:
+            raise GdchaosInputError(f"setting {key}: a seed is an integer >= 0, got {value!r}")
+
+
+def check_output_dir(path, name="--out"):
+    """Refuse, before anything is written, an output folder that is an existing file, an
+    existing folder that cannot be written, or a new folder whose nearest existing parent is
+    not a writable folder."""
+    path = os.path.abspath(os.fspath(path))
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise GdchaosInputError(f"cannot write {name} {path}: it is a file, not a folder")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise GdchaosInputError(f"cannot write {name} {path}: the folder is not writable")
+        return
+    parent = os.path.dirname(path)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise GdchaosInputError(f"cannot create {name} {path}: {parent} is a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise GdchaosInputError(f"cannot create {name} {path}: folder {parent} is not writable")
+
+
+def make_output_dir(path, name="--out"):
+    """:func:`check_output_dir`, then create the folder (an OS refusal is one clear line)."""
+    check_output_dir(path, name)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise GdchaosInputError(f"cannot create {name} {path}: {exc.strerror or exc}") from None
 
 
 def _coerce(value, like, key):
@@ -105,12 +144,16 @@ def run_figure(spec: FigureSpec, preset="quick", overrides=None, out="figures", 
                formats=("png", "pdf")):
     """Compute, store, plot and describe one figure; returns the JSON record (a dict)."""
     params = spec.params(preset, overrides)
-    os.makedirs(out, exist_ok=True)
-    if not os.access(out, os.W_OK):
-        raise GdchaosInputError(f"cannot write to {out}")
+    created = not os.path.exists(out)
+    make_output_dir(out)
     stem = os.path.join(out, f"fig{spec.number:02d}")
     t0 = time.perf_counter()
-    data = spec.compute(params, out, progress)
+    try:
+        data = spec.compute(params, out, progress)
+    except GdchaosInputError:
+        if created and not os.listdir(out):  # a setting refused by the computation: leave
+            os.rmdir(out)  # no empty folder of ours behind
+        raise
     seconds = time.perf_counter() - t0
     files = []
     for name, ds in data.datasets.items():

@@ -350,8 +350,14 @@ def run_extras(preset="quick", out="extras", only=None, progress=print):
     """Run the extras (all, or those named in ``only``); yields ``(title, record)``."""
     from .._errors import GdchaosInputError
 
+    from ._figure import check_output_dir
+
     if preset not in PRESETS:
         raise GdchaosInputError(f"extras: unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+    bad = [n for n in (only or []) if n not in ITEMS]
+    if bad:
+        raise GdchaosInputError(f"unknown extras {bad}; choose from {list(ITEMS)}")
+    check_output_dir(out)
     for name in ITEMS:
         if only is not None and name not in only:
             continue

@@ -401,11 +401,17 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
     the reason, in the report and in one line on stderr; one that fails otherwise (bad input) is
     reported as failed; the others go on either way.  Returns the report's summary (path,
     claims, counts) with the records."""
-    from .._errors import GdchaosInputError
+    from .._errors import GdchaosInputError, check_int
     from ._figure import run_figure
     from .registry import get_figure
 
-    figs = [n for n in ORDER if figures is None or n in set(int(f) for f in figures)]
+    if figures is not None:
+        figures = [check_int("figure number", f) for f in figures]
+        bad = sorted(set(figures) - set(ORDER))
+        if not figures or bad:
+            raise GdchaosInputError(f"figures must be a non-empty list of {sorted(ORDER)}, "
+                                    f"got {figures}")
+    figs = [n for n in ORDER if figures is None or n in set(figures)]
     specs = {n: get_figure(n) for n in figs}
     plans = {}
     for n in figs:  # validate every setting before any work
@@ -413,7 +419,9 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
         ov.update((overrides or {}).get(n, {}))
         specs[n].params(preset, ov)
         plans[n] = ov
-    os.makedirs(out, exist_ok=True)
+    from ._figure import make_output_dir
+
+    make_output_dir(out)
     records = {}
     t0 = time.perf_counter()
     for i, n in enumerate(figs, 1):

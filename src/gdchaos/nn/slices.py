@@ -273,11 +273,12 @@ def _slice_tile(job, progress=None) -> dict:
 
 
 def _fractions(status) -> dict:
+    """Shares of all grid points (one denominator, so they sum to 1): converged, diverged,
+    undecided, and not_run for the tiles a ``max_tiles`` run left pending."""
     st = np.asarray(status)
-    done = st >= 0
-    n = max(1, int(done.sum()))
+    n = max(1, st.size)
     out = {STATUS_NAMES[c]: float(np.sum(st == c)) / n for c in (CONVERGED, DIVERGED, UNDECIDED)}
-    out["not_run"] = float(np.sum(~done)) / max(1, st.size)
+    out["not_run"] = float(np.sum(st < 0)) / n
     return out
 
 
