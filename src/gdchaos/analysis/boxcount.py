@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._errors import GdchaosInputError
-from ._fit import LinearFit, fit_line, largest_linear_region
+from ._fit import LinearFit, fit_line
 
 __all__ = ["BoxCountResult", "box_counts", "box_dimension", "paper_box_dimension",
            "normalize_unit_square", "mask_points", "BoxCounter", "plot_box_counts"]
@@ -157,14 +157,68 @@ def _ladder_counts(idx, powers):
     return out
 
 
-def box_counts(points, eps, *, origin=None, n_offsets=1, seed=0, reduce="mean"):
+def _edge_deficit(P, order, org, e, lo, hi):
+    """``sum (1 - w)`` over the occupied boxes of side ``e`` (grid anchored at ``org``) that
+    stick out of the window ``[lo, hi]``, ``w`` the fraction of a box's volume inside it.  Only
+    points in the first or last box along some axis (a slab, found by bisection in the per-axis
+    sorted orders ``order``) can be in such a box; a box on several slabs is taken on the
+    first.  Axes with an infinite window bound are not clipped."""
+    D = P.shape[1]
+    axes = [j for j in range(D) if np.isfinite(lo[j]) and np.isfinite(hi[j])]
+    lo = np.where(np.isfinite(lo), lo, org)
+    hi = np.where(np.isfinite(hi), hi, org)
+    first = np.floor((lo - org) / e).astype(np.int64)
+    last = np.floor((hi - org) / e).astype(np.int64)
+    wf = np.clip((org + (first + 1) * e - lo) / e, 0.0, 1.0)
+    wl = np.clip((hi - (org + last * e)) / e, 0.0, 1.0)
+    wf = np.where(first == last, (hi - lo) / e, wf)
+    free = np.ones(D, dtype=bool)
+    free[axes] = False
+    wf[free], wl[free] = 1.0, 1.0
+    total = 0.0
+    for j in axes:
+        col = P[order[j], j]
+        for side in (0, 1):
+            if side == 1 and last[j] == first[j]:
+                continue
+            if side == 0:
+                sl = order[j][:np.searchsorted(col, org[j] + (first[j] + 1) * e, side="left")]
+            else:
+                sl = order[j][np.searchsorted(col, org[j] + last[j] * e, side="left"):]
+            if sl.size == 0:
+                continue
+            idx = np.floor((P[sl] - org) / e).astype(np.int64)
+            ok = np.ones(sl.size, dtype=bool)
+            for k in axes[:axes.index(j)]:
+                ok &= (idx[:, k] != first[k]) & (idx[:, k] != last[k])
+            idx = idx[ok]
+            if idx.shape[0] == 0:
+                continue
+            base = idx.min(axis=0)
+            u = _unique_rows(idx - base) + base
+            w = np.full(u.shape[0], wf[j] if side == 0 else wl[j])
+            for k in axes:
+                if k != j:
+                    w *= np.where(u[:, k] == first[k], wf[k],
+                                  np.where(u[:, k] == last[k], wl[k], 1.0))
+            total += float(np.sum(1.0 - w))
+    return total
+
+
+def box_counts(points, eps, *, origin=None, n_offsets=1, seed=0, reduce="mean", window=None):
     """Number of boxes of side ``eps`` (each entry) that contain at least one point.
 
     Box grids are anchored at ``origin`` (default the points' minimum); with ``n_offsets > 1``
     further grids shifted by uniform random fractions of the largest box are counted and the
-    counts combined by ``reduce`` (``"mean"`` or ``"min"``, the latter closer to the minimal
-    cover).  Sizes related by powers of 2 share one sort (boxes of ``2 eps`` are unions of boxes
-    of ``eps`` on the same grid), so a long list of sizes costs a few sorts of the points.
+    counts combined by ``reduce`` (``"mean"`` or ``"min"``).  The mean over uniformly random
+    shifts estimates ``|A + [0, eps]^D| / eps^D`` without bias; the minimum is closer to the
+    minimal cover but is biased low by an amount that shrinks (relatively) as the number of boxes
+    grows, which steepens the curve at coarse sizes.  ``window = (lo, hi)`` (or ``"bbox"`` for
+    the points' bounding box) counts each occupied box by the fraction of its volume inside the
+    window: a filled square then has exactly ``(side / eps)^2`` boxes at every shift, where
+    plain counting gives about ``(side / eps + 1)^2``.  Sizes related by powers of 2 share one
+    sort (boxes of ``2 eps`` are unions of boxes of ``eps`` on the same grid), so a long list of
+    sizes costs a few sorts of the points.
     """
     P = _as_points(points)
     eps = np.atleast_1d(np.asarray(eps, dtype=float))
@@ -175,6 +229,13 @@ def box_counts(points, eps, *, origin=None, n_offsets=1, seed=0, reduce="mean"):
     lo = P.min(axis=0) if origin is None else np.asarray(origin, dtype=float)
     if np.any(P < lo):
         raise GdchaosInputError("box-count origin must lie below every point")
+    if isinstance(window, str):
+        if window != "bbox":
+            raise GdchaosInputError(f"window must be 'bbox' or (lo, hi), got {window!r}")
+        window = (P.min(axis=0), P.max(axis=0))
+    if window is not None:
+        wlo, whi = (np.asarray(w, dtype=float) for w in window)
+        order = [np.argsort(P[:, j], kind="stable") for j in range(P.shape[1])]
     rng = np.random.default_rng(seed)
     n_offsets = max(1, int(n_offsets))
     shifts = [np.zeros(P.shape[1])] + [rng.random(P.shape[1]) for _ in range(n_offsets - 1)]
@@ -195,6 +256,8 @@ def box_counts(points, eps, *, origin=None, n_offsets=1, seed=0, reduce="mean"):
             pws = [int(round(np.log2(eps[m] / e0))) for m in members]
             for m, c in zip(members, _ladder_counts(idx, pws)):
                 out[o, m] = c
+                if window is not None:
+                    out[o, m] -= _edge_deficit(P, order, org, eps[m], wlo, whi)
     return out.mean(axis=0) if reduce == "mean" else out.min(axis=0)
 
 
@@ -250,29 +313,40 @@ def _resolution(P, max_sample=20000, seed=0):
 
 
 def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=None,
-                  per_octave=4, n_offsets=8, reduce="min", span=None, tol=0.05,
-                  min_octaves=2.0, max_fill=0.5, level=0.95, seed=0) -> BoxCountResult:
+                  per_octave=4, n_offsets=16, reduce="mean", window="edges", top=4.0,
+                  points_per_box=10.0, mask_pixels=4.0, min_octaves=2.0, level=0.95,
+                  seed=0) -> BoxCountResult:
     """Automatic box-counting dimension of a point set ``(n, D)`` or of a 2-D boolean mask.
 
     A mask is turned into the coordinates of its true pixels (``xs``/``ys`` give the pixel
-    centres; default pixel indices) and its resolution is the pixel size.  For points the
-    resolution is the median nearest-neighbour distance.  Box sizes run geometrically, with
-    ``per_octave`` sizes per factor 2, from ``eps_max`` (default half the largest side) down to
-    ``eps_min`` (default 2 x the resolution for points, 4 pixels for a mask: boxes of a few
-    pixels see the staircase of a digital curve, which biases the slope), unless ``eps`` gives
-    them.  The fit uses the
-    largest linear region (local slopes over one octave within ``tol`` of the fitted slope, at
-    least ``min_octaves`` octaves); when there is none the whole curve is fitted and the method
-    is marked ``"auto (no linear region)"``.
+    centres; default pixel indices); its resolution is the pixel size.  For points the
+    resolution is the median nearest-neighbour distance.  Counts: ``per_octave`` sizes per
+    factor 2 from ``eps_max`` (default half the largest side) down to ``eps_min`` (default the
+    resolution), unless ``eps`` gives them; each the mean over ``n_offsets`` randomly shifted
+    grids of the occupied boxes, each box weighted by its fraction inside the points' bounding
+    box (``window="bbox"``; see :func:`box_counts`).
 
-    Interval: the regression's ``level`` t-interval combined in quadrature with a systematic
-    half-width, the half-range of the slopes fitted on every sub-range of at least half the
-    chosen one (a straight curve gives ~0; a curved or wiggly one gives its spread).  Counts at
-    sizes less than a factor 2 apart are strongly correlated, so the regression counts one
-    effective point per octave (``n_eff`` of :func:`fit_line`).
+    Fit window (the rule calibrated on random self-similar sets, docs/analysis.md):
+
+    - coarse end: ``eps <= extent / top`` (at least ``top`` boxes across the set; coarser
+      boxes see the set's outline, not its scaling);
+    - fine end, points: at least ``points_per_box`` points per occupied box on average,
+      ``N(eps) <= n_distinct / points_per_box`` (finer boxes miss parts of the set that the
+      finite sample did not reach, which flattens the curve);
+    - fine end, masks: ``eps >= mask_pixels`` pixels (boxes of a few pixels see the
+      staircase of a digital curve).
+
+    The slope is the least-squares fit over the whole window (no sub-range is picked: the local
+    slopes of a lacunar set oscillate by +-0.2 over one octave, and a "straightest part" picks
+    noise).  Interval: the regression's ``level`` t-interval with one effective point per octave
+    (counts at sizes less than a factor 2 apart share most of their boxes), combined in
+    quadrature with a systematic half-width, the half-range of the slopes fitted on every
+    sub-range of at least half the window (log-periodic oscillations and curvature).  A window
+    shorter than ``min_octaves`` is fitted anyway and marked ``"auto (short window)"``.
     """
     arr = np.asarray(data)
-    if arr.dtype == bool:
+    is_mask = arr.dtype == bool
+    if is_mask:
         if arr.ndim != 2:
             raise GdchaosInputError("a boundary mask must be a 2-D boolean array")
         P = mask_points(arr, xs, ys)
@@ -286,7 +360,6 @@ def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=Non
     else:
         P = _as_points(arr)
         res = None
-    is_mask = arr.dtype == bool
     n = P.shape[0]
     if n < 10:
         raise GdchaosInputError(f"box counting needs at least 10 points, got {n}")
@@ -294,48 +367,73 @@ def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=Non
     if extent <= 0:
         raise GdchaosInputError("all points coincide: no box-counting dimension")
     per_octave = max(1, int(per_octave))
+    if res is None:
+        res = _resolution(P, seed=seed)
+        if res <= 0:
+            res = extent / n
     if eps is None:
-        if res is None:
-            res = _resolution(P, seed=seed)
-            if res <= 0:
-                res = extent / n
         hi = extent / 2.0 if eps_max is None else float(eps_max)
-        lo = (4.0 if is_mask else 2.0) * res if eps_min is None else float(eps_min)
+        lo = res if eps_min is None else float(eps_min)
         if not (0 < lo < hi):
             raise GdchaosInputError(f"box sizes: need 0 < eps_min < eps_max, got {lo}, {hi}")
-        n_oct = np.log2(hi / lo)
-        m = int(np.floor(n_oct * per_octave + 1e-9)) + 1
+        m = int(np.floor(np.log2(hi / lo) * per_octave + 1e-9)) + 1
         eps = hi * 2.0 ** (-np.arange(m) / per_octave)
     else:
         eps = np.sort(np.asarray(eps, dtype=float))[::-1]
     if eps.size < 3:
         raise GdchaosInputError("box counting needs at least 3 box sizes; widen the range")
-    counts = box_counts(P, eps, n_offsets=n_offsets, seed=seed, reduce=reduce)
-    # leave out saturated sizes: boxes holding on average fewer than 1 / max_fill points
+    if isinstance(window, str) and window == "edges":
+        win = _filled_edges(P, max(4.0 * res, extent / 256.0))
+    else:
+        win = window
+    counts = box_counts(P, eps, n_offsets=n_offsets, seed=seed, reduce=reduce, window=win)
     n_distinct = box_counts(P, [1e-9 * extent])[0]
-    keep = counts <= max_fill * n_distinct
+    keep = eps <= extent / float(top) * (1 + 1e-9)
+    if is_mask:
+        keep &= eps >= float(mask_pixels) * res * (1 - 1e-9)
+    else:
+        keep &= counts <= n_distinct / float(points_per_box)
     if np.count_nonzero(keep) < 3:
-        raise GdchaosInputError("too few points for box counting at these sizes (every size "
-                                "is saturated); give more points or larger eps")
-    eps, counts = eps[keep], counts[keep]
+        raise GdchaosInputError("fewer than 3 box sizes between extent/top and the resolution "
+                                "limit; give more points (or a finer mask) or other eps")
+    i0, i1 = (int(i) for i in np.nonzero(keep)[0][[0, -1]])
     x = np.log(1.0 / eps)
     yv = np.log(counts)
-    span = per_octave if span is None else int(span)
-    min_points = max(3, int(np.ceil(min_octaves * per_octave)) + 1)
-    rr = largest_linear_region(x, yv, span=span, tol=tol, min_points=min_points)
-    method = "auto"
-    if rr is None:
-        rr = (0, eps.size - 1)
-        method = "auto (no linear region)"
-    i0, i1 = rr
     fit = fit_line(x[i0:i1 + 1], yv[i0:i1 + 1], level=level,
                    n_eff=(i1 - i0) / per_octave + 1.0)
     sys = _subrange_spread(x[i0:i1 + 1], yv[i0:i1 + 1])
     half = np.hypot(fit.ci[1] - fit.slope, sys)
+    octaves = float(np.log2(eps[i0] / eps[i1]))
+    method = "auto" if octaves >= min_octaves - 1e-9 else "auto (short window)"
     frame = {"resolution": float(res), "extent": extent, "per_octave": per_octave,
-             "n_offsets": int(n_offsets), "reduce": reduce, "tol": float(tol)}
-    return BoxCountResult(fit.slope, (fit.slope - half, fit.slope + half), eps, counts, rr, fit,
-                          method, n, fit.ci, float(sys), frame)
+             "n_offsets": int(n_offsets), "reduce": reduce, "window": str(window),
+             "top": float(top), "points_per_box": float(points_per_box),
+             "mask_pixels": float(mask_pixels), "octaves": octaves}
+    return BoxCountResult(fit.slope, (fit.slope - half, fit.slope + half), eps, counts,
+                          (i0, i1), fit, method, n, fit.ci, float(sys), frame)
+
+
+def _filled_edges(P, e, fill=0.95):
+    """Window ``(lo, hi)`` for :func:`box_counts`: the bounding box along the axes where the set
+    covers both faces of its bounding box (at least ``fill`` of the boxes of side ``e`` along
+    each face occupied: the edges of a set with interior), unbounded along the others."""
+    plo, phi = P.min(axis=0), P.max(axis=0)
+    D = P.shape[1]
+    if D < 2:
+        return np.full(D, -np.inf), np.full(D, np.inf)
+    idx = np.minimum(np.floor((P - plo) / e).astype(np.int64),
+                     np.maximum(np.ceil((phi - plo) / e).astype(np.int64) - 1, 0))
+    n_side = idx.max(axis=0) + 1
+    lo, hi = np.full(D, -np.inf), np.full(D, np.inf)
+    for j in range(D):
+        others = [k for k in range(D) if k != j]
+        want = float(np.prod(n_side[others]))
+        ok = n_side[j] >= 4
+        for face in (0, n_side[j] - 1):
+            ok = ok and _count_unique(idx[idx[:, j] == face][:, others]) >= fill * want
+        if ok:
+            lo[j], hi[j] = plo[j], phi[j]
+    return lo, hi
 
 
 def _subrange_spread(x, y):
