@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._errors import GdchaosInputError
-from ._fit import LinearFit, fit_line, largest_linear_region
+from ._boxgrid import _count_unique, _edge_deficit, _filled_edges, _ladder_counts
+from ._fit import LinearFit, fit_line
 
 __all__ = ["BoxCountResult", "box_counts", "box_dimension", "paper_box_dimension",
            "normalize_unit_square", "mask_points", "BoxCounter", "plot_box_counts"]
@@ -94,77 +95,20 @@ def mask_points(mask, xs=None, ys=None):
     return np.stack([np.asarray(xs, float)[c], np.asarray(ys, float)[r]], axis=1)
 
 
-def _unique_rows(idx):
-    """Unique rows of a non-negative integer array ``(n, D)`` (via int64 keys when they fit)."""
-    idx = np.asarray(idx, dtype=np.int64)
-    if idx.shape[0] == 0:
-        return idx
-    ext = idx.max(axis=0) + 1
-    if np.prod(ext.astype(float)) < 2.0 ** 62:
-        shape = tuple(int(e) for e in ext)
-        uk = np.unique(np.ravel_multi_index(tuple(idx.T), shape))
-        return np.stack(np.unravel_index(uk, shape), axis=1)
-    return np.unique(idx, axis=0)
-
-
-def _count_unique(idx):
-    return int(_unique_rows(idx).shape[0])
-
-
-def _spread_bits(v, D):
-    """Spread the low bits of ``v`` (uint64) so that consecutive bits are ``D`` apart."""
-    v = v.astype(np.uint64)
-    if D == 2:
-        v &= np.uint64(0x00000000FFFFFFFF)
-        for shift, mask in ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF),
-                            (4, 0x0F0F0F0F0F0F0F0F), (2, 0x3333333333333333),
-                            (1, 0x5555555555555555)):
-            v = (v | (v << np.uint64(shift))) & np.uint64(mask)
-        return v
-    out = np.zeros_like(v)
-    for b in range(64 // D):
-        out |= ((v >> np.uint64(b)) & np.uint64(1)) << np.uint64(b * D)
-    return out
-
-
-def _ladder_counts(idx, powers):
-    """Occupied boxes of sizes ``e0 * 2^p`` (``p`` in ``powers``, increasing) from the box
-    indices ``idx`` at size ``e0``: one sort of Morton (Z-order) keys, then coarsening a level is
-    a right shift that keeps the keys sorted, so each further count is a linear pass."""
-    n, D = idx.shape
-    bits = int(np.ceil(np.log2(max(int(idx.max()) + 1, 2))))
-    if D * bits > 63:
-        u = _unique_rows(idx)
-        out, prev = [], 0
-        for p in powers:
-            if p != prev:
-                u = _unique_rows(u >> (p - prev))
-                prev = p
-            out.append(u.shape[0])
-        return out
-    key = np.zeros(n, dtype=np.uint64)
-    for j in range(D):
-        key |= _spread_bits(idx[:, j], D) << np.uint64(j)
-    key.sort()
-    key = key[np.concatenate(([True], key[1:] != key[:-1]))]
-    out, prev = [], 0
-    for p in powers:
-        if p != prev:
-            key = key >> np.uint64(D * (p - prev))
-            key = key[np.concatenate(([True], key[1:] != key[:-1]))]
-            prev = p
-        out.append(key.size)
-    return out
-
-
-def box_counts(points, eps, *, origin=None, n_offsets=1, seed=0, reduce="mean"):
+def box_counts(points, eps, *, origin=None, n_offsets=1, seed=0, reduce="mean", window=None):
     """Number of boxes of side ``eps`` (each entry) that contain at least one point.
 
     Box grids are anchored at ``origin`` (default the points' minimum); with ``n_offsets > 1``
     further grids shifted by uniform random fractions of the largest box are counted and the
-    counts combined by ``reduce`` (``"mean"`` or ``"min"``, the latter closer to the minimal
-    cover).  Sizes related by powers of 2 share one sort (boxes of ``2 eps`` are unions of boxes
-    of ``eps`` on the same grid), so a long list of sizes costs a few sorts of the points.
+    counts combined by ``reduce`` (``"mean"`` or ``"min"``).  The mean over uniformly random
+    shifts estimates ``|A + [0, eps]^D| / eps^D`` without bias; the minimum is closer to the
+    minimal cover but is biased low by an amount that shrinks (relatively) as the number of boxes
+    grows, which steepens the curve at coarse sizes.  ``window = (lo, hi)`` (or ``"bbox"`` for
+    the points' bounding box) counts each occupied box by the fraction of its volume inside the
+    window: a filled square then has exactly ``(side / eps)^2`` boxes at every shift, where
+    plain counting gives about ``(side / eps + 1)^2``.  Sizes related by powers of 2 share one
+    sort (boxes of ``2 eps`` are unions of boxes of ``eps`` on the same grid), so a long list of
+    sizes costs a few sorts of the points.
     """
     P = _as_points(points)
     eps = np.atleast_1d(np.asarray(eps, dtype=float))
@@ -175,6 +119,13 @@ def box_counts(points, eps, *, origin=None, n_offsets=1, seed=0, reduce="mean"):
     lo = P.min(axis=0) if origin is None else np.asarray(origin, dtype=float)
     if np.any(P < lo):
         raise GdchaosInputError("box-count origin must lie below every point")
+    if isinstance(window, str):
+        if window != "bbox":
+            raise GdchaosInputError(f"window must be 'bbox' or (lo, hi), got {window!r}")
+        window = (P.min(axis=0), P.max(axis=0))
+    if window is not None:
+        wlo, whi = (np.asarray(w, dtype=float) for w in window)
+        order = [np.argsort(P[:, j], kind="stable") for j in range(P.shape[1])]
     rng = np.random.default_rng(seed)
     n_offsets = max(1, int(n_offsets))
     shifts = [np.zeros(P.shape[1])] + [rng.random(P.shape[1]) for _ in range(n_offsets - 1)]
@@ -195,6 +146,8 @@ def box_counts(points, eps, *, origin=None, n_offsets=1, seed=0, reduce="mean"):
             pws = [int(round(np.log2(eps[m] / e0))) for m in members]
             for m, c in zip(members, _ladder_counts(idx, pws)):
                 out[o, m] = c
+                if window is not None:
+                    out[o, m] -= _edge_deficit(P, order, org, eps[m], wlo, whi)
     return out.mean(axis=0) if reduce == "mean" else out.min(axis=0)
 
 
@@ -250,29 +203,40 @@ def _resolution(P, max_sample=20000, seed=0):
 
 
 def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=None,
-                  per_octave=4, n_offsets=8, reduce="min", span=None, tol=0.05,
-                  min_octaves=2.0, max_fill=0.5, level=0.95, seed=0) -> BoxCountResult:
+                  per_octave=4, n_offsets=16, reduce="mean", window="edges", top=4.0,
+                  points_per_box=10.0, mask_pixels=4.0, min_octaves=2.0, level=0.95,
+                  seed=0) -> BoxCountResult:
     """Automatic box-counting dimension of a point set ``(n, D)`` or of a 2-D boolean mask.
 
     A mask is turned into the coordinates of its true pixels (``xs``/``ys`` give the pixel
-    centres; default pixel indices) and its resolution is the pixel size.  For points the
-    resolution is the median nearest-neighbour distance.  Box sizes run geometrically, with
-    ``per_octave`` sizes per factor 2, from ``eps_max`` (default half the largest side) down to
-    ``eps_min`` (default 2 x the resolution for points, 4 pixels for a mask: boxes of a few
-    pixels see the staircase of a digital curve, which biases the slope), unless ``eps`` gives
-    them.  The fit uses the
-    largest linear region (local slopes over one octave within ``tol`` of the fitted slope, at
-    least ``min_octaves`` octaves); when there is none the whole curve is fitted and the method
-    is marked ``"auto (no linear region)"``.
+    centres; default pixel indices); its resolution is the pixel size.  For points the
+    resolution is the median nearest-neighbour distance.  Counts: ``per_octave`` sizes per
+    factor 2 from ``eps_max`` (default half the largest side) down to ``eps_min`` (default the
+    resolution), unless ``eps`` gives them; each the mean over ``n_offsets`` randomly shifted
+    grids of the occupied boxes, each box weighted by its fraction inside the points' bounding
+    box (``window="bbox"``; see :func:`box_counts`).
 
-    Interval: the regression's ``level`` t-interval combined in quadrature with a systematic
-    half-width, the half-range of the slopes fitted on every sub-range of at least half the
-    chosen one (a straight curve gives ~0; a curved or wiggly one gives its spread).  Counts at
-    sizes less than a factor 2 apart are strongly correlated, so the regression counts one
-    effective point per octave (``n_eff`` of :func:`fit_line`).
+    Fit window (the rule calibrated on random self-similar sets, docs/analysis.md):
+
+    - coarse end: ``eps <= extent / top`` (at least ``top`` boxes across the set; coarser
+      boxes see the set's outline, not its scaling);
+    - fine end, points: at least ``points_per_box`` points per occupied box on average,
+      ``N(eps) <= n_distinct / points_per_box`` (finer boxes miss parts of the set that the
+      finite sample did not reach, which flattens the curve);
+    - fine end, masks: ``eps >= mask_pixels`` pixels (boxes of a few pixels see the
+      staircase of a digital curve).
+
+    The slope is the least-squares fit over the whole window (no sub-range is picked: the local
+    slopes of a lacunar set oscillate by +-0.2 over one octave, and a "straightest part" picks
+    noise).  Interval: the regression's ``level`` t-interval with one effective point per octave
+    (counts at sizes less than a factor 2 apart share most of their boxes), combined in
+    quadrature with a systematic half-width, the half-range of the slopes fitted on every
+    sub-range of at least half the window (log-periodic oscillations and curvature).  A window
+    shorter than ``min_octaves`` is fitted anyway and marked ``"auto (short window)"``.
     """
     arr = np.asarray(data)
-    if arr.dtype == bool:
+    is_mask = arr.dtype == bool
+    if is_mask:
         if arr.ndim != 2:
             raise GdchaosInputError("a boundary mask must be a 2-D boolean array")
         P = mask_points(arr, xs, ys)
@@ -286,7 +250,6 @@ def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=Non
     else:
         P = _as_points(arr)
         res = None
-    is_mask = arr.dtype == bool
     n = P.shape[0]
     if n < 10:
         raise GdchaosInputError(f"box counting needs at least 10 points, got {n}")
@@ -294,48 +257,50 @@ def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=Non
     if extent <= 0:
         raise GdchaosInputError("all points coincide: no box-counting dimension")
     per_octave = max(1, int(per_octave))
+    if res is None:
+        res = _resolution(P, seed=seed)
+        if res <= 0:
+            res = extent / n
     if eps is None:
-        if res is None:
-            res = _resolution(P, seed=seed)
-            if res <= 0:
-                res = extent / n
         hi = extent / 2.0 if eps_max is None else float(eps_max)
-        lo = (4.0 if is_mask else 2.0) * res if eps_min is None else float(eps_min)
+        lo = res if eps_min is None else float(eps_min)
         if not (0 < lo < hi):
             raise GdchaosInputError(f"box sizes: need 0 < eps_min < eps_max, got {lo}, {hi}")
-        n_oct = np.log2(hi / lo)
-        m = int(np.floor(n_oct * per_octave + 1e-9)) + 1
+        m = int(np.floor(np.log2(hi / lo) * per_octave + 1e-9)) + 1
         eps = hi * 2.0 ** (-np.arange(m) / per_octave)
     else:
         eps = np.sort(np.asarray(eps, dtype=float))[::-1]
     if eps.size < 3:
         raise GdchaosInputError("box counting needs at least 3 box sizes; widen the range")
-    counts = box_counts(P, eps, n_offsets=n_offsets, seed=seed, reduce=reduce)
-    # leave out saturated sizes: boxes holding on average fewer than 1 / max_fill points
+    if isinstance(window, str) and window == "edges":
+        win = _filled_edges(P, max(4.0 * res, extent / 256.0))
+    else:
+        win = window
+    counts = box_counts(P, eps, n_offsets=n_offsets, seed=seed, reduce=reduce, window=win)
     n_distinct = box_counts(P, [1e-9 * extent])[0]
-    keep = counts <= max_fill * n_distinct
+    keep = eps <= extent / float(top) * (1 + 1e-9)
+    if is_mask:
+        keep &= eps >= float(mask_pixels) * res * (1 - 1e-9)
+    else:
+        keep &= counts <= n_distinct / float(points_per_box)
     if np.count_nonzero(keep) < 3:
-        raise GdchaosInputError("too few points for box counting at these sizes (every size "
-                                "is saturated); give more points or larger eps")
-    eps, counts = eps[keep], counts[keep]
+        raise GdchaosInputError("fewer than 3 box sizes between extent/top and the resolution "
+                                "limit; give more points (or a finer mask) or other eps")
+    i0, i1 = (int(i) for i in np.nonzero(keep)[0][[0, -1]])
     x = np.log(1.0 / eps)
     yv = np.log(counts)
-    span = per_octave if span is None else int(span)
-    min_points = max(3, int(np.ceil(min_octaves * per_octave)) + 1)
-    rr = largest_linear_region(x, yv, span=span, tol=tol, min_points=min_points)
-    method = "auto"
-    if rr is None:
-        rr = (0, eps.size - 1)
-        method = "auto (no linear region)"
-    i0, i1 = rr
     fit = fit_line(x[i0:i1 + 1], yv[i0:i1 + 1], level=level,
                    n_eff=(i1 - i0) / per_octave + 1.0)
     sys = _subrange_spread(x[i0:i1 + 1], yv[i0:i1 + 1])
     half = np.hypot(fit.ci[1] - fit.slope, sys)
+    octaves = float(np.log2(eps[i0] / eps[i1]))
+    method = "auto" if octaves >= min_octaves - 1e-9 else "auto (short window)"
     frame = {"resolution": float(res), "extent": extent, "per_octave": per_octave,
-             "n_offsets": int(n_offsets), "reduce": reduce, "tol": float(tol)}
-    return BoxCountResult(fit.slope, (fit.slope - half, fit.slope + half), eps, counts, rr, fit,
-                          method, n, fit.ci, float(sys), frame)
+             "n_offsets": int(n_offsets), "reduce": reduce, "window": str(window),
+             "top": float(top), "points_per_box": float(points_per_box),
+             "mask_pixels": float(mask_pixels), "octaves": octaves}
+    return BoxCountResult(fit.slope, (fit.slope - half, fit.slope + half), eps, counts,
+                          (i0, i1), fit, method, n, fit.ci, float(sys), frame)
 
 
 def _subrange_spread(x, y):
