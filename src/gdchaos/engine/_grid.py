@@ -96,9 +96,12 @@ class Slice2D:
     def points(self, rows=None):
         """Flat initializations ``center + xs[i] e1 + ys[j] e2`` of the rows ``rows`` (a slice or
         index array, default all), row-major: shape ``(len(rows) * nx, P)``."""
-        ys = self.ys if rows is None else self.ys[rows]
-        return (self._row_base()[None, :, :] + ys[:, None, None] * self.directions[1]).reshape(
-            -1, self.n_params)
+        from ._kernels import slice_points_kernel
+
+        ys = np.ascontiguousarray(self.ys if rows is None else self.ys[rows])
+        out = np.empty((ys.shape[0] * self.nx, self.n_params))
+        slice_points_kernel(self._row_base(), np.ascontiguousarray(self.directions[1]), ys, out)
+        return out
 
     def _row_base(self):
         """``center + xs[i] e1`` for every column, ``(nx, P)`` (computed once per slice)."""

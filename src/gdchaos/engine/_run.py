@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -226,6 +227,7 @@ def prepare(problem: Problem, config: RunConfig | None = None, store=False):
         X = np.full((2, problem.n_params), 0.5)
         run_points(problem, X, config=RunConfig(eta=config.eta, max_iter=1, backend="numba"),
                    records=RECORDS)
+        Slice2D.axes(problem.n_params, (0, 1), (0, 1), 2, 2).points()  # its compiled kernel
     if store:
         import xarray  # noqa: F401
         import zarr  # noqa: F401
@@ -314,16 +316,27 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
                                 progress)
     ts = TiledStore(store, {"y": grid.ys, "x": grid.xs}, variables, run_info, tile_rows,
                     sizes=sizes, static=static, attrs=attrs)
-    pending = ts.open(overwrite=overwrite, resume=True)
     try:
-        bar = tqdm(total=ts.n_tiles, initial=ts.n_tiles - len(pending), disable=not progress,
-                   desc=f"basin {problem.name}", unit="tile", leave=False)
-        # one writer thread: tile k is written while tile k+1 is computed (the kernels release
+        # one writer thread: it builds (or verifies) the store while the first tile of a new
+        # store is computed, then writes tile k while tile k+1 is computed (the kernels release
         # the GIL); at most one write is in flight, and its errors surface here
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdchaos-store") as writer:
+            first_sl = ts.tile_rows_slice(0)
+            fresh = not os.path.exists(store)  # then every tile is pending, tile 0 first
+            opening = writer.submit(ts.open, overwrite=overwrite, resume=True)
+            first = _tile(sl=first_sl, **tile) if fresh else None
+            pending = opening.result()
+            if not (pending[:1] == [0] and ts.tile_rows_slice(0) == first_sl):
+                first = None  # another run made the store meanwhile: its tiles, its layout
+            bar = tqdm(total=ts.n_tiles, initial=ts.n_tiles - len(pending),
+                       disable=not progress, desc=f"basin {problem.name}", unit="tile",
+                       leave=False)
             inflight = None
             for i in pending:
-                data = _tile(sl=ts.tile_rows_slice(i), **tile)
+                if i == 0 and first is not None:
+                    data, first = first, None
+                else:
+                    data = _tile(sl=ts.tile_rows_slice(i), **tile)
                 if inflight is not None:
                     inflight.result()
                     bar.update(1)
@@ -331,7 +344,7 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
             if inflight is not None:
                 inflight.result()
                 bar.update(1)
-        bar.close()
+            bar.close()
     finally:
         ts.close()  # drop the writer lock
     return ts.dataset()

@@ -239,18 +239,17 @@ class TiledStore:
                 static_crc[name] = _crc(arr)
             for name, spec in self.variables.items():
                 shape = tuple(self.sizes[d] for d in spec.dims)
-                a = g.create_array(name, shape=shape, chunks=(self.tile_rows,) + shape[1:],
-                                   dtype=spec.dtype, fill_value=spec.fill,
-                                   dimension_names=list(spec.dims), compressors=comp)
-                if spec.attrs:
-                    a.attrs.update(_jsonable(spec.attrs))
-            td = g.create_array("tile_done", shape=(self.n_tiles,), chunks=(1,), dtype="int8",
-                                fill_value=0, dimension_names=["tile"], compressors=comp)
-            td.attrs["description"] = ("1 where the tile (tile_rows rows of the grid) is computed "
-                                       "(its checksums are in gdchaos/tiles/)")
-            g.attrs.update(self.attrs)
-            g.attrs["gdchaos_run"] = self.run_json
-            g.attrs["tile_rows"] = self.tile_rows
+                g.create_array(name, shape=shape, chunks=(self.tile_rows,) + shape[1:],
+                               dtype=spec.dtype, fill_value=spec.fill,
+                               dimension_names=list(spec.dims), compressors=comp,
+                               attributes=_jsonable(spec.attrs or {}))
+            g.create_array("tile_done", shape=(self.n_tiles,), chunks=(1,), dtype="int8",
+                           fill_value=0, dimension_names=["tile"], compressors=comp,
+                           attributes={"description": "1 where the tile (tile_rows rows of the "
+                                       "grid) is computed (its checksums are in gdchaos/tiles/)"})
+            # the group's attributes in one metadata write
+            g.update_attributes(dict(self.attrs, gdchaos_run=self.run_json,
+                                     tile_rows=self.tile_rows))
             marker = {"gdchaos_store": fs.FORMAT, "run_sha256": self.run_hash,
                       "tile_rows": self.tile_rows, "n_tiles": self.n_tiles,
                       "arrays": self.array_names, "variables": list(self.variables),
