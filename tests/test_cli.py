@@ -45,8 +45,9 @@ def test_basin_json_and_store(tmp_path, capsys):
     from gdchaos.engine import open_store, run_info
 
     ds = open_store(store)
-    for v in ("status", "iterations", "final_loss", "sq_norm"):
+    for v in ("status", "iterations", "final_loss", "minimizer"):  # the default records
         assert ds[v].shape == (120, 120)
+    assert "sq_norm" not in ds and "sharpness" not in ds  # only the records asked for
     assert "codes" in ds.status.attrs
     info = run_info(ds)
     assert info["config"]["eta"] == 1.0 and info["problem"]["lam"] == 0.2

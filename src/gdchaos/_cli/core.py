@@ -31,7 +31,7 @@ A killed run resumes when the same command is given again.  Status codes in the 
 
 
 #: records `gdchaos basin` stores unless --records says otherwise (the library's default is all)
-DEFAULT_RECORDS = "sq_norm,minimizer"
+DEFAULT_RECORDS = "minimizer"
 
 
 def register(sub):

@@ -33,6 +33,10 @@ _OPTS = dict(parallel=True, cache=True, nogil=True)
 # slow-converging points.  Each point is computed independently, so the result is the same.
 _NBLK = 4096
 _LANES = 8
+# The quotient kernel instead deals chunks of _CHUNK contiguous points, in an order spread over
+# the grid (k -> k * m mod n_chunks): the same balance, but each thread reads and writes whole
+# cache lines and pages (the per-point pass costs a third of the interleaved one).
+_CHUNK = 1024
 
 
 SCALAR, MATRIX, DEEP = 0, 1, 2
@@ -363,11 +367,30 @@ def quotient_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, 
     the same as iterating it alone.
     """
     n = X0.shape[0]
-    nblk = min(n, _NBLK)
-    for blk in prange(nblk):
-        _quotient_block(np.int64(blk), np.int64(nblk), X0, consts[0], eta, lam, max_iter, tol,
-                        lmin, div, gtol,
-                        f32, Xout, status, iters, loss_out)
+    nchunk = (n + _CHUNK - 1) // _CHUNK
+    mult = _spread(nchunk)
+    for k in prange(nchunk):
+        lo = ((k * mult) % nchunk) * _CHUNK
+        hi = min(n, lo + _CHUNK)
+        _quotient_block(np.int64(0), np.int64(1), X0[lo:hi], consts[0], eta, lam, max_iter, tol,
+                        lmin, div, gtol, f32, Xout[lo:hi], status[lo:hi], iters[lo:hi],
+                        loss_out[lo:hi])
+
+
+@njit(cache=True)
+def _spread(n):
+    """A multiplier coprime with ``n`` near ``0.618 n``: ``k -> k * m mod n`` is a permutation
+    that deals chunks spread over the whole grid to each thread's contiguous range of ``k``."""
+    if n <= 2:
+        return 1
+    m = max(1, int(0.6180339887 * n))
+    while True:
+        a, b = m, n
+        while b:
+            a, b = b, a % b
+        if a == 1:
+            return m
+        m += 1
 
 
 @njit(nogil=True, cache=True)

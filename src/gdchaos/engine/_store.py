@@ -17,9 +17,10 @@ import json
 import os
 import shutil
 import threading
-import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import google_crc32c
 import numpy as np
 
 from .._errors import GdchaosInputError
@@ -40,7 +41,7 @@ def _jsonable(obj):
 
 def _crc(arr, dtype=None) -> int:
     a = np.ascontiguousarray(arr if dtype is None else np.asarray(arr).astype(dtype, copy=False))
-    return zlib.crc32(a.view(np.uint8).reshape(-1)) if a.size else 0
+    return google_crc32c.value(a.view(np.uint8).reshape(-1)) if a.size else 0
 
 
 def _compressors():
@@ -93,6 +94,7 @@ class TiledStore:
         self._lock = None
         self._done = set()
         self._mutex = threading.Lock()
+        self._pool = None
         self.recomputed = []  # tiles found recorded but failing verification on open
         self.rebuilt = None  # why the store was rebuilt on open (damaged metadata), or None
 
@@ -154,8 +156,17 @@ class TiledStore:
         self._lock = lock
         return self._verify_tiles(repair=True)
 
+    def _array_pool(self):
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=min(4, len(self.variables)),
+                                            thread_name_prefix="gdchaos-chunk")
+        return self._pool
+
     def close(self):
-        """Drop the writer lock (the data stay)."""
+        """Drop the writer lock (the data stay) and the chunk writers."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -253,7 +264,7 @@ class TiledStore:
             marker = {"gdchaos_store": fs.FORMAT, "run_sha256": self.run_hash,
                       "tile_rows": self.tile_rows, "n_tiles": self.n_tiles,
                       "arrays": self.array_names, "variables": list(self.variables),
-                      "static_crc32": static_crc}
+                      "static_crc32c": static_crc}
             fs.write_json_atomic(os.path.join(tmp, fs.MARKER),
                                  {"zarr_format": 3, "node_type": "group", "attributes": marker})
             os.remove(os.path.join(tmp, fs.BUILDING))
@@ -333,12 +344,13 @@ class TiledStore:
         arrs = {name: np.ascontiguousarray(np.asarray(data[name]).astype(spec.dtype, copy=False))
                 for name, spec in self.variables.items()}
         rec = {"tile": int(i), "rows": [sl.start, sl.stop],
-               "crc32": {name: _crc(a) for name, a in arrs.items()}}
+               "crc32c": {name: _crc(a) for name, a in arrs.items()}}
         with self._mutex:
             if self._group is None:
                 raise RuntimeError("TiledStore.write_tile before open")
-            for name, a in arrs.items():
-                self._arrays[name][sl] = a
+            # the variables' chunks are independent files: encoded and written concurrently
+            list(self._array_pool().map(lambda kv: self._arrays[kv[0]].__setitem__(sl, kv[1]),
+                                        arrs.items()))
             fs.write_json_atomic(os.path.join(self.path, fs.TILES, f"{int(i)}.json"), rec)
             self._arrays["tile_done"][i] = 1
             self._done.add(int(i))
@@ -380,7 +392,7 @@ def _metadata_problem(group, marker, run_json=None, expected=None) -> str:
             a = group[name]
             if a.shape != shape or a.dtype != dtype or a.chunks != chunks:
                 return f"array {name} has another layout"
-        crcs = marker.get("static_crc32", {})
+        crcs = marker.get("static_crc32c", {})
         for name in crcs:
             if _crc(group[name][...]) != crcs[name]:
                 return f"array {name} fails its checksum"
@@ -394,7 +406,7 @@ def _tile_ok(path, arrays, dtypes, sl, i) -> bool:
     rec = fs.read_json(os.path.join(path, fs.TILES, f"{i}.json"))
     if rec is None or rec.get("rows") != [sl.start, sl.stop]:
         return False
-    crcs = rec.get("crc32", {})
+    crcs = rec.get("crc32c", {})
     try:
         for name, dtype in dtypes.items():
             if _crc(arrays[name][sl], dtype) != crcs.get(name):
