@@ -166,6 +166,8 @@ def _records(problem, X0, Xf, names):
 #: default points per tile: big enough that a store's per-chunk costs stay small, small enough
 #: that writing tile k overlaps computing tile k+1 and a killed run loses little
 TILE_POINTS = 1 << 19
+#: tiles a new store may compute ahead while the writer thread builds its template
+_EARLY_TILES = 3
 
 
 def _check_run_args(problem, config, coordinate, points, device):
@@ -321,22 +323,23 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
         # store is computed, then writes tile k while tile k+1 is computed (the kernels release
         # the GIL); at most one write is in flight, and its errors surface here
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdchaos-store") as writer:
-            first_sl = ts.tile_rows_slice(0)
-            fresh = not os.path.exists(store)  # then every tile is pending, tile 0 first
+            fresh = not os.path.exists(store)  # then every tile is pending, in order
             opening = writer.submit(ts.open, overwrite=overwrite, resume=True)
-            first = _tile(sl=first_sl, **tile) if fresh else None
+            early = {}  # tiles computed while a new store's template is built (a few at most)
+            while fresh and len(early) < min(ts.n_tiles, _EARLY_TILES):
+                sl = ts.tile_rows_slice(len(early))
+                early[len(early)] = (sl, _tile(sl=sl, **tile))
+                if opening.done():
+                    break
             pending = opening.result()
-            if not (pending[:1] == [0] and ts.tile_rows_slice(0) == first_sl):
-                first = None  # another run made the store meanwhile: its tiles, its layout
             bar = tqdm(total=ts.n_tiles, initial=ts.n_tiles - len(pending),
                        disable=not progress, desc=f"basin {problem.name}", unit="tile",
                        leave=False)
             inflight = None
             for i in pending:
-                if i == 0 and first is not None:
-                    data, first = first, None
-                else:
-                    data = _tile(sl=ts.tile_rows_slice(i), **tile)
+                sl, data = early.pop(i, (None, None))
+                if sl != ts.tile_rows_slice(i):  # none computed early, or another run made the
+                    data = _tile(sl=ts.tile_rows_slice(i), **tile)  # store: its layout
                 if inflight is not None:
                     inflight.result()
                     bar.update(1)
