@@ -4,7 +4,7 @@ A grid of ``ny x nx`` points is split into tiles of whole rows; each data variab
 array with one chunk per tile.  A store is created complete (every array, coordinate and static
 array, and last our marker ``gdchaos/zarr.json``) in a sibling folder and renamed into place, so
 a path holds either nothing of ours or a whole template.  After a tile's data, its record
-``gdchaos/tiles/<i>.json`` (a CRC-32 of each variable's bytes) is written atomically, then its
+``gdchaos/tiles/<i>.json`` (a CRC-32C of each variable's bytes) is written atomically, then its
 flag in ``tile_done``.  Reopening verifies every recorded tile against its checksums and
 recomputes those that fail, so a store is either complete and verified or recomputed.  One writer
 at a time holds ``gdchaos/.lock``.  Layout and guarantees: docs/engine.md, "Stores".
