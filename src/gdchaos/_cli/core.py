@@ -202,11 +202,13 @@ def grid_from_args(args, problem):
 def _check_basin_size(args, problem, n_points):
     """Store bytes (points x bytes per point) and working memory of one tile, estimated before
     anything is allocated or written."""
+    from ..engine import TILE_POINTS
+
     nx, ny = grid_shape(args)
     P = problem.n_params
     per_point = 38 + (8 if args.coordinate is not None else 0) + 8 * n_points \
         + (8 * P if args.keep_params else 0)
-    tile = (args.tile_rows or max(1, (1 << 17) // nx)) * nx
+    tile = (args.tile_rows or max(1, TILE_POINTS // nx)) * nx
     hessian = 3 * 8 * P * P if problem.name in ("matrix", "deep") else 0
     memory = 16 * 3 * P + tile * (6 * 8 * P + hessian + 64) + nx * ny * 2
     C.check_size(args, f"basin on a {nx} x {ny} grid with {P} parameters",

@@ -2,13 +2,13 @@
 
 from ..problems import RECORDS
 from ._grid import Slice2D, random_orthonormal_directions, sample_box
-from ._run import (BACKENDS, MAX_ITER, RunConfig, RunResult, basin, check_device, prepare,
-                   run_info, run_points, status_fractions)
+from ._run import (BACKENDS, MAX_ITER, TILE_POINTS, RunConfig, RunResult, basin, check_device,
+                   prepare, run_info, run_points, status_fractions)
 from ._status import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES, UNDECIDED)
 from ._store import TiledStore, VarSpec, open_store, verify_store
 
 __all__ = ["Slice2D", "random_orthonormal_directions", "sample_box", "BACKENDS", "MAX_ITER",
-           "RECORDS", "RunConfig", "RunResult", "basin", "check_device", "prepare", "run_info",
-           "run_points", "status_fractions", "CONVERGED", "DIVERGED", "NOT_RUN", "OUTSIDE",
-           "SADDLE", "STATUS_NAMES", "UNDECIDED", "TiledStore", "VarSpec", "open_store",
+           "RECORDS", "TILE_POINTS", "RunConfig", "RunResult", "basin", "check_device", "prepare",
+           "run_info", "run_points", "status_fractions", "CONVERGED", "DIVERGED", "NOT_RUN",
+           "OUTSIDE", "SADDLE", "STATUS_NAMES", "UNDECIDED", "TiledStore", "VarSpec", "open_store",
            "verify_store"]
