@@ -319,8 +319,8 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     ts = TiledStore(store, {"y": grid.ys, "x": grid.xs}, variables, run_info, tile_rows,
                     sizes=sizes, static=static, attrs=attrs)
     try:
-        # one writer thread: it builds (or verifies) the store while the first tile of a new
-        # store is computed, then writes tile k while tile k+1 is computed (the kernels release
+        # one writer thread: it builds (or verifies) the store while the first tiles of a new
+        # store are computed, then writes tile k while tile k+1 is computed (the kernels release
         # the GIL); at most one write is in flight, and its errors surface here
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdchaos-store") as writer:
             fresh = not os.path.exists(store)  # then every tile is pending, in order

@@ -150,9 +150,8 @@ class Problem:
                 good = np.isfinite(s)
                 top = np.full(H.shape[0], np.nan)
                 if np.any(good):
-                    # scaled so that LAPACK never sees an overflowing matrix; eigenvalues scale
-                    # with it
-                    # (huge entries only: elsewhere the division by 1 is exact)
+                    # scaled so that LAPACK never sees an overflowing matrix (eigenvalues scale
+                    # with it); only huge entries are scaled, elsewhere the division by 1 is exact
                     s_g = np.where(s[good] > 1e100, s[good], 1.0)
                     top[good] = np.linalg.eigvalsh(H[good] / s_g[:, None, None])[:, -1] * s_g
             out[ok] = top
