@@ -3,10 +3,10 @@
 The public surface is re-exported here; implementation modules are private.
 """
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 
 from . import theory  # noqa: E402
-from ._errors import GdchaosInputError  # noqa: E402
+from .errors import GdchaosInputError  # noqa: E402
 from .engine import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES,  # noqa: E402
                      UNDECIDED, RunConfig, RunResult, Slice2D, basin, open_store, run_info,
                      run_points, sample_box, status_fractions, verify_store)

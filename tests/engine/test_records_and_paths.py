@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from gdchaos._errors import GdchaosInputError
+from gdchaos.errors import GdchaosInputError
 from gdchaos.engine import DIVERGED, RECORDS, Slice2D, basin, open_store, run_points
 from gdchaos.problems import (DeepMatrixFactorization, MatrixFactorization, QuotientMap,
                               ScalarFactorization)

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 
 EXAMPLES_FMT = argparse.RawDescriptionHelpFormatter
 INT32_MAX = 2**31 - 1  # step counts: the kernels count iterations in int32
@@ -211,7 +211,7 @@ def problem_from_args(args, y_default="1"):
     refused (not silently ignored), ``--d 0`` is refused (not replaced by the default)."""
     from ..problems import (DeepMatrixFactorization, MatrixFactorization, QuotientMap,
                             ScalarFactorization)
-    from .._errors import check_nonneg
+    from ..errors import check_nonneg
 
     given = {"--y": args.y, "--Y": args.Y, "--d": args.d, "--k": args.k}
     for opt, val in given.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_nonneg, check_positive
+from ..errors import GdchaosInputError, check_nonneg, check_positive
 from . import _common as C
 
 

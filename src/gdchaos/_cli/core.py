@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_nonneg, check_positive
+from ..errors import GdchaosInputError, check_nonneg, check_positive
 from . import _common as C
 
 CRITICAL_EPILOG = """examples:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_positive
+from ..errors import GdchaosInputError, check_positive
 
 __all__ = ["LyapunovResult", "lyapunov_spectrum", "lyapunov_1d", "gd_jacobian",
            "quotient_jacobian", "problem_map", "finite_time_lyapunov", "lyapunov_map"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._status import CONVERGED, DIVERGED, OUTSIDE, SADDLE, UNDECIDED
+from ..status import CONVERGED, DIVERGED, OUTSIDE, SADDLE, UNDECIDED
 
 _OPTS = dict(parallel=True, cache=True, nogil=True)
 # Points are dealt to threads interleaved (point i goes to block i mod _NBLK): neighbouring grid

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import __version__
-from .._errors import GdchaosInputError, check_nonneg, check_positive
+from ..version import __version__
+from ..errors import GdchaosInputError, check_nonneg, check_positive
 from ..problems import RECORDS, Problem, check_records
 from ._grid import Slice2D
-from ._status import NOT_RUN, STATUS_DOC, STATUS_NAMES
+from ..status import NOT_RUN, STATUS_DOC, status_fractions
 from ._store import TiledStore, VarSpec
 
 BACKENDS = ("numba", "torch")
@@ -84,12 +84,6 @@ class RunResult:
     def as_dict(self):
         return {k: getattr(self, k) for k in ("status", "iterations", "final_loss") + RECORDS
                 + ("coordinate", "distances", "params") if getattr(self, k) is not None}
-
-
-def status_fractions(status):
-    status = np.asarray(status).ravel()
-    n = max(status.size, 1)
-    return {name: float(np.count_nonzero(status == code)) / n for code, name in STATUS_NAMES.items()}
 
 
 def _iterate(problem: Problem, X0, cfg: RunConfig, device=None, out=None):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._errors import GdchaosInputError
-from ._status import CONVERGED, DIVERGED, OUTSIDE, SADDLE, UNDECIDED
+from ..errors import GdchaosInputError
+from ..status import CONVERGED, DIVERGED, OUTSIDE, SADDLE, UNDECIDED
 
 
 def _import_torch():

@@ -9,7 +9,7 @@ from functools import reduce
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from ._base import Problem, check_lam, check_square_target
 
 

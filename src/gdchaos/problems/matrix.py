@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from ..theory import matrix as thm
 from ..theory import scalar as ths
 from ._base import Problem, check_lam, check_square_target

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_finite, check_positive
+from ..errors import GdchaosInputError, check_finite, check_positive
 from ..theory import quotient as thq
 from ..theory import scalar as ths
 from ._base import GDState, Problem, check_lam

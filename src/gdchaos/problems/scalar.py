@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_finite
+from ..errors import GdchaosInputError, check_finite
 from ..theory import scalar as th
 from ._base import Problem, check_lam
 
