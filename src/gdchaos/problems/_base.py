@@ -78,6 +78,10 @@ class Problem:
 
     # -- shared -------------------------------------------------------------------------------
     lam: float = 0.0
+    #: the slice window ``(x0, x1, y0, y1)`` a map of this problem shows unless told otherwise
+    default_window = (-4.0, 4.0, -4.0, 4.0)
+    #: labels of a map's two axes (``None``: the slice's own coordinates)
+    axis_labels = (None, None)
 
     def check_X(self, X) -> np.ndarray:
         X = np.asarray(X)

@@ -23,6 +23,9 @@ class QuotientMap(Problem):
 
     kernel = "quotient"
     name = "quotient"
+    #: figure 3's window of the (z, w) plane
+    default_window = (-2.5, 3.0, 0.0, 10.0)
+    axis_labels = ("z = u.v - y", "w = |u|^2 + |v|^2")
 
     def __post_init__(self):
         check_finite("target y", self.y)
