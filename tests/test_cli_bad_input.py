@@ -91,10 +91,10 @@ SCALAR = ["--problem", "scalar", "--y", "0.5", "--lam", "0.2", "--range=-4,4,-4,
 CASES = {
     # negative seeds
     "basin-seed": (B + ["--d", "2", "--seed", "-1"], "seed"),
-    "lyapunov-seed": (["lyapunov", "--problem", "scalar", "--d", "2", "--grid", "4", "--steps",
+    "lyapunov-seed": (["lyapunov", "--problem", "scalar", "--d", "2", "--grid", "4", "--iters",
                        "2", "--seed", "-1"], "seed"),
     "uncertainty-seed": (["uncertainty", "--points", "10", "--seed", "-1"], "seed"),
-    "basin-entropy-seed": (["basin-entropy", "--problem", "scalar", "--d", "2", "--n", "5",
+    "basin-entropy-seed": (["basin-entropy", "--problem", "scalar", "--d", "2", "--grid", "5",
                             "--seed", "-1"], "seed"),
     "entropy-seed": (["entropy", "--map", "quotient", "--samples", "10", "--seed", "-1"], "seed"),
     "periodic-orbits-seed": (["periodic-orbits", "--gd", "--periods", "1", "--seed", "-1"],
@@ -110,7 +110,7 @@ CASES = {
     "device-with-numba": (B + ["--device", "cpu"], "--device"),
     # pictures: unknown type, refused before the computation
     "basin-png-type": (B + ["--png", "x.xyz"], "xyz"),
-    "dimension-png-type": (["dimension", "--n", "50", "--png", "x.xyz"], "xyz"),
+    "dimension-png-type": (["dimension", "--grid", "50", "--png", "x.xyz"], "xyz"),
     "uncertainty-png-type": (["uncertainty", "--points", "10", "--png", "x.xyz"], "xyz"),
     # output folders that are files
     "figure-out-file": (["figure", "3", "--preset", "tiny", "--out", "afile"], "afile"),
@@ -129,12 +129,12 @@ CASES = {
     # ranges that overflow float64
     "basin-range-overflow": (B + ["--range=-1e308,1e308,0,1e308", "--json"], "overflow"),
     # negative radius
-    "wada-r-negative": (["wada", "--r", "-3", "--n", "20", "--steps", "20",
+    "wada-r-negative": (["wada", "--r", "-3", "--grid", "20", "--iters", "20",
                          "--outcome", "status+sign"] + SCALAR, "--r"),
     # values silently changed before
     "basin-grid-float": (B[:-4] + ["--grid", "2.5", "--out", "b.zarr"], "grid"),
     "basin-d-0": (B + ["--d", "0"], "--d"),
-    "wada-d-0": (["wada", "--n", "20", "--steps", "20", "--outcome", "status+sign", "--d", "0"]
+    "wada-d-0": (["wada", "--grid", "20", "--iters", "20", "--outcome", "status+sign", "--d", "0"]
                  + SCALAR, "--d"),
     "periodic-orbits-float": (["periodic-orbits", "--periods", "2.5"], "periods"),
     "convergence-study-float": (["convergence-study", "--resolutions", "50.5"], "resolutions"),
@@ -157,7 +157,7 @@ CASES = {
                                  "--momentum", "0.5", "--out", "b.zarr"], "momentum"),
     # sizes
     "basin-grid-100000": (B[:-4] + ["--grid", "100000", "--out", "b.zarr"], "--allow-large"),
-    "dimension-n-huge": (["dimension", "--n", "40000"], "--allow-large"),
+    "dimension-n-huge": (["dimension", "--grid", "40000"], "--allow-large"),
 }
 
 
@@ -178,9 +178,9 @@ def test_device_cuda_without_cuda(work, capsys, no_compute):
 
 @pytest.mark.parametrize("argv", [
     ["uncertainty", "--points", "10", "--png", "ro/f.png"],
-    ["dimension", "--n", "50", "--png", "ro/f.png"],
-    ["lyapunov", "--grid", "4", "--steps", "2", "--png", "ro/f.png"],
-    ["lyapunov", "--grid", "4", "--steps", "2", "--out", "ro/f.npy"],
+    ["dimension", "--grid", "50", "--png", "ro/f.png"],
+    ["lyapunov", "--grid", "4", "--iters", "2", "--png", "ro/f.png"],
+    ["lyapunov", "--grid", "4", "--iters", "2", "--out", "ro/f.npy"],
 ], ids=["uncertainty", "dimension", "lyapunov-png", "lyapunov-out"])
 def test_unwritable_picture_refused_before_computing(argv, work, read_only, capsys, no_compute,
                                                      monkeypatch):
@@ -239,8 +239,8 @@ def test_wada_many_levels_refused_quickly(work, capsys, monkeypatch):
 
         return g
 
-    monkeypatch.setattr(gdchaos.analysis, "engine_outcome", counted)
-    refused(["wada", "--method", "grid", "--eta", "1", "--n", "80", "--steps", "100",
+    monkeypatch.setattr(gdchaos.analysis.uncertainty, "engine_outcome", counted)
+    refused(["wada", "--method", "grid", "--eta", "1", "--grid", "80", "--iters", "100",
              "--outcome", "status+sign", "--levels", "9"] + SCALAR, capsys, work,
             "--allow-large")
     assert count[0] == 80 * 80

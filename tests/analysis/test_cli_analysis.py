@@ -43,16 +43,16 @@ def test_every_command_registered_with_examples_json_quiet():
 
 
 @pytest.mark.parametrize("argv,key", [
-    (["dimension", "--n", "600", "--json", "--quiet"], "paper"),
+    (["dimension", "--grid", "600", "--json", "--quiet"], "paper"),
     (["uncertainty", "--points", "20000", "--eps-range", "1e-1,1e-3", "--n-eps", "3",
       "--json", "--quiet"], "alpha"),
-    (["basin-entropy", "--n", "300", "--scaling", "--json", "--quiet"], "Sbb"),
-    (["wada", "--problem", "scalar", "--y", "0.5", "--lam", "0.2", "--n", "300", "--steps",
+    (["basin-entropy", "--grid", "300", "--scaling", "--json", "--quiet"], "Sbb"),
+    (["wada", "--problem", "scalar", "--y", "0.5", "--lam", "0.2", "--grid", "300", "--iters",
       "100", "--outcome", "status+sign", "--json", "--quiet"], "W"),
-    (["lyapunov", "--grid", "30", "--steps", "20", "--json", "--quiet"], "n_finite"),
+    (["lyapunov", "--grid", "30", "--iters", "20", "--json", "--quiet"], "n_finite"),
     (["entropy", "--map", "boundary", "--n-max", "8", "--json"], "entropy"),
     (["periodic-orbits", "--periods", "1,5,12", "--gd", "--d", "3", "--json"], "orbits"),
-    (["branches", "--n", "500", "--json", "--quiet"], "invariance"),
+    (["branches", "--grid", "500", "--json", "--quiet"], "invariance"),
     (["convergence-study", "--resolutions", "300,600", "--json", "--quiet"], "rows"),
 ])
 def test_commands_json(argv, key, capsys):
@@ -72,8 +72,8 @@ def test_text_output_and_values(capsys):
 
 
 def test_pngs(tmp_path, capsys):
-    for argv in (["dimension", "--n", "500", "--quiet", "--png", str(tmp_path / "d.png")],
-                 ["branches", "--n", "500", "--quiet", "--png", str(tmp_path / "b.png")]):
+    for argv in (["dimension", "--grid", "500", "--quiet", "--png", str(tmp_path / "d.png")],
+                 ["branches", "--grid", "500", "--quiet", "--png", str(tmp_path / "b.png")]):
         code, _, err = run(argv, capsys)
         assert code == 0, err
     assert (tmp_path / "d.png").stat().st_size > 1000 and (tmp_path / "b.png").exists()
@@ -90,10 +90,10 @@ def test_labels_file(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv", [
     ["uncertainty", "--eps-range", "1,2"],
-    ["dimension", "--n", "2"],
+    ["dimension", "--grid", "2"],
     ["periodic-orbits", "--gd", "--y", "2"],
     ["periodic-orbits", "--periods", "4", "--word", "1010"],
-    ["wada", "--n", "100"],  # the quotient map has two outcomes
+    ["wada", "--grid", "100"],  # the quotient map has two outcomes
     ["entropy", "--map", "logistic", "--r", "5"],
     ["lyapunov", "--eta", "-1"],
     ["basin-entropy", "--labels", "/nonexistent/x.npy"],

@@ -29,11 +29,11 @@ def _add_quotient(p, n=2000):
     g.add_argument("--y", default="0.5", help="target y (default 0.5)")
     g.add_argument("--lam", default="0.2", help="weight decay lam (default 0.2)")
     g.add_argument("--eta", default="1", help="step size eta (default 1)")
-    g.add_argument("--zrange", default="-2.5,3", help="z range (default -2.5,3; write "
-                   "--zrange=-2,3 for a negative start)")
-    g.add_argument("--wrange", default="0,10", help="w range (default 0,10)")
-    g.add_argument("--n", type=int, default=n, help=f"grid resolution n x n (default {n})")
-    g.add_argument("--steps", type=C.positive_steps, default=200,
+    g.add_argument("--range", default="-2.5,3,0,10", help="Z0,Z1,W0,W1 (default -2.5,3,0,10; "
+                   "write --range=-2,3,0,10 for a negative start)")
+    g.add_argument("--grid", dest="n", type=int, default=n,
+                   help=f"grid resolution N x N (default {n})")
+    g.add_argument("--iters", dest="steps", type=C.positive_steps, default=200,
                    help="steps of the map (default 200)")
     g.add_argument("--margin", default="1e-2", help="leave out points with w - 2|z+y| below "
                    "this (default 1e-2)")
@@ -52,8 +52,10 @@ def _add_source(p):
     s.add_argument("--range", default=None, help="XMIN,XMAX,YMIN,YMAX (quotient: z and w; "
                    "default -2.5,3,0,10, else -4,4,-4,4; write --range=-4,4,... when it starts "
                    "with a minus sign)")
-    s.add_argument("--n", type=int, default=600, help="resolution n x n (default 600)")
-    s.add_argument("--steps", type=C.positive_steps, default=200, help="step limit (default 200)")
+    s.add_argument("--grid", dest="n", type=int, default=600,
+                   help="resolution N x N (default 600)")
+    s.add_argument("--iters", dest="steps", type=C.positive_steps, default=200,
+                   help="step limit (default 200)")
     s.add_argument("--tol", default="1e-12", help="converged when loss - min <= tol")
     s.add_argument("--margin", default="1e-2", help="quotient: leave out w - 2|z+y| < margin")
     s.add_argument("--seed", type=C.seed, default=0, help="random slice seed (P > 2)")
@@ -72,7 +74,7 @@ def register(sub, cmd):
                 "eps = 2^-2..2^-8, least squares) and/or the automatic estimator (largest "
                 f"linear region, 95% interval).  {_FIG3}.",
                 "examples:\n  gdchaos dimension --json\n"
-                "  gdchaos dimension --n 8000 --method both --png dim.png\n"
+                "  gdchaos dimension --grid 8000 --method both --png dim.png\n"
                 "  gdchaos dimension --points boundary.npy --method auto\n")
     _add_quotient(p)
     p.add_argument("--method", default="both", choices=["paper", "auto", "both"])
@@ -120,16 +122,16 @@ def register(sub, cmd):
                 "criterion." if name == "basin-entropy" else
                 "Wada test of an outcome map with 3 or more outcomes: merging method (Daza et "
                 "al. 2018) or grid method (Daza et al. 2015).")
-        ex = (f"examples:\n  gdchaos {name} --n 1000 --json\n"
+        ex = (f"examples:\n  gdchaos {name} --grid 1000 --json\n"
               f"  # figure 3 middle: which of the two minimizers, or divergence\n"
               f"  gdchaos {name} --problem scalar --y 0.5 --lam 0.2 --eta 1 --range=-4,4,-4,4"
-              f" --n 800 --steps 100 --outcome status+sign\n"
+              f" --grid 800 --iters 100 --outcome status+sign\n"
               f"  gdchaos {name} --store fig1.zarr --outcome status+minimizer\n"
               f"  gdchaos {name} --labels outcomes.npy\n")
         p = _parser(sub, name, help_, desc, ex)
         _add_source(p)
         if name == "basin-entropy":
-            p.add_argument("--box", type=C.positive, default=5,
+            p.add_argument("--box-size", dest="box", type=C.positive, default=5,
                            help="box side in pixels (default 5)")
             p.add_argument("--scaling", action="store_true", help="also Sb against box size")
         else:
@@ -147,14 +149,15 @@ def register(sub, cmd):
     p = _parser(sub, "lyapunov", "map of the largest finite-time Lyapunov exponent",
                 "Largest finite-time Lyapunov exponent of GD (Jacobian I - eta H; closed form "
                 "for the quotient map) at every point of a 2-D slice.",
-                "examples:\n  gdchaos lyapunov --grid 200 --steps 50 --json\n"
+                "examples:\n  gdchaos lyapunov --grid 200 --iters 50 --json\n"
                 "  gdchaos lyapunov --problem scalar --d 1 --y 1 --lam 0 --eta 0.2 "
                 "--range=-4,4,-4,4 --grid 300 --out ftle.npy --png ftle.png\n")
     add_problem_args(p, default_problem="quotient", y="0.5", lam="0.2")
     p.add_argument("--eta", default="1", help="step size (default 1)")
     p.add_argument("--range", default=None, help="XMIN,XMAX,YMIN,YMAX of the slice")
     p.add_argument("--grid", type=C.positive, default=200, help="resolution (default 200)")
-    p.add_argument("--steps", type=C.positive_steps, default=50, help="steps (default 50)")
+    p.add_argument("--iters", dest="steps", type=C.positive_steps, default=50,
+                   help="steps (default 50)")
     p.add_argument("--seed", type=C.seed, default=0, help="random slice seed (P > 2)")
     p.add_argument("--out", default=None, help="save the map (.npy)")
     p.add_argument("--png", default=None, help="save a picture")
@@ -203,7 +206,7 @@ def register(sub, cmd):
     p = _parser(sub, "branches", "inverse branches G0, G1, G2 on the boundary (Prop. 14)",
                 "Colour the quotient boundary by inverse branch (figure 3 left) and check that "
                 f"F and each G_i map boundary points near boundary points.  {_FIG3}.",
-                "examples:\n  gdchaos branches --json\n  gdchaos branches --n 4000 --png "
+                "examples:\n  gdchaos branches --json\n  gdchaos branches --grid 4000 --png "
                 "fig3_left.png\n")
     _add_quotient(p)
     p.add_argument("--png", default=None, help="save the coloured boundary")
@@ -216,10 +219,11 @@ def register(sub, cmd):
                 "counts; paper procedure, automatic estimator and fixed-size box counts.",
                 "examples:\n  gdchaos convergence-study\n"
                 "  gdchaos convergence-study --resolutions 500,1000,2000,4000,8000,16000 "
-                "--steps-list 100,200,400 --json > study.json\n")
+                "--iters-list 100,200,400 --json > study.json\n")
     _add_quotient(p)
     p.add_argument("--resolutions", default="500,1000,2000,4000,8000")
-    p.add_argument("--steps-list", default="200", help="step counts, comma-separated")
+    p.add_argument("--iters-list", dest="steps_list", default="200",
+                   help="step limits, comma-separated")
     p.add_argument("--procedure", default="clean", choices=["paper", "clean"])
     p.add_argument("--png", default=None, help="save local slopes at fixed box sizes")
     _add_common(p)

@@ -39,16 +39,15 @@ def _check_pixels(args, resolutions):
 
 
 def _quotient(args):
+    rng = C.floats(args.range, "--range", 4)
     q = {"y": C.number(args.y, "--y"), "lam": check_nonneg("--lam", C.number(args.lam, "--lam")),
          "eta": check_positive("--eta", C.number(args.eta, "--eta")),
-         "zrange": tuple(C.floats(args.zrange, "--zrange", 2)),
-         "wrange": tuple(C.floats(args.wrange, "--wrange", 2)),
+         "zrange": tuple(rng[:2]), "wrange": tuple(rng[2:]),
          "margin": check_nonneg("--margin", C.number(args.margin, "--margin"))}
-    for k in ("zrange", "wrange"):
-        if not q[k][0] < q[k][1]:
-            raise GdchaosInputError(f"--{k} needs min < max, got {q[k]}")
+    if not (rng[0] < rng[1] and rng[2] < rng[3]):
+        raise GdchaosInputError(f"--range needs Z0 < Z1 and W0 < W1, got {args.range}")
     if args.n < 3 or args.steps < 1:
-        raise GdchaosInputError("--n must be >= 3 and --steps >= 1")
+        raise GdchaosInputError("--grid must be >= 3 and --iters >= 1")
     return q
 
 
@@ -63,47 +62,21 @@ def _tiled(args, procedure="clean"):
 
 
 def _computed_labels(args, mode):
-    """Outcome map computed with the engine: the quotient (z, w) grid (-1 outside the state
-    space or within the margin of its edge) or a 2-D slice of another problem.  Returns
+    """Outcome map computed with the engine (:func:`gdchaos.analysis.outcome_map`); returns
     ``(labels, xs, ys, outcome_fn)``."""
-    from ..analysis import QuotientGrid, engine_outcome
-    from ..engine import Slice2D
+    from ..analysis import outcome_map
 
     prob = problem_from_args(args)
     eta = check_positive("--eta", C.number(args.eta, "--eta"))
     if args.n < 3 or args.steps < 1:
-        raise GdchaosInputError("--n must be >= 3 and --steps >= 1")
+        raise GdchaosInputError("--grid must be >= 3 and --iters >= 1")
     _check_points(args, f"an outcome map of {args.n} x {args.n} points", args.n ** 2,
                   prob.n_params)
-    kw = {"max_iter": args.steps, "tol": C.number(args.tol, "--tol"), "gtol": 0.0}
-    if prob.edge_gap(np.zeros((1, prob.n_params))) is not None:  # a state space with an edge
-        rng = C.floats(args.range or _window(prob), "--range", 4)
-        g = QuotientGrid.square(rng[:2], rng[2:], args.n)
-        xs, ys, X = g.zs, g.ws, g.slice2d().points()
-        margin = check_nonneg("--margin", C.number(args.margin, "--margin"))
-        gap = prob.edge_gap(X).reshape(len(ys), len(xs))
-    else:
-        rng = C.floats(args.range or "-4,4,-4,4", "--range", 4)
-        P = prob.n_params
-        sl = (Slice2D.axes(P, rng[:2], rng[2:], args.n) if P == 2 else
-              Slice2D.random(P, rng[:2], rng[2:], args.n, seed=args.seed))
-        xs, ys, X = sl.xs, sl.ys, sl.points()
-        gap, margin = None, 0.0
-        if P > 2:
-            D = sl.directions
-            c = sl.center
-            base = engine_outcome(prob, eta, mode, **kw)
-
-            def f(Q):
-                return base(c + Q[:, :1] * D[0] + Q[:, 1:2] * D[1])
-
-            lab = f(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)).reshape(args.n, args.n)
-            return lab, xs, ys, f
-    f = engine_outcome(prob, eta, mode, **kw)
-    lab = f(X).reshape(args.n, args.n)
-    if gap is not None:
-        lab = np.where(gap < margin, -1, lab)
-    return lab, xs, ys, f
+    window = C.floats(args.range or _window(prob), "--range", 4)
+    m = outcome_map(prob, eta, args.n, window=window, mode=mode, max_iter=args.steps,
+                    tol=C.number(args.tol, "--tol"), seed=args.seed,
+                    margin=check_nonneg("--margin", C.number(args.margin, "--margin")))
+    return m.labels, m.xs, m.ys, m.outcome
 
 
 def _load_npy(path, name):
@@ -382,9 +355,9 @@ def cmd_convergence_study(args):
     _check_outputs(args)
     q = _quotient(args)
     res = C.ints(args.resolutions, "--resolutions", lo=3)
-    st = C.ints(args.steps_list, "--steps-list", lo=1)
+    st = C.ints(args.steps_list, "--iters-list", lo=1)
     if max(st) > C.INT32_MAX:
-        raise GdchaosInputError(f"--steps-list values must be <= {C.INT32_MAX}")
+        raise GdchaosInputError(f"--iters-list values must be <= {C.INT32_MAX}")
     _check_pixels(args, res)
     r = convergence_study(res, st, procedure=args.procedure, progress=_progress(args), **q)
     _save_png(args.png, lambda ax: r.plot(ax=ax))

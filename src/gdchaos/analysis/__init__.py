@@ -26,6 +26,7 @@ from .convergence import (ConvergenceResult, TiledBoundary, convergence_study,
 from .entropy import (EntropyResult, critical_points, lap_entropy, lap_numbers,
                       periodic_point_entropy, periodic_points, separated_set_entropy)
 from ._fit import LinearFit, fit_line, largest_linear_region
+from .outcomes import OutcomeMap, outcome_map
 from .lyapunov import (LyapunovResult, finite_time_lyapunov, gd_jacobian, lyapunov_1d,
                        lyapunov_map, lyapunov_spectrum, problem_map, quotient_jacobian)
 from .symbolic import (PeriodicOrbit, boundary_itinerary, boundary_periodic_orbit,
@@ -36,6 +37,7 @@ from .uncertainty import (UncertaintyResult, box_sampler, engine_outcome, quotie
 from .wada import WadaResult, wada_grid, wada_merging
 
 __all__ = [
+    "OutcomeMap", "outcome_map",
     # boundaries
     "FIGURE3", "OUTCOME_MODES", "QuotientGrid", "boundary_mask", "dataset_labels",
     "erosion_boundary",
