@@ -117,9 +117,10 @@ def is_client(obj) -> bool:
 
 
 @contextlib.contextmanager
-def connect(scheduler=None, client=None, timeout=20):
+def connect(scheduler=None, client=None, timeout=None):
     """Yield a ``distributed.Client``: ``client`` as it is (left open), or one for ``scheduler``
-    (a string or :class:`Scheduler`); a local cluster is started here and stopped on exit."""
+    (a string or :class:`Scheduler`); a local cluster is started here and stopped on exit.
+    ``timeout`` to reach a scheduler: default Dask's ``distributed.comm.timeouts.connect``."""
     if client is not None:
         if not is_client(client):
             raise GdchaosInputError(f"client must be a dask.distributed.Client, got "
@@ -142,7 +143,7 @@ def connect(scheduler=None, client=None, timeout=20):
             cluster.close()
         return
     try:
-        cl = distributed.Client(spec.address, timeout=timeout)
+        cl = distributed.Client(spec.address, **({} if timeout is None else {"timeout": timeout}))
     except (OSError, TimeoutError) as exc:
         raise GdchaosInputError(f"cannot reach the Dask scheduler {spec.address}: "
                                 f"{type(exc).__name__}") from None
