@@ -212,6 +212,23 @@ def _identity(x):
     return x
 
 
+def _apply(fn, job):
+    return fn(job)
+
+
+def run_jobs(scheduler, client, fn, jobs, on_result, bar, weight=None):
+    """``fn(job)`` for every job as one task each on a cluster (``scheduler`` or ``client``),
+    ``on_result(result)`` on the client in completion order, ``bar.update(weight(result))``:
+    the cluster form of the process-pool runner of the network commands, whose tiles are small
+    enough to come back to the client (which holds the store's lock and writes them)."""
+    with connect(scheduler, client) as cl:
+        def done(res):
+            on_result(res)
+            bar.update(1 if weight is None else weight(res))
+
+        run_tasks(cl, _apply, fn, jobs, on_result=done)
+
+
 def worker_peak_rss(client) -> dict:
     """Peak resident memory (bytes) of every worker process so far."""
     return client.run(peak_rss)
