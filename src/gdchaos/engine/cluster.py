@@ -168,7 +168,7 @@ def check_device_on_workers(client, backend, device) -> None:
     """Check ``device`` where the tiles run (a GPU may exist on the workers only)."""
     from ._run import check_device
 
-    if backend != "torch" or device is None:
+    if backend != "torch":
         check_device(backend, device)
         return
     fut = client.submit(check_device, backend, device, pure=False)
