@@ -90,3 +90,14 @@ def test_bad_scheduler_is_refused_in_one_line_before_anything_is_written(tmp_pat
     assert r.returncode == 2
     assert msg in r.stderr and r.stderr.count("\n") == 1, r.stderr
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_nn_slice_on_the_cluster_writes_the_store_of_one_process(tmp_path):
+    args = ["nn", "slice", "--dataset", "digits", "--grid", "8", "--iters", "200", "--no-png",
+            "--tile-rows", "2", "--quiet"]
+    a, b = tmp_path / "a.zarr", tmp_path / "b.zarr"
+    assert gdchaos(*args, "--out", str(a), "--workers", "1").returncode == 0
+    r = gdchaos(*args, "--out", str(b), "--scheduler", "local:2")
+    assert r.returncode == 0, r.stderr
+    assert_same_store(a, b)

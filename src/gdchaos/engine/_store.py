@@ -334,18 +334,11 @@ class TiledStore:
             return -1
 
     def attach(self):
-        """Open the existing store of this run for tile writes without the writer lock: a
-        cluster worker's view (the client that opened the store holds the lock)."""
-        marker = fs.read_marker(self.path)
-        if marker is None or marker.get("run_sha256") != self.run_hash:
+        """Open this run's existing store for tile writes without the lock (a cluster worker)."""
+        if (fs.read_marker(self.path) or {}).get("run_sha256") != self.run_hash:
             raise GdchaosInputError(f"store {self.path} is not a store of this run")
-        self._set_layout(marker.get("tile_rows", self.tile_rows))
         self._reopen_group(self.path)
         return self
-
-    def mark_done(self, i):
-        """Note that tile ``i`` was written by another process (a cluster worker)."""
-        self._done.add(int(i))
 
     def pending_tiles(self):
         """Tiles not (verified) computed, as known to this writer."""
@@ -391,8 +384,7 @@ class TiledStore:
 def _open_dataset(path):
     import xarray as xr
 
-    # chunks=None: lazily indexed NumPy arrays whether or not dask is installed
-    return xr.open_zarr(os.fspath(path), consolidated=False, chunks=None)
+    return xr.open_zarr(os.fspath(path), consolidated=False, chunks=None)  # NumPy, not dask
 
 
 def _metadata_problem(group, marker, run_json=None, expected=None) -> str:

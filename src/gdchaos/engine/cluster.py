@@ -280,13 +280,13 @@ def run_basin_tiles(client, ts, store_args, tile, pending, *, threads=None, prog
                     desc="basin"):
     """Compute the ``pending`` tiles of the opened store ``ts`` on the cluster; returns a
     summary (tiles, seconds, workers, peak memory of the worker processes)."""
+    store_args = dict(store_args, tile_rows=ts.tile_rows)  # the opened store's layout wins
     spec = {"store": store_args, "key": (ts.path, ts.run_hash), "tile": tile,
             "threads": int(threads or 1)}
     t0 = time.perf_counter()
     stats = {"tiles_computed": 0, "task_seconds": 0.0, "peak_rss": {}}
 
     def on_result(res):
-        ts.mark_done(res["tile"])
         stats["tiles_computed"] += 1
         stats["task_seconds"] += res["seconds"]
         stats["peak_rss"][res["pid"]] = max(stats["peak_rss"].get(res["pid"], 0), res["peak_rss"])
