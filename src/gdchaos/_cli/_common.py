@@ -134,6 +134,27 @@ def add_allow_large(p):
                    f"{_gb(MEMORY_LIMIT_BYTES)} memory)")
 
 
+def add_scheduler(p):
+    """``--scheduler`` and ``--worker-memory``: the same two flags in every long command."""
+    from ..engine.cluster import SCHEDULER_HELP
+
+    p.add_argument("--scheduler", default=None, metavar="local[:N]|tcp://HOST:PORT",
+                   help=SCHEDULER_HELP + " (docs/cluster.md)")
+    p.add_argument("--worker-memory", default=None, metavar="SIZE",
+                   help="memory limit of each worker of --scheduler local[:N], e.g. 2GB "
+                   "(default: Dask's share of this machine)")
+
+
+def scheduler_from_args(args):
+    """The parsed ``--scheduler`` (None: the single-process path); checked before any work."""
+    from ..engine.cluster import import_distributed, parse_scheduler
+
+    spec = parse_scheduler(getattr(args, "scheduler", None), getattr(args, "worker_memory", None))
+    if spec is not None:
+        import_distributed()
+    return spec
+
+
 def _gb(n):
     return f"{n / 2**30:.3g} GiB"
 

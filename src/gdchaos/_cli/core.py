@@ -98,6 +98,7 @@ def register(sub):
     o.add_argument("--json", action="store_true", help="print one JSON object")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
     C.add_allow_large(o)
+    C.add_scheduler(b.add_argument_group("cluster"))
     b.set_defaults(func=cmd_basin)
 
     d = sub.add_parser("demo", help="the demo of `make demo` (figure 3 region, figure 1 slice)",
@@ -215,7 +216,8 @@ def _check_basin_size(args, problem, n_points):
 
 
 def cmd_basin(args):
-    from ..engine import RunConfig, basin, check_device, prepare, status_fractions
+    from ..engine import RunConfig, basin, check_device, prepare
+    from ..engine.cluster import store_fractions
     from ..problems import check_records
     from . import _common
 
@@ -227,7 +229,9 @@ def cmd_basin(args):
     if args.device is not None and args.backend != "torch":
         raise GdchaosInputError(f"--device {args.device} needs --backend torch (numba runs on "
                                 "the CPU; use --threads)")
-    check_device(args.backend, args.device)
+    scheduler = C.scheduler_from_args(args)
+    if scheduler is None:  # on a cluster the device is checked where the tiles run
+        check_device(args.backend, args.device)
     if cfg.momentum and not problem.supports_momentum:
         raise GdchaosInputError(f"--momentum: the {problem.name} problem is exact for plain GD "
                                 "only (momentum 0)")
@@ -252,16 +256,17 @@ def cmd_basin(args):
     records = check_records(args.records)
     if args.color in ("sq_norm", "imbalance", "sharpness", "minimizer"):
         records = check_records(set(records) | {args.color})
-    _common.set_threads(args.threads)
+    if scheduler is None:
+        _common.set_threads(args.threads)
     prepare(problem, cfg, store=True)  # start-up (imports, compiled kernels): not in `seconds`
     t0 = time.perf_counter()
     ds = basin(problem, grid, config=cfg, store=args.out, tile_rows=args.tile_rows,
                coordinate=args.coordinate, points=points, keep_params=args.keep_params,
                overwrite=args.overwrite, progress=not (args.quiet or args.json),
-               device=args.device, extra_attrs={"command": "gdchaos basin"}, records=records)
+               device=args.device, extra_attrs={"command": "gdchaos basin"}, records=records,
+               scheduler=scheduler, threads=args.threads)
     seconds = time.perf_counter() - t0
-    status = np.asarray(ds["status"])
-    fr = status_fractions(status)
+    fr = store_fractions(args.out)  # chunk by chunk: the map is never whole in memory
     if args.png:
         from ..plotting import plot_basin, save_figure
 

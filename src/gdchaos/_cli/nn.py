@@ -80,6 +80,7 @@ def _add_common(p, out_default):
     o.add_argument("--overwrite", action="store_true", help="replace an existing store")
     o.add_argument("--json", action="store_true", help="print one JSON object of results")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
+    C.add_scheduler(p.add_argument_group("cluster (instead of --workers)"))
 
 
 def register(subparsers) -> None:
@@ -166,6 +167,9 @@ def _common_overrides(args) -> dict:
 
 
 def _workers(args) -> int:
+    if args.workers is not None and args.scheduler is not None:
+        raise GdchaosInputError("give either --workers (processes on this machine) or "
+                                "--scheduler (a Dask cluster), not both")
     if args.workers is None:
         try:
             return max(1, len(os.sched_getaffinity(0)))
@@ -230,7 +234,8 @@ def cmd_sweep(args) -> int:
     s = sweep_preset(args.preset, **o)
     png = _setup(args)
     res = run_sweep(s, out=args.out, png=png, overwrite=args.overwrite,
-                    quiet=args.quiet or args.json, workers=_workers(args), threads=args.threads)
+                    quiet=args.quiet or args.json, workers=_workers(args), threads=args.threads,
+                    scheduler=C.scheduler_from_args(args))
     summary = dict(res.summary, preset=args.preset)
     _report(args, summary, "nn sweep")
     return 0
@@ -264,7 +269,8 @@ def cmd_slice(args) -> int:
     png = _setup(args)
     res = run_slice(s, out=args.out, png=png, overwrite=args.overwrite,
                     quiet=args.quiet or args.json, max_tiles=args.max_tiles,
-                    workers=_workers(args), threads=args.threads)
+                    workers=_workers(args), threads=args.threads,
+                    scheduler=C.scheduler_from_args(args))
     summary = dict(res.summary, preset=args.preset)
     _report(args, summary, "nn slice")
     return 0

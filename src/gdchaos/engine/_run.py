@@ -171,8 +171,9 @@ TILE_POINTS = 1 << 19
 _EARLY_TILES = 3
 
 
-def _check_run_args(problem, config, coordinate, points, device):
-    """Checks shared by :func:`run_points` and :func:`basin`; returns ``points`` as an array."""
+def _check_run_args(problem, config, coordinate, points, device, device_here=True):
+    """Checks shared by :func:`run_points` and :func:`basin`; returns ``points`` as an array
+    (``device_here=False``: the device is checked where the tiles run, on a cluster)."""
     if coordinate is not None and (int(coordinate) != coordinate
                                    or not 0 <= int(coordinate) < problem.n_params):
         raise GdchaosInputError(f"coordinate must be in [0, {problem.n_params}), got {coordinate}")
@@ -183,7 +184,8 @@ def _check_run_args(problem, config, coordinate, points, device):
                                     f"{points.shape}")
     if config.momentum and not problem.supports_momentum:
         raise GdchaosInputError(f"{problem.name}: exact for plain GD only (momentum = 0)")
-    check_device(config.backend, device)
+    if device_here:
+        check_device(config.backend, device)
     return points
 
 
@@ -240,7 +242,7 @@ def prepare(problem: Problem, config: RunConfig | None = None, store=False):
 def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None = None,
           store=None, tile_rows=None, coordinate=None, points=None, keep_params=False,
           overwrite=False, progress=False, device=None, extra_attrs=None, records=None,
-          **kwargs):
+          scheduler=None, client=None, threads=None, **kwargs):
     """GD from every point of a 2-D slice; returns an ``xarray.Dataset`` on dims ``(y, x)``.
 
     With ``store`` (a path) the grid is computed tile by tile into a zarr store (tile k is
@@ -252,15 +254,28 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     variable's ``description`` attribute says what it means for this problem), optionally
     ``coordinate``, ``distance`` and ``params``.  Attributes carry every parameter, the seed and
     the package version.
+
+    With ``scheduler`` (``"local:N"``, ``"tcp://HOST:PORT"``) or ``client`` (a
+    ``dask.distributed.Client``) each tile of the store is one Dask task that computes and
+    writes it (``threads`` numba threads per task, default 1); the store is the same, bit for
+    bit (docs/cluster.md).
     """
     if config is None:
         config = RunConfig(eta=eta, **kwargs)
     names = check_records(records)
+    on_cluster = scheduler is not None or client is not None
+    if on_cluster:
+        from . import cluster
+
+        scheduler = cluster.parse_scheduler(scheduler) if client is None else None
+        if store is None:
+            raise GdchaosInputError("a cluster run writes a store: give store=PATH")
     if grid.n_params != problem.n_params:
         raise GdchaosInputError(f"slice lives in R^{grid.n_params} but the problem has "
                                 f"{problem.n_params} parameters")
     # everything checked before a store is created (a bad call leaves nothing behind)
-    points = _check_run_args(problem, config, coordinate, points, device)
+    points = _check_run_args(problem, config, coordinate, points, device,
+                             device_here=not on_cluster)
     if tile_rows is not None and (int(tile_rows) != tile_rows or tile_rows < 1):
         raise GdchaosInputError(f"tile_rows must be a positive integer, got {tile_rows!r}")
     problem.validate(problem.check_X(grid.points(slice(0, 1))))
@@ -317,8 +332,13 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     if store is None:
         return _basin_in_memory(tile, variables, sizes, static, attrs, run_info, tile_rows,
                                 progress)
-    ts = TiledStore(store, {"y": grid.ys, "x": grid.xs}, variables, run_info, tile_rows,
-                    sizes=sizes, static=static, attrs=attrs)
+    store_args = dict(path=store, coords={"y": grid.ys, "x": grid.xs}, variables=variables,
+                      run_info=run_info, tile_rows=tile_rows, sizes=sizes, static=static,
+                      attrs=attrs)
+    ts = TiledStore(**store_args)
+    if on_cluster:
+        return _basin_on_cluster(ts, store_args, tile, scheduler, client, overwrite, progress,
+                                 threads)
     try:
         # one writer thread: it builds (or verifies) the store while the first tiles of a new
         # store are computed, then writes tile k while tile k+1 is computed (the kernels release
@@ -351,6 +371,23 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
             bar.close()
     finally:
         ts.close()  # drop the writer lock
+    return ts.dataset()
+
+
+def _basin_on_cluster(ts, store_args, tile, scheduler, client, overwrite, progress, threads):
+    from . import cluster
+
+    cluster.check_store_free(ts.path)  # a second writer is refused before a cluster starts
+    with cluster.connect(scheduler, client) as cl:
+        cluster.check_device_on_workers(cl, tile["config"].backend, tile["device"])
+        pending = ts.open(overwrite=overwrite, resume=True)
+        try:
+            stats = cluster.run_basin_tiles(cl, ts, store_args, tile, pending, threads=threads,
+                                            progress=progress,
+                                            desc=f"basin {tile['problem'].name}")
+            ts.finish(summary=dict(stats, scheduler=str(cl.scheduler.address)))
+        finally:
+            ts.close()  # drop the writer lock
     return ts.dataset()
 
 

@@ -333,6 +333,13 @@ class TiledStore:
         except Exception:  # noqa: BLE001 - a torn flag chunk is rewritten
             return -1
 
+    def attach(self):
+        """Open this run's existing store for tile writes without the lock (a cluster worker)."""
+        if (fs.read_marker(self.path) or {}).get("run_sha256") != self.run_hash:
+            raise GdchaosInputError(f"store {self.path} is not a store of this run")
+        self._reopen_group(self.path)
+        return self
+
     def pending_tiles(self):
         """Tiles not (verified) computed, as known to this writer."""
         return [i for i in range(self.n_tiles) if i not in self._done]
@@ -377,7 +384,7 @@ class TiledStore:
 def _open_dataset(path):
     import xarray as xr
 
-    return xr.open_zarr(os.fspath(path), consolidated=False)
+    return xr.open_zarr(os.fspath(path), consolidated=False, chunks=None)  # NumPy, not dask
 
 
 def _metadata_problem(group, marker, run_json=None, expected=None) -> str:

@@ -167,7 +167,7 @@ class SliceResult:
 
 def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = False,
               quiet: bool = True, max_tiles: int | None = None, workers: int = 1,
-              threads: int | None = 1) -> SliceResult:
+              threads: int | None = 1, scheduler=None, client=None) -> SliceResult:
     """Run (or resume) a slice; ``out`` a store folder (None: a temporary one, data kept in
     memory); ``png`` a figure path.  ``max_tiles`` stops after that many tiles (the rest stay
     pending, to be resumed).  ``workers`` processes share the tiles; ``threads`` torch threads
@@ -220,7 +220,13 @@ def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = 
         n_pts = sum((j[3] - j[2]) * nx for j in jobs)
         with tqdm(total=n_pts, unit="net", desc="nn slice", file=sys.stderr, disable=quiet,
                   smoothing=0.05) as bar:
-            run_jobs(_slice_tile, jobs, workers, on_result, bar)
+            if scheduler is None and client is None:
+                run_jobs(_slice_tile, jobs, workers, on_result, bar)
+            else:  # one task per job on a Dask cluster (docs/cluster.md)
+                from ..engine.cluster import run_jobs as run_on_cluster
+
+                run_on_cluster(scheduler, client, _slice_tile, jobs, on_result, bar,
+                               weight=lambda r: r["n_networks"])
         seconds = time.perf_counter() - t0
         ds = store.dataset().load()
         left = store.pending_tiles()

@@ -125,7 +125,8 @@ class SweepResult:
 
 
 def run_sweep(settings: SweepSettings, out=None, png=None, *, overwrite: bool = False,
-              quiet: bool = True, workers: int = 1, threads: int | None = 1) -> SweepResult:
+              quiet: bool = True, workers: int = 1, threads: int | None = 1, scheduler=None,
+              client=None) -> SweepResult:
     """Run (or resume) a sweep; ``out`` a store folder (None: a temporary one, data kept in
     memory), ``png`` a figure path (None: none).  ``workers`` processes share the arms;
     ``threads`` torch threads each (1: results independent of both, bit for bit).  Returns the
@@ -175,7 +176,13 @@ def run_sweep(settings: SweepSettings, out=None, png=None, *, overwrite: bool = 
         jobs = [(s, arm, threads) for arm in pending]
         with tqdm(total=len(jobs) * n_eta, unit="net", desc="nn sweep", file=sys.stderr,
                   disable=quiet) as bar:
-            run_jobs(_sweep_arm, jobs, workers, on_result, bar)
+            if scheduler is None and client is None:
+                run_jobs(_sweep_arm, jobs, workers, on_result, bar)
+            else:  # one task per job on a Dask cluster (docs/cluster.md)
+                from ..engine.cluster import run_jobs as run_on_cluster
+
+                run_on_cluster(scheduler, client, _sweep_arm, jobs, on_result, bar,
+                               weight=lambda r: r["n_networks"])
         seconds = time.perf_counter() - t0
         ds = store.dataset().load()
         summary = _summary(s, ds, seconds, stats["network_steps"], stats["train_seconds"],

@@ -1,0 +1,192 @@
+"""Basin maps on a Dask cluster: the same store bit for bit (1 worker, 2 workers, one process),
+nothing lost when a worker dies, one writer per store, device checked where the tiles run."""
+
+import fcntl
+import json
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import gdchaos as gc
+from gdchaos.errors import GdchaosInputError
+from gdchaos.engine import verify_store
+
+distributed = pytest.importorskip("distributed", reason="needs the 'dask' extra")
+cluster = pytest.importorskip("gdchaos.engine.cluster")
+
+P = gc.QuotientMap(y=0.5, lam=0.2)
+GRID = gc.Slice2D.axes(2, (-2.5, 3), (0, 10), 160, 120)
+KW = dict(eta=1.0, max_iter=200, tol=1e-10, tile_rows=8, records="all")  # 15 tiles
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50) as lc, \
+            distributed.Client(lc) as cl:
+        yield cl
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory):
+    """The single-process store."""
+    path = tmp_path_factory.mktemp("single") / "s.zarr"
+    gc.basin(P, GRID, store=str(path), **KW)
+    return path
+
+
+def assert_same_store(a, b):
+    """Every array (variables, coordinates, static arrays, tile_done), every tile record and the
+    marker equal, byte for byte."""
+    import zarr
+
+    A, B = zarr.open_group(str(a), mode="r"), zarr.open_group(str(b), mode="r")
+    assert sorted(A.array_keys()) == sorted(B.array_keys())
+    for k in A.array_keys():
+        x, y = A[k][...], B[k][...]
+        assert x.dtype == y.dtype and x.shape == y.shape, k
+        assert x.tobytes() == y.tobytes(), k
+    ta, tb = (os.path.join(str(p), "gdchaos", "tiles") for p in (a, b))
+    assert sorted(os.listdir(ta)) == sorted(os.listdir(tb))
+    for f in os.listdir(ta):
+        with open(os.path.join(ta, f)) as fa, open(os.path.join(tb, f)) as fb:
+            assert json.load(fa) == json.load(fb), f
+    for p in (a, b):
+        assert verify_store(p)["ok"]
+    ma, mb = (json.load(open(os.path.join(str(p), "gdchaos", "zarr.json"))) for p in (a, b))
+    assert ma == mb
+
+
+# ------------------------------------------------------------------------- parsing
+@pytest.mark.parametrize("text, kind, n", [("local:3", "local", 3), ("local:1", "local", 1),
+                                            ("tcp://10.0.0.2:8786", "address", 0),
+                                            ("tcp://sched:8786", "address", 0)])
+def test_parse_scheduler(text, kind, n):
+    s = cluster.parse_scheduler(text)
+    assert s.kind == kind and s.workers == n
+    assert cluster.parse_scheduler("local").workers == cluster.usable_cores()
+    assert cluster.parse_scheduler(None) is None
+    assert cluster.parse_scheduler("local:2", "2GB").memory_limit == 2 * 10**9
+    assert cluster.parse_scheduler("local:2", "1.5GiB").memory_limit == int(1.5 * 2**30)
+
+
+@pytest.mark.parametrize("text, memory", [("local:0", None), ("local:x", None), ("lokal", None),
+                                          ("http://h:1", None), ("tcp://h:1", "2GB"),
+                                          (None, "2GB"), ("local:2", "lots"), ("local:2", "1kB")])
+def test_parse_scheduler_refuses(text, memory):
+    with pytest.raises(GdchaosInputError):
+        cluster.parse_scheduler(text, memory)
+
+
+def test_cluster_run_needs_a_store(client):
+    with pytest.raises(GdchaosInputError, match="store"):
+        gc.basin(P, GRID, client=client, **KW)
+
+
+# ------------------------------------------------------------------------- determinism
+def test_two_workers_one_worker_and_one_process_write_the_same_store(tmp_path, client, single):
+    two = tmp_path / "two.zarr"
+    ds = gc.basin(P, GRID, store=str(two), client=client, **KW)
+    assert_same_store(single, two)
+    assert int((ds.status < 0).sum()) == 0
+    with open(two / "gdchaos" / "last_run.json") as f:
+        run = json.load(f)
+    assert run["tiles_computed"] == 15 and run["workers"] == 2
+    assert cluster.store_fractions(two) == gc.status_fractions(ds.status.values)
+    one = tmp_path / "one.zarr"
+    gc.basin(P, GRID, store=str(one), scheduler="local:1", **KW)
+    assert_same_store(single, one)
+
+
+def test_resume_on_the_cluster_computes_only_missing_tiles(tmp_path, client, single):
+    path = tmp_path / "r.zarr"
+    gc.basin(P, GRID, store=str(path), client=client, **KW)
+    for i in (2, 9):  # two tiles lost: record gone
+        os.remove(path / "gdchaos" / "tiles" / f"{i}.json")
+    gc.basin(P, GRID, store=str(path), client=client, **KW)
+    with open(path / "gdchaos" / "last_run.json") as f:
+        assert json.load(f)["tiles_computed"] == 2
+    assert_same_store(single, path)
+
+
+def test_torch_backend_on_workers_matches_one_process(tmp_path, client):
+    pytest.importorskip("torch")
+    kw = dict(KW, backend="torch", device="cpu", records=None, max_iter=60)
+    grid = gc.Slice2D.axes(2, (-2.5, 3), (0, 10), 40, 24)
+    a, b = tmp_path / "a.zarr", tmp_path / "b.zarr"
+    gc.basin(P, grid, store=str(a), **kw)
+    gc.basin(P, grid, store=str(b), client=client, **kw)
+    assert_same_store(a, b)
+
+
+def test_device_is_checked_on_the_workers_before_the_store(tmp_path, client):
+    pytest.importorskip("torch")
+    path = tmp_path / "d.zarr"
+    with pytest.raises(GdchaosInputError, match="banana"):
+        gc.basin(P, GRID, store=str(path), client=client, backend="torch", device="banana", **KW)
+    assert not path.exists()
+
+
+# ------------------------------------------------------------------------- failures
+def test_a_worker_killed_mid_run_loses_nothing(tmp_path, single):
+    """A worker dies (os._exit) while it holds tiles: they run again elsewhere, the store ends
+    identical to the single-process one."""
+    path = tmp_path / "k.zarr"
+    killed = {}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50) as lc, \
+            distributed.Client(lc) as cl:
+        def killer():
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not killed:
+                busy = {w: ks for w, ks in cl.processing().items()
+                        if any("basin_tile_task" in str(k) for k in ks)}
+                if busy and path.joinpath("gdchaos", "tiles").is_dir():
+                    w = sorted(busy)[0]
+                    killed["worker"], killed["tasks"] = w, len(busy[w])
+                    try:
+                        cl.run(os._exit, 1, workers=[w])
+                    except Exception:  # noqa: BLE001 - the worker is gone mid-call
+                        pass
+                    return
+                time.sleep(0.005)
+
+        t = threading.Thread(target=killer)
+        t.start()
+        gc.basin(P, GRID, store=str(path), client=cl, **KW)
+        t.join()
+        assert killed and killed["tasks"] >= 1
+        assert killed["worker"] not in cl.scheduler_info(n_workers=-1)["workers"]
+    assert_same_store(single, path)
+
+
+def test_a_second_client_is_refused_with_one_line(tmp_path, client, single):
+    """While a client holds the store's lock (flock on gdchaos/.lock), another is refused
+    before any tile runs; the store is untouched."""
+    import shutil
+
+    path = tmp_path / "l.zarr"
+    shutil.copytree(single, path)
+    before = {p: os.path.getmtime(os.path.join(r, p)) for r, _, fs in os.walk(path) for p in fs}
+    fd = os.open(path / "gdchaos" / ".lock", os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        for kw in ({"client": client}, {"scheduler": "local:1"}):
+            t0 = time.perf_counter()
+            with pytest.raises(GdchaosInputError, match="is being written by") as e:
+                gc.basin(P, GRID, store=str(path), overwrite=True, **kw, **KW)
+            assert "\n" not in str(e.value)
+            assert time.perf_counter() - t0 < 1.0  # refused before a cluster starts
+    finally:
+        os.close(fd)
+    after = {p: os.path.getmtime(os.path.join(r, p)) for r, _, fs in os.walk(path) for p in fs}
+    assert before == after
+
+
+def test_store_fractions_read_chunk_by_chunk(single):
+    ds = gc.open_store(single)
+    assert cluster.store_fractions(single) == gc.status_fractions(ds.status.values)
+    assert abs(sum(cluster.store_fractions(single).values()) - 1) < 1e-12

@@ -1,0 +1,103 @@
+"""`gdchaos basin --scheduler`: a killed client resumes, bad schedulers are refused in one line."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gdchaos.engine import verify_store
+
+pytest.importorskip("distributed", reason="needs the 'dask' extra")
+
+ARGS = ["basin", "--problem", "quotient", "--y", "0.5", "--lam", "0.2", "--eta", "1",
+        "--grid", "600", "--range", "-2.5,3,0,10", "--iters", "200", "--tol", "1e-10",
+        "--tile-rows", "6", "--quiet"]  # 100 tiles
+
+
+def assert_same_store(a, b):
+    """Every array and every tile record equal, byte for byte; both verified."""
+    import zarr
+
+    A, B = zarr.open_group(str(a), mode="r"), zarr.open_group(str(b), mode="r")
+    assert sorted(A.array_keys()) == sorted(B.array_keys())
+    for k in A.array_keys():
+        assert A[k].dtype == B[k].dtype and A[k][...].tobytes() == B[k][...].tobytes(), k
+    ta, tb = (os.path.join(str(p), "gdchaos", "tiles") for p in (a, b))
+    assert sorted(os.listdir(ta)) == sorted(os.listdir(tb))
+    for f in os.listdir(ta):
+        with open(os.path.join(ta, f)) as fa, open(os.path.join(tb, f)) as fb:
+            assert json.load(fa) == json.load(fb), f
+    assert verify_store(a)["ok"] and verify_store(b)["ok"]
+
+
+def gdchaos(*args, **kw):
+    env = dict(os.environ, DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="2s")
+    return subprocess.run([sys.executable, "-m", "gdchaos.cli", *args], capture_output=True,
+                          text=True, env=env, **kw)
+
+
+def test_killed_client_resumes_to_the_single_process_store(tmp_path):
+    single = tmp_path / "single.zarr"
+    r = gdchaos(*ARGS, "--out", str(single))
+    assert r.returncode == 0, r.stderr
+    path = tmp_path / "c.zarr"
+    cmd = [sys.executable, "-m", "gdchaos.cli", *ARGS, "--out", str(path), "--scheduler",
+           "local:2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    tiles = path / "gdchaos" / "tiles"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if tiles.is_dir() and len([f for f in os.listdir(tiles) if f.endswith(".json")]) >= 2:
+                break
+            time.sleep(0.005)
+        assert proc.poll() is None, "the run ended before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)  # the client only: its workers follow it
+        proc.wait()
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # nothing of ours left behind in any case
+        except ProcessLookupError:
+            pass
+    rep = verify_store(path)
+    assert rep["done"] and rep["pending"], rep  # killed mid-run
+    r = gdchaos(*ARGS, "--out", str(path), "--scheduler", "local:2", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    with open(path / "gdchaos" / "last_run.json") as f:
+        assert json.load(f)["tiles_computed"] == len(rep["pending"])
+    assert_same_store(single, path)
+    from gdchaos import open_store, status_fractions
+
+    assert out["fractions"] == status_fractions(open_store(single).status.values)
+
+
+@pytest.mark.parametrize("extra, msg", [
+    (["--scheduler", "local:0"], "local:N needs N >= 1"),
+    (["--scheduler", "sched:8786"], "--scheduler must be"),
+    (["--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
+    (["--worker-memory", "2GB"], "--worker-memory applies"),
+    (["--scheduler", "local:2", "--worker-memory", "much"], "worker memory must be"),
+])
+def test_bad_scheduler_is_refused_in_one_line_before_anything_is_written(tmp_path, extra, msg):
+    path = tmp_path / "x.zarr"
+    r = gdchaos(*ARGS, "--out", str(path), *extra)
+    assert r.returncode == 2
+    assert msg in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_nn_slice_on_the_cluster_writes_the_store_of_one_process(tmp_path):
+    args = ["nn", "slice", "--dataset", "digits", "--grid", "8", "--iters", "200", "--no-png",
+            "--tile-rows", "2", "--quiet"]
+    a, b = tmp_path / "a.zarr", tmp_path / "b.zarr"
+    assert gdchaos(*args, "--out", str(a), "--workers", "1").returncode == 0
+    r = gdchaos(*args, "--out", str(b), "--scheduler", "local:2")
+    assert r.returncode == 0, r.stderr
+    assert_same_store(a, b)
