@@ -269,29 +269,11 @@ def cmd_lyapunov(args):
 
 # --------------------------------------------------------------------------------- entropy
 def cmd_entropy(args):
-    from ..analysis import lap_entropy, separated_set_entropy
-    from ..theory import quotient as tq
+    from ..analysis import map_entropy
 
-    if args.map == "quotient":
-        a = C.number(args.alpha, "--alpha")
-        Z = np.random.default_rng(args.seed).uniform(-2, 2, args.samples)
-
-        def F(X):
-            return np.stack(tq.scaled_map(X[:, 0], X[:, 1], a, 0.0), 1)
-
-        r = separated_set_entropy(F, np.stack([Z, a * Z + 4.0], 1), range(1, args.n_max + 1),
-                                  C.number(args.eps, "--eps"), fit_from=1)
-    else:
-        if args.map == "logistic":
-            rr = C.number(args.r, "--r")
-            if not 0 < rr <= 4:
-                raise GdchaosInputError(f"--r must be in (0, 4], got {rr}")
-            f, iv, crit = (lambda x: rr * x * (1 - x)), (0.0, 1.0), [0.5]
-        else:
-            f, iv, crit = {"boundary": (tq.boundary_map, (-2.0, 2.0), [-1.0, 1.0]),
-                           "chebyshev": (tq.chebyshev_map, (-1.0, 1.0), [-0.5, 0.5]),
-                           "tent3": (tq.tent3_map, (-1.0, 1.0), [-1 / 3, 1 / 3])}[args.map]
-        r = lap_entropy(f, iv, args.n_max, crit=crit)
+    r = map_entropy(args.map, args.n_max, r=C.number(args.r, "--r"),
+                    alpha=C.number(args.alpha, "--alpha"), samples=args.samples,
+                    eps=C.number(args.eps, "--eps"), seed=args.seed)
     return _emit(args, r.as_dict(), f"{r.method}: counts {r.counts.astype(int).tolist()}\n"
                  f"h = {r.entropy:.6f}  95% CI [{r.ci[0]:.6f}, {r.ci[1]:.6f}]  "
                  f"(log 3 = {np.log(3):.6f}, log 2 = {np.log(2):.6f})")

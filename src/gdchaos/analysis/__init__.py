@@ -23,7 +23,7 @@ from .branches import (BranchCheck, branch_index, branch_invariance, decompose_b
                        inverse_branches, inverse_branches_zw, quintic_coefficients)
 from .convergence import (ConvergenceResult, TiledBoundary, convergence_study,
                           quotient_boundary_tiled)
-from .entropy import (EntropyResult, critical_points, lap_entropy, lap_numbers,
+from .entropy import (ENTROPY_MAPS, map_entropy, EntropyResult, critical_points, lap_entropy, lap_numbers,
                       periodic_point_entropy, periodic_points, separated_set_entropy)
 from ._fit import LinearFit, fit_line, largest_linear_region
 from .outcomes import OutcomeMap, outcome_map
@@ -37,6 +37,7 @@ from .uncertainty import (UncertaintyResult, box_sampler, engine_outcome, quotie
 from .wada import WadaResult, wada_grid, wada_merging
 
 __all__ = [
+    "ENTROPY_MAPS", "map_entropy",
     "OutcomeMap", "outcome_map",
     # boundaries
     "FIGURE3", "OUTCOME_MODES", "QuotientGrid", "boundary_mask", "dataset_labels",

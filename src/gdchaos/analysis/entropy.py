@@ -288,3 +288,45 @@ def separated_set_entropy(step, samples, n_values, eps, *, fit_from=None, max_fi
                    "saturated_n": n_values[~unsat].tolist()})
     out.counts = counts.astype(float)
     return out
+
+
+def _planar_quotient_entropy(n_max, alpha=0.5, samples=20000, eps=0.05, seed=0, **_):
+    from ..theory import quotient as tq
+
+    Z = np.random.default_rng(seed).uniform(-2, 2, samples)
+
+    def F(X):
+        return np.stack(tq.scaled_map(X[:, 0], X[:, 1], alpha, 0.0), 1)
+
+    return separated_set_entropy(F, np.stack([Z, alpha * Z + 4.0], 1), range(1, n_max + 1), eps,
+                                 fit_from=1)
+
+
+def _interval_map(name, r):
+    from ..theory import quotient as tq
+
+    if name == "logistic":
+        if not 0 < r <= 4:
+            raise GdchaosInputError(f"--r must be in (0, 4], got {r}")
+        return (lambda x: r * x * (1 - x)), (0.0, 1.0), [0.5]
+    return {"boundary": (tq.boundary_map, (-2.0, 2.0), [-1.0, 1.0]),
+            "chebyshev": (tq.chebyshev_map, (-1.0, 1.0), [-0.5, 0.5]),
+            "tent3": (tq.tent3_map, (-1.0, 1.0), [-1 / 3, 1 / 3])}[name]
+
+
+#: the maps :func:`map_entropy` knows: interval maps (lap numbers) and the planar quotient map on
+#: {Q = 8} (separated sets)
+ENTROPY_MAPS = ("boundary", "chebyshev", "tent3", "logistic", "quotient")
+
+
+def map_entropy(name, n_max=12, *, r=4.0, alpha=0.5, samples=20000, eps=0.05, seed=0):
+    """Topological entropy of one of :data:`ENTROPY_MAPS`: lap-number growth of an interval map
+    (``logistic`` with parameter ``r``), or growth of ``(n, eps)``-separated orbits of the planar
+    quotient map (``alpha = eta y``, ``samples`` points on {Q = 8}, beta = 0)."""
+    if name not in ENTROPY_MAPS:
+        raise GdchaosInputError(f"unknown map {name!r}; choose from {', '.join(ENTROPY_MAPS)}")
+    planar = {"quotient": _planar_quotient_entropy}
+    if name in planar:
+        return planar[name](n_max, alpha=alpha, samples=samples, eps=eps, seed=seed)
+    f, iv, crit = _interval_map(name, r)
+    return lap_entropy(f, iv, n_max, crit=crit)
