@@ -2,14 +2,16 @@
 
 For every *arm* (a momentum value with its step-size range) the networks of all step sizes are
 trained together by :func:`gdchaos.nn.train.train_batch`; the final parameter norm (the square
-root of the stored ``sq_norm``) and the final sharpness (Lanczos) are plotted against ``eta`` with the reference lines ``2/eta`` and, with
-momentum ``beta``, ``(2 + 2 beta)/eta``.  Per-step losses are kept, and the sharpness every
-``sharpness_every`` steps (warm-started power iteration).
+root of the stored ``sq_norm``) and the final sharpness (Lanczos) are plotted against ``eta``
+with the reference lines ``2/eta`` and, with momentum ``beta``, ``(2 + 2 beta)/eta``.  Per-step
+losses are kept, and the sharpness every ``sharpness_every`` steps (warm-started power
+iteration).
 
 Results go to a resumable store (one tile per arm; see :class:`gdchaos.engine.TiledStore`)
 with variables ``status, steps, final_loss, sq_norm, final_sharpness`` on ``(y=arm, x=eta
-index)`` (``sq_norm``: squared norm of the final parameters, the engine's record), ``loss_history (y, x, step)`` and ``sharpness_history (y, x, sstep)``, plus ``eta (y,
-x)``, ``momentum (y)`` and the initial parameters ``init_params (param)``; the attribute
+index)`` (``sq_norm``: squared norm of the final parameters, the engine's record),
+``loss_history (y, x, step)`` and ``sharpness_history (y, x, sstep)``, plus ``eta (y, x)``,
+``momentum (y)`` and the initial parameters ``init_params (param)``; the attribute
 ``convergence_rule`` says what status 1 means (``"loss_below_tol"``: no stability test).
 """
 
