@@ -57,7 +57,7 @@ def compute(p, out, progress):
             "engine_agrees_with_D0_fraction": float(np.mean(conv == d0)),
             "engine_agrees_with_D0_outside_saddle_basin": float(np.mean((conv == d0)[~saddle])),
             "saddle_pixels (on the line u = -sign(y) v)": int(saddle.sum()),
-            "undecided_fraction": float(np.mean(np.asarray(ds.status) == 0)),
+            "undecided_fraction": status_fractions(np.asarray(ds.status))["undecided"],
             "eta_times_abs_y": eta * abs(y),
         }
     return FigureData(datasets, numbers)
