@@ -8,6 +8,7 @@
   they import only each other).  ``plotting`` sits beside ``analysis`` (same layer: it draws
   engine and analysis results, and nothing below it imports it; the two may use each other).
   The package's ``__init__`` (the public facade) sits with the CLI at the top;
+* figure modules (``experiments/figNN.py``) import no other figure module;
 * (c) no module compares a problem's name (``"scalar"``, ``"matrix"``, ``"deep"``,
   ``"quotient"``) outside that problem's own module ``problems/<name>.py``: what a problem does
   lives in its definition.
@@ -18,6 +19,7 @@ Lazy imports inside functions count like top-level ones: they are dependencies a
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,7 @@ LEAVES = {"status", "errors", "version"}
 LAYERS = {"theory": 0, "problems": 1, "engine": 2, "analysis": 3, "plotting": 3, "nn": 4,
           "experiments": 5, "_cli": 6, "cli": 6, "__init__": 6}
 PROBLEM_NAMES = {"scalar", "matrix", "deep", "quotient"}
+_FIG = re.compile(r"gdchaos\.experiments\.fig\d\d")
 
 
 def _modules():
@@ -107,6 +110,9 @@ def _layer_violations():
                     if not allowed:
                         bad.append((where, f"(a) {me} imports {target}, private to {owner}"))
                     break
+            # figure modules import no figure module (shared pieces live in a module both use)
+            if _FIG.fullmatch(me) and _FIG.fullmatch(target) and me != target:
+                bad.append((where, f"figure module {me} imports figure module {target}"))
             # (b) layers
             mt, tt = _top(me), _top(target)
             if mt == tt:
@@ -183,6 +189,9 @@ PLANTED = {
     "gdchaos/engine/bad_up.py": "def f():\n    from ..analysis import x\n",
     "gdchaos/errors_user.py": "",
     "gdchaos/analysis/bad_name.py": "def f(p):\n    return p.kernel in ('deep', 'x')\n",
+    "gdchaos/experiments/fig01.py": "",
+    "gdchaos/experiments/fig02.py": "from .fig01 import x\nfrom .shared import y\n",
+    "gdchaos/experiments/shared.py": "",
 }
 
 
@@ -208,6 +217,7 @@ def test_the_checks_catch_what_they_are_for(tmp_path, monkeypatch):
         "analysis)",
         "(b) gdchaos.experiments.bad_cli (layer experiments) imports gdchaos._cli._common "
         "(higher layer _cli)",
+        "figure module gdchaos.experiments.fig02 imports figure module gdchaos.experiments.fig01",
     ], layer
     names = _problem_name_comparisons()
     assert [(w, m.split(":")[0]) for w, m in names] == [
