@@ -7,9 +7,10 @@ import numpy as np
 
 NOT_RUN = -1  #: tile not computed yet (only in stores of interrupted runs)
 UNDECIDED = 0  #: step limit reached without a verdict
-CONVERGED = 1  #: the run's convergence rule held (engine: loss within ``tol`` of the global
-#: minimum at a linearly stable point, with momentum also at rest; networks: the rule named in
-#: the run's ``convergence_rule`` attribute)
+CONVERGED = 1  #: the run's convergence rule held, named in its ``convergence_rule``: the engine's
+#: ``"loss_below_tol_and_stable"`` (loss within ``tol`` of the global minimum at a linearly
+#: stable point, with momentum also at rest); the networks' ``"loss_below_tol"`` (data loss
+#: below ``tol``, no stability test: :data:`gdchaos.nn.CONVERGENCE_RULE`)
 DIVERGED = 2  #: loss above the threshold or not finite
 SADDLE = 3  #: reached a critical point that is not a global minimizer (gradient norm <= gtol)
 OUTSIDE = 4  #: initial point outside the state space (quotient map: w < 2|z + y|)

@@ -72,11 +72,25 @@ def test_text_output_and_values(capsys):
 
 
 def test_pngs(tmp_path, capsys):
+    from PIL import Image
+
     for argv in (["dimension", "--grid", "500", "--quiet", "--png", str(tmp_path / "d.png")],
-                 ["branches", "--grid", "500", "--quiet", "--png", str(tmp_path / "b.png")]):
-        code, _, err = run(argv, capsys)
+                 ["branches", "--grid", "500", "--quiet", "--json", "--png",
+                  str(tmp_path / "b.png")]):
+        code, out, err = run(argv, capsys)
         assert code == 0, err
-    assert (tmp_path / "d.png").stat().st_size > 1000 and (tmp_path / "b.png").exists()
+    assert (tmp_path / "d.png").stat().st_size > 1000
+    # b.png: the boundary split into the three branch strips, each drawn in its own colour
+    counts = json.loads(out)["decomposition"]
+    im = np.asarray(Image.open(tmp_path / "b.png").convert("RGB")).astype(int)
+    assert im.shape == (480, 600, 3)  # 5 x 4 inches at 120 dpi
+    assert len(np.unique(im.reshape(-1, 3), axis=0)) > 20  # not blank
+    for colour in ("#1f77b4", "#ff7f0e", "#2ca02c"):  # tab:blue, orange, green = G0, G1, G2
+        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        n = np.sum(np.all(np.abs(im - rgb) <= 10, axis=-1))
+        assert n > 30, (colour, n)
+    c = counts["label_counts"]
+    assert len(c) == 3 and min(c) > 0 and sum(c) == counts["n_points"]["boundary"]
 
 
 def test_labels_file(tmp_path, capsys):

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -23,7 +24,24 @@ def test_figure_with_overrides(tmp_path):
     rec = json.loads((tmp_path / "fig07.json").read_text())
     assert rec["params"]["grid"] == 40 and rec["params"]["ys"] == [0.3]
     assert list(rec["numbers"]) == ["eta", "y=0.3"]
-    assert (tmp_path / "fig07.png").exists() and (tmp_path / "fig07.pdf").exists()
+    # the numbers are measurements of the 40 x 40 grid: D0 is part of the window, Wang's region
+    # a strict part of D0, and the engine converges exactly on D0 (Theorem 1)
+    n = rec["numbers"]["y=0.3"]
+    assert 0.1 < n["D0_area_fraction"] < 0.9 and n["wang_inside_D0_fraction"] == 1.0
+    assert 0 < n["wang_to_D0_area_ratio"] < 1
+    assert n["engine_agrees_with_D0_outside_saddle_basin"] > 0.99
+    assert {f.rsplit(".", 1)[-1] for f in rec["files"]} == {"zarr", "png", "pdf"}
+    assert (tmp_path / "fig07.pdf").read_bytes()[:5] == b"%PDF-"
+    # the PNG shows both regions: light blue D0 and red Wang et al. over a white background
+    from PIL import Image
+
+    im = np.asarray(Image.open(tmp_path / "fig07.png").convert("RGB")).astype(int)
+    assert im.shape[0] > 400 and im.shape[1] > 400
+    r, g, b = im[..., 0], im[..., 1], im[..., 2]
+    blue = np.mean((b > r + 40) & (b > 150))
+    red = np.mean((r > g + 80) & (r > b + 60))
+    white = np.mean(im.min(axis=-1) > 245)
+    assert blue > 0.05 and red > 0.02 and 0.1 < white < 0.9, (blue, red, white)
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
@@ -47,3 +65,9 @@ def test_reproduce_subset_writes_report(tmp_path):
     assert "Theorem 1 (critical step size)" in html and "not run" in html
     rec = json.loads((tmp_path / "fig07.json").read_text())
     assert rec["params"]["grid"] == 30
+    # the report's claims as data: those of figure 7 evaluated, the others not run
+    claims = {c["id"]: c for c in json.loads((tmp_path / "claims.json").read_text())["claims"]}
+    assert claims["thm1_critical_step"]["verdict"] == "agrees"
+    assert claims["thm1_critical_step"]["measured"] == min(
+        rec["numbers"][k]["engine_agrees_with_D0_outside_saddle_basin"] for k in ("y=0.3", "y=0.9"))
+    assert claims["fractal_dimension"]["verdict"] == "not run"

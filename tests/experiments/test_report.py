@@ -15,44 +15,75 @@ import pytest
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 # at the tiny preset these claims of the paper are already reproduced (the network figures,
-# and the dimension 1.249 which needs the 2000 x 2000 grid, are not)
-TINY_AGREE = {"Sensitivity at the boundary", "Theorem 1 (critical step size)",
-              "Theorem 1 vs Wang et al.", "Theorem 2 (no simple implicit bias)",
-              "Measure-zero basins at the boundary", "Theorem 1: entropy",
-              "Theorem 1: periodic orbits", "3-covering (Prop. 14)", "Theorem 4", "Theorem 5",
-              "Self-similarity of degree 3", "Weight decay makes spikes",
-              "General initialization (MF)", "Regularized MF", "Deep MF"}
+# and the dimension 1.249 which needs the 2000 x 2000 grid, are not); keyed by stable id
+TINY_AGREE = {"fig1_boundary_sensitivity", "thm1_critical_step", "thm1_vs_wang",
+              "thm2_no_implicit_bias", "measure_zero_basins", "thm1_entropy",
+              "thm1_periodic_orbits", "prop14_three_covering", "thm4_global_convergence",
+              "thm5_closest_minimizer", "self_similarity_degree3", "weight_decay_spikes",
+              "mf_general_init_sensitivity", "mf_regularized_sensitivity", "deep_mf_disconnected"}
 
 
-NETWORK_CLAIMS = {"Two regimes (MSE)", "Spread of sharpness (weight decay)",
-                  "Two regimes (cross-entropy)", "Spread of sharpness (no weight decay)"}
+NETWORK_CLAIMS = {"nn_two_regimes_mse", "nn_sharpness_spread_wd", "nn_two_regimes_ce",
+                  "nn_sharpness_spread_no_wd"}
 
 
 def test_claims_are_evaluated_from_the_numbers(tiny_run, cifar_present):
-    verdicts = {name: v for name, _, v in tiny_run["claims"]}
+    import json
+
+    verdicts = {c["id"]: c["verdict"] for c in tiny_run["claims"]}
     assert len(verdicts) == tiny_run["total"] == 20
-    for name in TINY_AGREE:
-        assert verdicts[name] == "agrees", (name, verdicts[name])
-    assert verdicts["Fractal dimension"] == "differs"  # 300 x 300 is too coarse for 1.249
-    for name, v in verdicts.items():
-        if name in NETWORK_CLAIMS and not cifar_present:  # tests never download
-            assert v == "not run", (name, v)
+    for cid in TINY_AGREE:
+        assert verdicts[cid] == "agrees", (cid, verdicts[cid])
+    assert verdicts["fractal_dimension"] == "differs"  # 300 x 300 is too coarse for 1.249
+    for cid, v in verdicts.items():
+        if cid in NETWORK_CLAIMS and not cifar_present:  # tests never download
+            assert v == "not run", (cid, v)
         else:
-            assert v in ("agrees", "differs"), (name, v)
+            assert v in ("agrees", "differs"), (cid, v)
+    # the claims as data beside the report: the same records, measured values and bands
+    data = json.loads(Path(tiny_run["claims_path"]).read_text())
+    assert data["claims"] == tiny_run["claims"] and data["agree"] == tiny_run["agree"]
+    by_id = {c["id"]: c for c in data["claims"]}
+    dim = by_id["fractal_dimension"]
+    assert dim["band"] == {"low": 1.229, "high": 1.269} and dim["figure"] == 3
+    assert dim["measured"] == tiny_run["records"][3]["numbers"][
+        "box_counting_dimension_paper_procedure"]
+    assert not dim["band"]["low"] <= dim["measured"] <= dim["band"]["high"]
+    ent = by_id["thm1_entropy"]
+    assert abs(ent["measured"] - np.log(3)) < 1e-3 and "Theorem 1" in ent["source"]
+    assert by_id["thm1_critical_step"]["measured"] >= 0.999
+    assert by_id["thm1_vs_wang"]["band"]["rule"]
+    # the HTML shows the display titles, not the ids
+    html = Path(tiny_run["path"]).read_text()
+    assert "<td>Theorem 1 (critical step size)</td>" in html and "thm1_critical_step" not in html
 
 
 def test_claim_checks_can_fail():
-    from gdchaos.experiments.report import CLAIMS, evaluate_claims
+    from gdchaos.experiments.claims import CLAIMS, CLAIMS_BY_ID, evaluate_claim, evaluate_claims
 
-    fake = {"figure": 3, "error": None, "numbers": {
-        "box_counting_dimension_paper_procedure": 1.05, "box_counting_regression_ci95": [1, 1.1],
-        "boundary_pixels": 10}}
-    claim = next(c for c in CLAIMS if c.name == "Fractal dimension")
-    assert claim.check(fake["numbers"])[1] is False
-    fake["numbers"]["box_counting_dimension_paper_procedure"] = 1.2487
-    assert claim.check(fake["numbers"])[1] is True
+    assert len(CLAIMS_BY_ID) == len(CLAIMS)  # ids are unique
+    claim = CLAIMS_BY_ID["fractal_dimension"]
+    numbers = {"box_counting_dimension_paper_procedure": 1.05,
+               "box_counting_regression_ci95": [1, 1.1], "boundary_pixels": 10}
+    r = evaluate_claim(claim, {3: {"numbers": numbers}})
+    assert (r.id, r.measured, r.verdict) == ("fractal_dimension", 1.05, "differs")
+    numbers["box_counting_dimension_paper_procedure"] = 1.2487
+    r = evaluate_claim(claim, {3: {"numbers": numbers}})
+    assert (r.measured, r.verdict) == (1.2487, "agrees") and r.title == "Fractal dimension"
+    # Theorem 4 reads figures 3 and 8: one figure below 100% is enough to differ
+    k = "theorem4_region_converged_fraction (off the saddle's stable line)"
+    thm4 = CLAIMS_BY_ID["thm4_global_convergence"]
+    n8 = {"lam=0.1": {"theorem4_admissible": True, k: 0.99}}
+    assert evaluate_claim(thm4, {3: {"numbers": {k: 1.0}}}).verdict == "agrees"
+    r = evaluate_claim(thm4, {3: {"numbers": {k: 1.0}}, 8: {"numbers": n8}})
+    assert (r.measured, r.verdict) == (0.99, "differs")
+    sens = CLAIMS_BY_ID["mf_general_init_sensitivity"]
+    assert evaluate_claim(sens, {9: {"numbers": {"slice 0": {"near_over_far": 1.5}}}}
+                          ).verdict == "differs"
+    assert evaluate_claim(sens, {9: {"numbers": {"slice 0": {"near_over_far": 30.0}}}}
+                          ).verdict == "agrees"
     out = evaluate_claims({3: {"error": "no data", "title": "x"}})
-    assert all(v == "not run" for _, _, v in out)
+    assert all(c.verdict == "not run" and c.measured is None for c in out)
 
 
 def test_progress_line_per_figure_in_order(tiny_run):

@@ -3,6 +3,7 @@
 import argparse
 import json
 
+import numpy as np
 import pytest
 
 from gdchaos._cli.nn import register
@@ -35,6 +36,8 @@ def test_help_has_examples(sub, capsys):
 @pytest.mark.parametrize("argv", [
     ["nn", "slice", "--grid", "0"],
     ["nn", "slice", "--grid", "3x"],
+    ["nn", "slice", "--grid", "3x4"],
+    ["nn", "slice", "--grid", "3,4,5"],
     ["nn", "slice", "--range", "1,0,0,1"],
     ["nn", "slice", "--range", "1,2,3"],
     ["nn", "slice", "--zoom", "--range", "0,1,0,1"],
@@ -58,17 +61,52 @@ def test_bad_input_is_one_clear_error(argv):
     assert "\n" not in str(e.value)
 
 
+def test_old_grid_form_is_refused_with_the_new_one():
+    with pytest.raises(GdchaosInputError, match=r"NX,NY.*--grid 300,200$"):
+        _run(["nn", "slice", "--grid", "200x300"])
+
+
+def _png(path):
+    """The image's RGB pixels, after checking that it is a real plot (not blank)."""
+    from PIL import Image
+
+    im = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    assert im.shape[0] > 300 and im.shape[1] > 500, im.shape
+    assert len(np.unique(im.reshape(-1, 3), axis=0)) > 50  # not uniform
+    return im
+
+
+def _pixels_of(im, hex_colour, tol=8):
+    rgb = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
+    return int(np.sum(np.all(np.abs(im - rgb) <= tol, axis=-1)))
+
+
 def test_slice_json(tmp_path, capsys):
     out = tmp_path / "s.zarr"
-    rc = _run(["nn", "slice", "--dataset", "digits", "--width", "4", "--grid", "3x4",
-               "--iters", "30", "--range", "0,5,0,5", "--tol", "1e-3", "--json", "--quiet",
+    rc = _run(["nn", "slice", "--dataset", "digits", "--width", "4", "--grid", "4,3",
+               "--iters", "30", "--range", "0,60,0,60", "--tol", "1e-3", "--json", "--quiet",
                "--workers", "1", "--out", str(out)])
     assert rc == 0
     rec = json.loads(capsys.readouterr().out)
-    assert rec["grid"] == [3, 4] and rec["preset"] == "quick"
-    assert set(rec["fractions"]) >= {"converged", "diverged", "undecided"}
+    assert rec["grid"] == [4, 3] and rec["preset"] == "quick"
+    assert rec["convergence_rule"] == "loss_below_tol"
     assert rec["seconds"] > 0 and rec["network_steps_per_second"] > 0
-    assert rec["outputs"]["store"] == str(out) and (tmp_path / "s.png").is_file()
+    assert rec["outputs"]["store"] == str(out)
+    # the JSON's numbers are the store's: 3 rows (y) by 4 columns (x), fractions of its statuses
+    from gdchaos import open_store
+    from gdchaos.plotting.style import DIVERGED_GREY
+
+    ds = open_store(out)
+    st = ds["status"].values
+    assert st.shape == (3, 4) and ds["x"].size == 4
+    assert np.array_equal(ds["x"].values, np.linspace(0, 60, 4))
+    for code, name in ((1, "converged"), (2, "diverged"), (0, "undecided")):
+        assert rec["fractions"][name] == np.count_nonzero(st == code) / 12
+    assert rec["network_steps"] == int(ds["steps"].values.sum())
+    im = _png(tmp_path / "s.png")
+    grey = _pixels_of(im, DIVERGED_GREY, tol=3)
+    # diverged points are grey in both maps: a cell of this 4 x 3 grid is thousands of pixels
+    assert 0 < np.count_nonzero(st == 2) < 12 and grey > 2000, (st, grey)
 
 
 def test_sweep_json(tmp_path, capsys):
@@ -79,4 +117,13 @@ def test_sweep_json(tmp_path, capsys):
     assert rc == 0
     rec = json.loads(capsys.readouterr().out)
     assert rec["arms"][0]["momentum"] == 0.0 and rec["arms"][0]["eta_range"] == [0.1, 0.3]
-    assert "png" not in rec["outputs"] and rec["network_steps"] > 0
+    assert "png" not in rec["outputs"] and not (tmp_path / "w.png").exists()
+    from gdchaos import open_store
+
+    ds = open_store(tmp_path / "w.zarr")
+    assert np.allclose(ds["eta"].values, [[0.1, 0.2, 0.3]])
+    assert rec["network_steps"] == int(ds["steps"].values.sum()) > 0
+    st = ds["status"].values
+    assert rec["fractions"]["converged"] == np.count_nonzero(st == 1) / 3
+    assert ds.attrs["convergence_rule"] == rec["convergence_rule"] == "loss_below_tol"
+    assert np.all(ds["sq_norm"].values > 0)

@@ -42,7 +42,8 @@ def test_digits_sweep_store_and_figure(tmp_path):
     assert np.array_equal(ds["init_params"].values, p0.numpy())
     r = train(p0, d.X, d.y, (64, 16, 16, 1), 0.1, iters=600)
     assert ds["status"].values[0, 0] == r.status
-    assert ds["final_norm"].values[0, 0] == pytest.approx(r.final_norm, rel=1e-10)
+    assert ds["sq_norm"].values[0, 0] == pytest.approx(r.sq_norm, rel=1e-10)
+    assert ds.attrs["convergence_rule"] == sm["convergence_rule"] == "loss_below_tol"
     # resuming a finished store recomputes nothing and returns the same data
     again = run_sweep(s, out=tmp_path / "w.zarr")
     assert again.summary["tiles_computed"] == 0

@@ -51,7 +51,8 @@ def test_batch_equals_per_network_reference(pair_small):
         r = train(p0, d.X, d.y, widths, e, momentum=b, weight_decay=1e-3, iters=150, tol=1e-3)
         assert res.status[i] == r.status and res.steps[i] == r.steps
         assert res.final_loss[i] == pytest.approx(r.final_loss, rel=1e-10)
-        assert res.final_norm[i] == pytest.approx(r.final_norm, rel=1e-10)
+        assert res.sq_norm[i] == pytest.approx(r.sq_norm, rel=1e-10)
+        assert r.sq_norm == pytest.approx(float(r.params @ r.params), rel=1e-12)
         h = res.loss_history[i, :r.steps + 1]
         assert np.allclose(h, r.loss_history, rtol=1e-10, atol=0)
         assert np.all(np.isnan(res.loss_history[i, r.steps + 1:]))
@@ -136,7 +137,7 @@ def test_reproducible_across_runs_and_threads(pair_small):
     finally:
         torch.set_num_threads(old)
     for x, y in ((a, b), (b, c)):
-        for name in ("status", "steps", "final_loss", "final_norm", "final_sharpness",
+        for name in ("status", "steps", "final_loss", "sq_norm", "final_sharpness",
                      "loss_history", "sharpness_history"):
             assert np.array_equal(getattr(x, name), getattr(y, name), equal_nan=True), name
     assert torch.equal(s1.params, s2.params) and s1.final_sharpness == s2.final_sharpness
@@ -148,10 +149,13 @@ def test_bad_input(digits):
     widths = (64, 4, 1)
     p = init_params(widths)
     for kw in ({"eta": 0.0}, {"eta": 0.1, "momentum": 1.0}, {"eta": 0.1, "iters": -1},
-               {"eta": 0.1, "tol": 1.0, "div": 0.5}, {"eta": [0.1, 0.2]}):
+               {"eta": 0.1, "tol": 1.0, "div": 0.5}, {"eta": [0.1, 0.2]},
+               {"eta": 0.1, "convergence_rule": "loss_below_tol_and_stable"}):
         with pytest.raises(GdchaosInputError):
             train_batch(p[None], digits.X, digits.y, widths, **kw)
     with pytest.raises(GdchaosInputError):
         train_batch(p[None], digits.X, digits.y, (64, 4, 2), 0.1)
     with pytest.raises(GdchaosInputError):
         train(p[:-1], digits.X, digits.y, widths, 0.1)
+    with pytest.raises(GdchaosInputError, match="convergence rule"):
+        train(p, digits.X, digits.y, widths, 0.1, convergence_rule="stable")

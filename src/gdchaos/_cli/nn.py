@@ -30,6 +30,7 @@ SLICE_EPILOG = """examples:
   gdchaos nn slice --preset paper --zoom --out fig5_zoom.zarr --png fig5_zoom.png
   gdchaos nn slice --preset paper --weight-decay 0 --out fig13.zarr --png fig13.png  # figure 13
   gdchaos nn slice --grid 40 --range 30,40,10,20 --iters 1000 --json
+  gdchaos nn slice --grid 60,40 --range 24,42,8,30     # 60 columns (x) by 40 rows (y)
 Presets: paper = SPEC figure 5 (3072-25-25-1, eta 0.05, weight decay 1e-3, 3000 iterations,
 300 x 300 points on [32,42] x [16,24], converged < 5e-4, diverged > 1e4); quick = 64 x 64
 points on [24,42] x [8,30].  Interrupted runs resume from the last finished tile."""
@@ -111,8 +112,9 @@ def register(subparsers) -> None:
     b = sl.add_argument_group("slice")
     b.add_argument("--eta", type=float, help="step size (default 0.05)")
     b.add_argument("--momentum", type=float, help="heavy-ball momentum (default 0)")
-    b.add_argument("--grid", help="points per side, N or NYxNX (e.g. 300 or 200x300)")
-    b.add_argument("--range", help="x0,x1,y0,y1 in slice coordinates")
+    b.add_argument("--grid", help="resolution N or NX,NY, x first as in gdchaos basin "
+                                  "(e.g. 300 or 300,200)")
+    b.add_argument("--range", help="X0,X1,Y0,Y1 in slice coordinates")
     b.add_argument("--zoom", action="store_true",
                    help="the paper's zoom window [38.5,39] x [18.5,19]")
     b.add_argument("--tile-rows", type=int, help="grid rows per stored tile")
@@ -138,6 +140,21 @@ def _ints(text, name):
     if any(v != int(v) or v < 1 for v in vals):
         raise GdchaosInputError(f"{name} must be positive integers, got {text!r}")
     return [int(v) for v in vals]
+
+
+def _grid(text) -> tuple[int, int]:
+    """``--grid N`` or ``NX,NY`` (x first, as ``gdchaos basin``) -> ``(nx, ny)``; the old
+    ``NYxNX`` form is refused with the new spelling."""
+    txt = str(text).strip()
+    if "x" in txt.lower():
+        ny, _, nx = txt.lower().partition("x")
+        hint = f" --grid {nx.strip()},{ny.strip()}" if nx.strip() and ny.strip() else ""
+        raise GdchaosInputError(f"--grid takes N or NX,NY (x first, as gdchaos basin), not the old "
+                                f"NYxNX form {text!r}; give{hint or ' NX,NY'}")
+    g = _ints(txt, "--grid")
+    if len(g) not in (1, 2):
+        raise GdchaosInputError(f"--grid must be N or NX,NY, got {text!r}")
+    return (g[0], g[-1])
 
 
 def _common_overrides(args) -> dict:
@@ -250,12 +267,7 @@ def cmd_slice(args) -> int:
         if v is not None:
             o[key] = v
     if args.grid is not None:
-        txt = args.grid.lower().replace(" ", "")
-        parts = txt.split("x") if "x" in txt else [txt, txt]
-        g = _ints(",".join(parts), "--grid")
-        if len(g) != 2:
-            raise GdchaosInputError(f"--grid must be N or NYxNX, got {args.grid!r}")
-        o["grid"] = tuple(g)
+        o["grid"] = _grid(args.grid)
     if args.zoom and args.range is not None:
         raise GdchaosInputError("give either --zoom or --range, not both")
     if args.zoom:
@@ -263,7 +275,7 @@ def cmd_slice(args) -> int:
     elif args.range is not None:
         r = _floats(args.range, "--range")
         if len(r) != 4:
-            raise GdchaosInputError(f"--range needs x0,x1,y0,y1; got {args.range!r}")
+            raise GdchaosInputError(f"--range needs X0,X1,Y0,Y1; got {args.range!r}")
         o["range"] = tuple(r)
     s = slice_preset(args.preset, **o)
     png = _setup(args)

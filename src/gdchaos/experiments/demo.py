@@ -35,7 +35,8 @@ def run_demo(out="demo-output", quiet=False):
     say("Figure 3 (left): quotient map, y = 0.5, lam = 0.2, eta = 1, 2000 x 2000, 200 steps")
     t0 = time.perf_counter()
     q = QuotientMap(y=0.5, lam=0.2)
-    grid = Slice2D.axes(2, (-2.5, 3.0), (0.0, 10.0), 2000, 2000)
+    z0, z1, w0, w1 = QuotientMap.default_window  # figure 3's window
+    grid = Slice2D.axes(2, (z0, z1), (w0, w1), 2000, 2000)
     ds = basin(q, grid, config=RunConfig(eta=1.0, max_iter=200, tol=1e-10),
                store=os.path.join(out, "fig3_quotient.zarr"), overwrite=True, progress=not quiet)
     sec = time.perf_counter() - t0

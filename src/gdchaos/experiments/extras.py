@@ -24,6 +24,9 @@ import time
 
 import numpy as np
 
+from ..problems import QuotientMap
+from ..status import status_fractions
+
 ITEMS = ("dimension", "lam", "zoom")
 
 PRESETS = {
@@ -47,7 +50,8 @@ PRESETS["tiny"] = {"dimension": dict(resolutions=[300, 600], n_uncertain=20000,
                    "zoom": dict(grid=40, decades=11, iters=800, centre_guess=[1.28, 4.72], period=2,
                            ld_rows=8, fps=2)}
 
-FIG3 = dict(y=0.5, lam=0.2, eta=1.0, zrange=(-2.5, 3.0), wrange=(0.0, 10.0))
+FIG3 = dict(y=0.5, lam=0.2, eta=1.0, zrange=tuple(QuotientMap.default_window[:2]),
+            wrange=tuple(QuotientMap.default_window[2:]))
 
 
 # --------------------------------------------------------------------------------- dimension
@@ -59,7 +63,6 @@ def dimension_item(s, out, progress=print):
         uncertainty_exponent,
     )
     from ..plotting import use_style
-    from ..problems import QuotientMap
 
     t0 = time.perf_counter()
     cs = convergence_study(tuple(s["resolutions"]), (200,), procedure="paper", criterion="w")
@@ -118,7 +121,7 @@ def lam_item(s, out, progress=print):
 
     from ..plotting import use_style
     from ..plotting.figures import REGION_BLUE, legend_patches
-    from .fig08 import draw_lam_panel, lam_panel
+    from .lam_panels import draw_lam_panel, lam_panel
 
     t0 = time.perf_counter()
     panels = []
@@ -248,7 +251,6 @@ def zoom_item(s, out, progress=print):
 
     from ..engine import RunConfig, Slice2D, basin
     from ..plotting import use_style
-    from ..problems import QuotientMap
 
     t0 = time.perf_counter()
     y, lam, eta = FIG3["y"], FIG3["lam"], FIG3["eta"]
@@ -280,12 +282,13 @@ def zoom_item(s, out, progress=print):
         frames.append((width, st))
         numbers["frames"].append({"width": width, "pixel": width / (n - 1),
                                   "pixel_over_ulp": width / (n - 1) / np.spacing(max(abs(zc), w0)),
-                                  "converged_fraction": float(np.mean(st == 1)),
-                                  "both_outcomes": bool(0 < np.mean(st == 1) < 1),
+                                  "converged_fraction": status_fractions(st)["converged"],
+                                  "both_outcomes": bool(0 < status_fractions(st)["converged"] < 1),
                                   "distinct_columns_float64": distinct,
                                   "distinct_rows_float64": distinct_rows,
                                   "agreement_with_longdouble": agree})
-        progress(f"  zoom frame width 1e-{k}: converged {np.mean(st == 1):.3f}, distinct columns "
+        progress(f"  zoom frame width 1e-{k}: converged {status_fractions(st)['converged']:.3f}, "
+                 f"distinct columns "
                  f"{distinct:.3f}, rows {distinct_rows:.3f}, agreement with long double {agree:.3f}")
     ok = [f["width"] for f in numbers["frames"]
           if f["agreement_with_longdouble"] >= 0.99 and f["distinct_columns_float64"] == 1.0

@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..problems import QuotientMap
+from ..status import status_fractions
 from .runner import FigureData, FigureSpec
 
+#: the quotient map's window of the (z, w) plane: QuotientMap.default_window
+ZRANGE, WRANGE = list(QuotientMap.default_window[:2]), list(QuotientMap.default_window[2:])
 PRESETS = {
-    "paper": dict(y=0.5, lam=0.2, eta=1.0, grid=2000, zrange=[-2.5, 3.0], wrange=[0.0, 10.0],
+    "paper": dict(y=0.5, lam=0.2, eta=1.0, grid=2000, zrange=list(ZRANGE), wrange=list(WRANGE),
                   steps=200, wtol=1e-5, margin=1e-2, mid_grid=800, mid_range=[-4.0, 4.0],
                   mid_iters=100, mid_tol=1e-8, k_min=2, k_max=8),
-    "quick": dict(y=0.5, lam=0.2, eta=1.0, grid=2000, zrange=[-2.5, 3.0], wrange=[0.0, 10.0],
+    "quick": dict(y=0.5, lam=0.2, eta=1.0, grid=2000, zrange=list(ZRANGE), wrange=list(WRANGE),
                   steps=200, wtol=1e-5, margin=1e-2, mid_grid=400, mid_range=[-4.0, 4.0],
                   mid_iters=100, mid_tol=1e-8, k_min=2, k_max=8),
 }
@@ -90,13 +94,13 @@ def compute(p, out, progress):
         "boundary_pixels_per_branch_G0_G1_G2": counts.tolist(),
         "F(boundary) within 2 px of boundary": qp["check"].fractions["F"].get("2"),
         "mid_fractions": {"p(+r,+r)": float(np.mean(sign > 0)), "p(-r,-r)": float(np.mean(sign < 0)),
-                          "not converged": float(np.mean(~conv)),
-                          "undecided": float(np.mean(st == 0))},
+                          "not converged": 1.0 - status_fractions(st)["converged"],
+                          "undecided": status_fractions(st)["undecided"]},
         "theorem4_admissible": bool(th.theorem4_admissible(eta, y, lam)),
         "theorem4_region_converged_fraction (off the saddle's stable line)":
-            float(conv[g4 & (st != 3)].mean()) if g4.any() else None,
+            status_fractions(st[g4 & (st != 3)])["converged"] if (g4 & (st != 3)).any() else None,
         "theorem4_region_saddle_line_pixels": int((g4 & (st == 3)).sum()),
-        "theorem4_region_undecided_fraction": float((st == 0)[g4].mean()) if g4.any() else None,
+        "theorem4_region_undecided_fraction": status_fractions(st[g4])["undecided"] if g4.any() else None,
         "theorem5_region_closest_fraction": (float(np.mean(mini[g5 & conv] == 1))
                                              if (g5 & conv).any() else None),
         "closest_p_minus_fraction_of_converged": float(np.mean(mini[conv] == 1)) if conv.any() else None,

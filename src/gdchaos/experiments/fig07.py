@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..status import status_fractions
 from .runner import FigureData, FigureSpec
 
 PRESETS = {
@@ -52,11 +53,11 @@ def compute(p, out, progress):
             "wang_first_condition_holds": bool(eta < 1.0 / (3.0 * abs(y))),
             "wang_inside_D0_fraction": float(d0[wang2].mean()) if wang2.any() else None,
             "wang_to_D0_area_ratio": float(wang2.sum() / max(d0.sum(), 1)),
-            "engine_converged_fraction": float(conv.mean()),
+            "engine_converged_fraction": status_fractions(np.asarray(ds.status))["converged"],
             "engine_agrees_with_D0_fraction": float(np.mean(conv == d0)),
             "engine_agrees_with_D0_outside_saddle_basin": float(np.mean((conv == d0)[~saddle])),
             "saddle_pixels (on the line u = -sign(y) v)": int(saddle.sum()),
-            "undecided_fraction": float(np.mean(np.asarray(ds.status) == 0)),
+            "undecided_fraction": status_fractions(np.asarray(ds.status))["undecided"],
             "eta_times_abs_y": eta * abs(y),
         }
     return FigureData(datasets, numbers)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .runner import FigureData, FigureSpec
-from .fig09 import sensitivity, slice_basins, slices_figure
+from .slices_common import sensitivity, slice_basins, slices_figure
 
 PRESETS = {
     "paper": dict(Y=[0.9, 0.8], d=2, lam=0.5, eta=1.0, slice_seeds=[0, 1, 2, 3], grid=500,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .runner import FigureData, FigureSpec
-from .fig09 import sensitivity, slice_basins, slices_figure
+from .slices_common import sensitivity, slice_basins, slices_figure
 
 PRESETS = {
     "paper": dict(Y=[0.9, 0.5], k=3, lam=0.1, eta=0.5, slice_seeds=[0, 1], grid=400,

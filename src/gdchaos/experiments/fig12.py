@@ -7,7 +7,7 @@ and the two step-size regimes (edge of stability, chaos) appear again.
 
 from __future__ import annotations
 
-from .fig04 import make_spec
+from .nn_sweep_figure import make_spec
 
 SPEC = make_spec(
     12, "ce", 1e-2, "Depth-3 ReLU network, cross-entropy: final norm and sharpness against eta",

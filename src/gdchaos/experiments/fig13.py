@@ -6,7 +6,7 @@ weight decay: maps of the final loss and final sharpness, grey = diverged.
 
 from __future__ import annotations
 
-from .fig05 import make_spec
+from .nn_slice_figure import make_spec
 
 SPEC = make_spec(
     13, 0.0, "Depth-3 ReLU network without weight decay: fractal basins in parameter space",

@@ -48,6 +48,7 @@ from .slices import (
     plot_slice,
     run_slice,
     slice_directions,
+    slice_grid,
     slice_preset,
     slice_problem,
 )
@@ -59,10 +60,11 @@ from .sweep import (
     run_sweep,
     sweep_preset,
 )
+from ._common import CONVERGENCE_RULE
 from .train import BatchResult, TrainResult, default_tol, train, train_batch
 
 __all__ = [
-    "CIFAR10_MD5", "CIFAR10_URL", "CONVERGED", "DIVERGED", "STATUS_NAMES", "UNDECIDED",
+    "CIFAR10_MD5", "CIFAR10_URL", "CONVERGED", "CONVERGENCE_RULE", "DIVERGED", "STATUS_NAMES", "UNDECIDED",
     "BatchResult", "DataUnavailable", "PairData", "RawImages", "SliceResult", "SliceSettings",
     "SweepResult", "SweepSettings", "TrainResult", "batched_matvec", "cache_dir",
     "default_data_dir", "default_tol",
@@ -70,7 +72,7 @@ __all__ = [
     "hwc_to_flat", "init_params", "lanczos_top", "layer_shapes", "load_cifar10",
     "load_digits_images", "load_pair", "loss_from_output", "loss_hvp", "mlp_forward", "mlp_loss",
     "n_params", "plot_slice", "plot_sweep", "power_iteration", "run_slice", "run_sweep",
-    "select_pair", "sharpness", "slice_directions", "slice_preset", "slice_problem",
+    "select_pair", "sharpness", "slice_directions", "slice_grid", "slice_preset", "slice_problem",
     "start_vector", "sweep_preset", "to_module", "top_eigenvalues", "train", "train_batch",
     "unflatten",
 ]

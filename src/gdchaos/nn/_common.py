@@ -17,6 +17,21 @@ from .data import DATASETS, PREPROCESSING, TARGETS, PairData, load_pair
 from .models import INITS, check_loss
 
 
+#: what status CONVERGED means for networks: the data loss fell below ``tol`` (no stability
+#: test; the engine's rule is ``"loss_below_tol_and_stable"``).  Stored with every run.
+CONVERGENCE_RULE = "loss_below_tol"
+CONVERGENCE_RULES = (CONVERGENCE_RULE,)
+
+
+def check_convergence_rule(rule: str) -> str:
+    """The network runs' one convergence rule (:data:`CONVERGENCE_RULE`); anything else is
+    refused (networks have no stability test)."""
+    if rule not in CONVERGENCE_RULES:
+        raise GdchaosInputError(f"convergence rule must be one of {', '.join(CONVERGENCE_RULES)} "
+                                f"(networks have no stability test), got {rule!r}")
+    return rule
+
+
 @dataclasses.dataclass(frozen=True)
 class DataSettings:
     """Which images an experiment trains on (shared by sweeps and slices)."""
@@ -76,6 +91,7 @@ def check_data_settings(s) -> None:
         raise GdchaosInputError(f"convergence threshold must be > 0, got {s.tol}")
     if not s.div > (s.tol or 0):
         raise GdchaosInputError(f"divergence threshold must exceed the convergence one, got {s.div}")
+    check_convergence_rule(s.convergence_rule)
 
 
 def load_data(s) -> PairData:

@@ -2,14 +2,21 @@
 through the origin, trained as a batch, stored tile by tile (resumable).
 
 The plane is spanned by two Gaussian directions of the full parameter space, orthonormalized
-(Gram-Schmidt), drawn from ``seed``.  Grid point ``(x_j, y_i)`` (``linspace`` over ``range =
-(x0, x1, y0, y1)``, endpoints included) is the initialization ``x_j d_1 + y_i d_2``.  Each tile
+(Gram-Schmidt), drawn from ``seed`` by torch's generator (:func:`slice_directions`; kept rather
+than the engine's :func:`gdchaos.engine.random_orthonormal_directions`, which draws other
+directions, so that the presets' results stay the same).  The slice itself is the engine's type,
+a :class:`gdchaos.Slice2D` (:func:`slice_grid`: centre the origin, these directions, ``grid =
+(nx, ny)`` points on ``range = (x0, x1, y0, y1)``, ``linspace``, endpoints included): grid point
+``(x_j, y_i)`` is the initialization ``x_j d_1 + y_i d_2``.  Each tile
 (``tile_rows`` grid rows) is one call of :func:`gdchaos.nn.train.train_batch` (pool of networks;
 those that stop leave it), so a tile's result does not depend on which other tiles were computed:
 a resumed run equals an uninterrupted one.
 
-Stored per point: ``status, steps, final_loss, final_norm, final_sharpness``; static
-``directions (dir, param)``.  Maps: final loss and final sharpness, grey where training diverged.
+Stored per point: ``status, steps, final_loss, sq_norm, final_sharpness`` (``sq_norm``: squared
+norm of the final parameters, the engine's record); static ``slice_center (param)`` and
+``slice_directions (basis, param)`` as in the engine's stores; attribute ``convergence_rule``
+(``"loss_below_tol"``: status 1 means the loss fell below ``tol``, no stability test).  Maps:
+final loss and final sharpness, grey where training diverged.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import torch
 from ..errors import GdchaosInputError
 from ..status import DIVERGED, NN_CODES, STATUS_DOC, status_fractions
 from ._common import (
+    CONVERGENCE_RULE,
     DataSettings,
     finish_run,
     store_path,
@@ -57,7 +65,8 @@ class SliceSettings(DataSettings):
     iters: int = 3000
     tol: float | None = 5e-4
     div: float = 1e4
-    grid: tuple = (300, 300)  # (ny, nx)
+    convergence_rule: str = CONVERGENCE_RULE  # status 1: loss < tol (no stability test)
+    grid: tuple = (300, 300)  # (nx, ny), x first as everywhere
     range: tuple = PAPER_RANGE  # (x0, x1, y0, y1)
     sharpness_method: str = "lanczos"
     reduce: bool = True
@@ -71,7 +80,7 @@ class SliceSettings(DataSettings):
         if not 0 <= self.momentum < 1:
             raise GdchaosInputError(f"momentum must lie in [0, 1), got {self.momentum}")
         if len(self.grid) != 2 or min(int(g) for g in self.grid) < 1:
-            raise GdchaosInputError(f"grid must be two positive integers (ny, nx), got {self.grid}")
+            raise GdchaosInputError(f"grid must be two positive integers (nx, ny), got {self.grid}")
         x0, x1, y0, y1 = (float(v) for v in self.range)
         if not (x0 < x1 and y0 < y1) or not all(map(math.isfinite, self.range)):
             raise GdchaosInputError(f"range must be x0,x1,y0,y1 with x0 < x1, y0 < y1, got {self.range}")
@@ -118,51 +127,62 @@ def _directions(n: int, seed: int) -> torch.Tensor:
     return torch.stack([d1, d2])
 
 
-def slice_coords(s: SliceSettings) -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) coordinates of the grid columns and rows."""
-    ny, nx = (int(g) for g in s.grid)
+def slice_grid(s: SliceSettings, n_params: int):
+    """The slice as the engine's :class:`gdchaos.Slice2D`: through the origin, spanned by
+    :func:`slice_directions` of ``s.seed``, ``s.grid = (nx, ny)`` points on ``s.range``."""
+    from ..engine import Slice2D
+
+    nx, ny = (int(g) for g in s.grid)
     x0, x1, y0, y1 = (float(v) for v in s.range)
-    return np.linspace(x0, x1, nx), np.linspace(y0, y1, ny)
+    D = slice_directions(n_params, s.seed).numpy()
+    return Slice2D(np.zeros(int(n_params)), D, (x0, x1), (y0, y1), nx, ny, int(s.seed))
 
 
 class SliceInit:
-    """``init(indices)``: initial parameters of grid points (flat indices ``i * nx + j``)."""
+    """``init(indices)``: initial parameters ``center + x_j d_1 + y_i d_2`` of the grid points
+    of a :class:`gdchaos.Slice2D` (flat indices ``i * nx + j``), computed in torch."""
 
-    def __init__(self, directions, xs, ys):
-        self.D = directions
-        self.xs = torch.as_tensor(np.asarray(xs), dtype=torch.float64)
-        self.ys = torch.as_tensor(np.asarray(ys), dtype=torch.float64)
-        self.nx = len(xs)
+    def __init__(self, grid):
+        self.grid = grid
+        self.D = torch.from_numpy(grid.directions)
+        self.center = torch.from_numpy(grid.center)
+        self.any_center = bool(np.any(grid.center))
+        self.xs = torch.as_tensor(grid.xs, dtype=torch.float64)
+        self.ys = torch.as_tensor(grid.ys, dtype=torch.float64)
+        self.nx = int(grid.nx)
 
     def __call__(self, idx):
         idx = torch.as_tensor(np.asarray(idx), dtype=torch.int64)
         a = self.xs[idx % self.nx][:, None]
         b = self.ys[idx // self.nx][:, None]
-        return a * self.D[0] + b * self.D[1]
+        P = a * self.D[0] + b * self.D[1]
+        return P + self.center if self.any_center else P
 
 
 def slice_problem(s: SliceSettings):
-    """``(data, widths, directions, init)`` of a slice: what a per-network reference needs."""
+    """``(data, widths, grid, init)`` of a slice (``grid`` a :class:`gdchaos.Slice2D`): what a
+    per-network reference needs."""
     from .models import n_params
 
     s = s.validate()
     data = load_data(s)
     widths = widths_of(s, data)
-    D = slice_directions(n_params(widths), s.seed)
-    xs, ys = slice_coords(s)
-    return data, widths, D, SliceInit(D, xs, ys)
+    grid = slice_grid(s, n_params(widths))
+    return data, widths, grid, SliceInit(grid)
 
 
 def default_tile_rows(s: SliceSettings) -> int:
     if s.tile_rows is not None:
         return int(s.tile_rows)
-    return max(1, min(int(s.grid[0]), round(512 / int(s.grid[1]))))
+    nx, ny = (int(g) for g in s.grid)
+    return max(1, min(ny, round(512 / nx)))
 
 
 @dataclass
 class SliceResult:
     dataset: object  # xarray.Dataset (in memory)
     summary: dict
+    grid: object = None  # the slice, a gdchaos.Slice2D
 
 
 def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = False,
@@ -178,15 +198,16 @@ def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = 
 
     s = settings.validate()
     t0 = time.perf_counter()
-    data, widths, D, _ = _cached_problem(s)
-    xs, ys = slice_coords(s)
+    data, widths, grid, _ = _cached_problem(s)
+    xs, ys = grid.xs, grid.ys
     ny, nx = len(ys), len(xs)
     coords = {"y": ys, "x": xs}
     variables = {
         "status": VarSpec(("y", "x"), "int8", -1, {"description": STATUS_DOC}),
         "steps": VarSpec(("y", "x"), "int32", -1, {"description": "GD updates performed"}),
         "final_loss": VarSpec(("y", "x"), "float64", np.nan),
-        "final_norm": VarSpec(("y", "x"), "float64", np.nan),
+        "sq_norm": VarSpec(("y", "x"), "float64", np.nan, {
+            "description": "squared norm of the final parameters"}),
         "final_sharpness": VarSpec(("y", "x"), "float64", np.nan, {
             "description": f"top Hessian eigenvalue of the training loss ({s.sharpness_method}); "
                            "NaN where diverged"}),
@@ -199,10 +220,13 @@ def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = 
     tile_rows = default_tile_rows(s)
     info["tile_rows"] = tile_rows
     attrs = {"gdchaos_version": package_version(), "seed": int(s.seed), "data": data.info,
-             "widths": list(widths), "eta": float(s.eta), "two_over_eta": 2.0 / float(s.eta)}
+             "widths": list(widths), "eta": float(s.eta), "two_over_eta": 2.0 / float(s.eta),
+             "convergence_rule": s.convergence_rule}
     path, tmp = store_path(out, "slice")
     store = TiledStore(path, coords, variables, info, tile_rows=tile_rows,
-                       static={"directions": (("dir", "param"), D.numpy())}, attrs=attrs)
+                       static={"slice_center": (("param",), grid.center),
+                               "slice_directions": (("basis", "param"), grid.directions)},
+                       attrs=attrs)
     pending = store.open(overwrite=overwrite)
     todo = pending if max_tiles is None else pending[:int(max_tiles)]
     stats = {"network_steps": 0, "train_seconds": 0.0, "sharpness_seconds": 0.0}
@@ -240,14 +264,15 @@ def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = 
                    "train_seconds": t_train, "sharpness_seconds": stats["sharpness_seconds"],
                    "workers": int(workers), "tiles_computed": len(todo),
                    "tiles_pending": len(left), "fractions": _fractions(ds["status"].values),
-                   "grid": [ny, nx], "range": list(s.range), "data_source": data.source,
+                   "grid": [nx, ny], "range": list(s.range), "data_source": data.source,
+                   "convergence_rule": s.convergence_rule,
                    "outputs": {}}
         finish_run(store, ds, summary, plot_slice, png, out, path)
     finally:
         store.close()  # drop the writer lock
         if tmp is not None:
             tmp.cleanup()
-    return SliceResult(ds, summary)
+    return SliceResult(ds, summary, grid)
 
 
 @functools.lru_cache(maxsize=2)
@@ -261,20 +286,21 @@ def _slice_tile(job, progress=None) -> dict:
 
     s, tile, r0, r1, threads = job
     data, widths, _, init = _cached_problem(s)
-    nx = int(s.grid[1])
+    nx = int(s.grid[0])
     first = r0 * nx
     res = train_batch(lambda idx: init(np.asarray(idx) + first), data.X, data.y, widths, s.eta,
                       n_networks=(r1 - r0) * nx, momentum=s.momentum,
                       weight_decay=s.weight_decay, loss=s.loss, iters=s.iters, tol=s.tol,
                       div=s.div, final_sharpness=final_sharpness_arg(s.sharpness_method),
-                      reduce=s.reduce, pool=s.pool, seed=s.seed, progress=progress, threads=threads)
+                      reduce=s.reduce, pool=s.pool, seed=s.seed,
+                      convergence_rule=s.convergence_rule, progress=progress, threads=threads)
     shp = (r1 - r0, nx)
     return {"tile": tile, "n_networks": (r1 - r0) * nx, "network_steps": res.network_steps,
             "train_seconds": res.info["train_seconds"],
             "sharpness_seconds": res.info["sharpness_seconds"],
             "arrays": {"status": res.status.reshape(shp), "steps": res.steps.reshape(shp),
                        "final_loss": res.final_loss.reshape(shp),
-                       "final_norm": res.final_norm.reshape(shp),
+                       "sq_norm": res.sq_norm.reshape(shp),
                        "final_sharpness": res.final_sharpness.reshape(shp)}}
 
 

@@ -1,15 +1,18 @@
 """Step-size sweeps (figures 4 and 12): one fixed initialization, many step sizes, one batch.
 
 For every *arm* (a momentum value with its step-size range) the networks of all step sizes are
-trained together by :func:`gdchaos.nn.train.train_batch`; the final parameter norm and the final
-sharpness (Lanczos) are plotted against ``eta`` with the reference lines ``2/eta`` and, with
-momentum ``beta``, ``(2 + 2 beta)/eta``.  Per-step losses are kept, and the sharpness every
-``sharpness_every`` steps (warm-started power iteration).
+trained together by :func:`gdchaos.nn.train.train_batch`; the final parameter norm (the square
+root of the stored ``sq_norm``) and the final sharpness (Lanczos) are plotted against ``eta``
+with the reference lines ``2/eta`` and, with momentum ``beta``, ``(2 + 2 beta)/eta``.  Per-step
+losses are kept, and the sharpness every ``sharpness_every`` steps (warm-started power
+iteration).
 
-Results go to a resumable store (one tile per arm; see :class:`gdchaos.engine._store.TiledStore`)
-with variables ``status, steps, final_loss, final_norm, final_sharpness`` on ``(y=arm, x=eta
-index)``, ``loss_history (y, x, step)`` and ``sharpness_history (y, x, sstep)``, plus ``eta (y,
-x)``, ``momentum (y)`` and the initial parameters ``init_params (param)``.
+Results go to a resumable store (one tile per arm; see :class:`gdchaos.engine.TiledStore`)
+with variables ``status, steps, final_loss, sq_norm, final_sharpness`` on ``(y=arm, x=eta
+index)`` (``sq_norm``: squared norm of the final parameters, the engine's record),
+``loss_history (y, x, step)`` and ``sharpness_history (y, x, sstep)``, plus ``eta (y, x)``,
+``momentum (y)`` and the initial parameters ``init_params (param)``; the attribute
+``convergence_rule`` says what status 1 means (``"loss_below_tol"``: no stability test).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ..errors import GdchaosInputError
 from ..status import (CONVERGED, DIVERGED, NN_CODES, STATUS_DOC, UNDECIDED,
                       status_fractions)
 from ._common import (
+    CONVERGENCE_RULE,
     DataSettings,
     finish_run,
     store_path,
@@ -63,6 +67,7 @@ class SweepSettings(DataSettings):
     weight_decay: float = 0.0
     tol: float | None = None  # None: 1e-6 for MSE, 1e-2 for CE
     div: float = 1e4
+    convergence_rule: str = CONVERGENCE_RULE  # status 1: loss < tol (no stability test)
     sharpness_every: int = 100
     sharpness_method: str = "lanczos"
     reduce: bool = True
@@ -147,8 +152,8 @@ def run_sweep(settings: SweepSettings, out=None, png=None, *, overwrite: bool = 
         "status": VarSpec(("y", "x"), "int8", -1, {"description": STATUS_DOC}),
         "steps": VarSpec(("y", "x"), "int32", -1, {"description": "GD updates performed"}),
         "final_loss": VarSpec(("y", "x"), "float64", np.nan),
-        "final_norm": VarSpec(("y", "x"), "float64", np.nan,
-                              {"description": "Euclidean norm of all parameters at the end"}),
+        "sq_norm": VarSpec(("y", "x"), "float64", np.nan,
+                           {"description": "squared norm of the final parameters"}),
         "final_sharpness": VarSpec(("y", "x"), "float64", np.nan, {
             "description": f"top Hessian eigenvalue of the training loss ({s.sharpness_method})"}),
         "loss_history": VarSpec(("y", "x", "step"), "float64", np.nan),
@@ -161,7 +166,8 @@ def run_sweep(settings: SweepSettings, out=None, png=None, *, overwrite: bool = 
               "init_params": (("param",), p0.numpy())}
     info = run_info(s, data)
     attrs = {"gdchaos_version": package_version(), "seed": int(s.seed), "data": data.info,
-             "widths": list(widths), "tol": tol, "loss_definition": _LOSS_DOC[s.loss]}
+             "widths": list(widths), "tol": tol, "loss_definition": _LOSS_DOC[s.loss],
+             "convergence_rule": s.convergence_rule}
     path, tmp = store_path(out, "sweep")
     store = TiledStore(path, coords, variables, info, tile_rows=1, static=static, attrs=attrs)
     pending = store.open(overwrite=overwrite)
@@ -218,9 +224,10 @@ def _sweep_arm(job, progress=None) -> dict:
                       momentum=s.momenta[arm], weight_decay=s.weight_decay, loss=s.loss,
                       iters=s.iters, tol=s.tol, div=s.div, record_loss=True,
                       sharpness_every=k, final_sharpness=final_sharpness_arg(s.sharpness_method),
-                      reduce=s.reduce, pool=s.pool, seed=s.seed, progress=progress, threads=threads)
+                      reduce=s.reduce, pool=s.pool, seed=s.seed,
+                      convergence_rule=s.convergence_rule, progress=progress, threads=threads)
     arrays = {"status": res.status[None], "steps": res.steps[None],
-              "final_loss": res.final_loss[None], "final_norm": res.final_norm[None],
+              "final_loss": res.final_loss[None], "sq_norm": res.sq_norm[None],
               "final_sharpness": res.final_sharpness[None], "loss_history": res.loss_history[None]}
     if k:
         arrays["sharpness_history"] = res.sharpness_history[None]
@@ -254,12 +261,13 @@ def _summary(s, ds, seconds, net_steps, t_train, n_tiles, data) -> dict:
             "network_steps_per_second": net_steps / seconds,
             "network_steps_per_train_second": net_steps / t_train if t_train > 0 else None,
             "tiles_computed": n_tiles, "fractions": _fractions(ds["status"].values),
+            "convergence_rule": s.convergence_rule,
             "arms": arms, "data_source": data.source, "outputs": {}}
 
 
 def plot_sweep(ds, path) -> None:
-    """Final norm (top) and final sharpness (bottom) against the step size, one column per arm;
-    dashed lines ``2/eta`` and ``(2 + 2 beta)/eta``."""
+    """Final norm (top: ``sqrt(sq_norm)``) and final sharpness (bottom) against the step size, one
+    column per arm; dashed lines ``2/eta`` and ``(2 + 2 beta)/eta``."""
     import matplotlib
 
     from ..plotting.style import STATUS_COLORS, STYLE
@@ -275,9 +283,11 @@ def plot_sweep(ds, path) -> None:
             eta = ds["eta"].values[a]
             st = ds["status"].values[a]
             name = "GD" if beta == 0 else f"Polyak momentum $\\beta={beta:g}$"
-            for row, var in enumerate(("final_norm", "final_sharpness")):
+            for row, var in enumerate(("sq_norm", "final_sharpness")):
                 ax = axes[row, a]
                 v = ds[var].values[a]
+                if var == "sq_norm":  # plotted as the norm, as in the paper
+                    v = np.sqrt(v)
                 for code, label in ((CONVERGED, "converged"), (UNDECIDED, "not converged")):
                     m = (st == code) & np.isfinite(v)
                     if m.any():

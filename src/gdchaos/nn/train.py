@@ -5,7 +5,10 @@ Update (``g`` the gradient of the data loss, ``lam`` the weight decay added to t
     x+ = x - eta (g + lam x) + beta (x - x_prev),      x_prev = x at the start
 
 Stopping rules (the paper's): the data loss ``L`` is evaluated at every iterate ``x_t``,
-``t = 0..iters``; a network *converges* (status 1) at the first ``t`` with ``L < tol``, *diverges*
+``t = 0..iters``; a network *converges* (status 1) at the first ``t`` with ``L < tol`` -- the
+convergence rule :data:`CONVERGENCE_RULE` ``"loss_below_tol"``, with no stability test, unlike the
+engine's ``"loss_below_tol_and_stable"``; every result and store names it in its
+``convergence_rule`` attribute -- *diverges*
 (status 2) at the first ``t`` with ``L > div`` or ``L`` not finite, and is *undecided* (status 0)
 if neither happened after ``iters`` updates.  Defaults: ``tol = 1e-6`` for MSE, ``1e-2`` for
 cross-entropy; ``div = 1e4``.  Nothing raises per network.
@@ -32,7 +35,7 @@ from ..errors import GdchaosInputError
 from ..status import (CONVERGED, DIVERGED, NN_CODES, STATUS_NAMES, UNDECIDED,
                       status_fractions)
 from ._batched import NetProblem
-from ._common import threaded
+from ._common import CONVERGENCE_RULE, check_convergence_rule, threaded
 from .models import check_loss, check_widths, mlp_loss, n_params
 from .sharpness import (
     RowsMatvec,
@@ -50,8 +53,10 @@ __all__ = [
     "DIVERGED",
     "STATUS_NAMES",
     "UNDECIDED",
+    "CONVERGENCE_RULE",
     "BatchResult",
     "TrainResult",
+    "check_convergence_rule",
     "default_tol",
     "train",
     "train_batch",
@@ -102,11 +107,12 @@ class TrainResult:
     status: int
     steps: int  # GD updates performed
     final_loss: float
-    final_norm: float
+    sq_norm: float  # squared Euclidean norm of the final parameters
     final_sharpness: float
     loss_history: np.ndarray  # (steps + 1,)
     sharpness_history: np.ndarray  # (iters // k + 1,), NaN where not computed
     params: torch.Tensor
+    convergence_rule: str = CONVERGENCE_RULE  # what status CONVERGED means
 
     @property
     def status_name(self) -> str:
@@ -118,14 +124,16 @@ def train(params: torch.Tensor, X: torch.Tensor, y: torch.Tensor, widths: Sequen
           eta: float, *, momentum: float = 0.0, weight_decay: float = 0.0, loss: str = "mse",
           iters: int = 5000, tol: float | None = None, div: float | None = None,
           sharpness_every: int = 0, final_sharpness: str | None = "lanczos", seed: int = 0,
-          threads: int | None = 1) -> TrainResult:
+          convergence_rule: str = CONVERGENCE_RULE, threads: int | None = 1) -> TrainResult:
     """Train one network from ``params`` (1-D, full parameters): the reference implementation.
 
     ``sharpness_every=k > 0`` logs the sharpness (power iteration, warm-started) at iterates
     ``0, k, 2k, ...``; ``final_sharpness`` ("lanczos", "power" or None) at the last iterate unless
-    the run diverged.  ``threads``: torch CPU threads during the call (1: results independent
-    of the caller's setting; None: leave torch's setting).
+    the run diverged.  ``convergence_rule``: what status CONVERGED means (only
+    :data:`CONVERGENCE_RULE`).  ``threads``: torch CPU threads during the call (1: results
+    independent of the caller's setting; None: leave torch's setting).
     """
+    check_convergence_rule(convergence_rule)
     widths = check_widths(widths)
     check_loss(loss)
     iters, tol, div, wd, k = _check_common(iters, tol, div, loss, weight_decay, sharpness_every)
@@ -168,8 +176,7 @@ def train(params: torch.Tensor, X: torch.Tensor, y: torch.Tensor, widths: Sequen
     if final_sharpness and status != DIVERGED:
         fs = float(top_eigenvalues(x[None], X, y, widths, loss, final_sharpness, seed,
                                    threads=None)[0])
-    return TrainResult(status, t, hist[-1], float(torch.linalg.vector_norm(x)), fs,
-                       np.asarray(hist), sh, x)
+    return TrainResult(status, t, hist[-1], float((x * x).sum()), fs, np.asarray(hist), sh, x)
 
 
 # ====================================================================================== batch
@@ -180,13 +187,14 @@ class BatchResult:
     status: np.ndarray  # int8
     steps: np.ndarray  # int64, GD updates performed
     final_loss: np.ndarray
-    final_norm: np.ndarray  # Euclidean norm of the full parameter vector at the end
+    sq_norm: np.ndarray  # squared Euclidean norm of the full parameter vector at the end
     final_sharpness: np.ndarray  # NaN for diverged networks or when not asked
     loss_history: np.ndarray | None  # (B, iters + 1), NaN after the stop
     sharpness_history: np.ndarray | None  # (B, iters // k + 1)
     params: torch.Tensor | None  # (B, n_params) final full parameters when asked
     seconds: float = 0.0
     info: dict = field(default_factory=dict)
+    convergence_rule: str = CONVERGENCE_RULE  # what status CONVERGED means
 
     @property
     def network_steps(self) -> int:
@@ -221,6 +229,7 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
                 div: float | None = None, record_loss: bool = False, sharpness_every: int = 0,
                 final_sharpness: str | None = "lanczos", reduce: bool = True, pool: int = 128,
                 return_params: bool = False, seed: int = 0,
+                convergence_rule: str = CONVERGENCE_RULE,
                 progress: Callable[[int], object] | None = None,
                 threads: int | None = 1) -> BatchResult:
     """Train a batch of networks.
@@ -232,8 +241,10 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
     ``sharpness_every=k`` logs the sharpness (warm-started power iteration) every k iterates;
     ``final_sharpness`` ("lanczos", "power" or None) at each non-diverged network's last iterate.
     ``pool``: networks stepped together (64-256 fits the CPU caches best).  ``progress(n)`` is
-    called with the number of networks that just finished.  ``threads`` as in :func:`train`.
+    called with the number of networks that just finished.  ``convergence_rule`` and
+    ``threads`` as in :func:`train`.
     """
+    check_convergence_rule(convergence_rule)
     t_start = time.perf_counter()
     widths = check_widths(widths)
     problem = NetProblem(X, y, widths, loss, reduce)
@@ -249,7 +260,7 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
     status = np.full(B, UNDECIDED, dtype=np.int8)
     steps = np.zeros(B, dtype=np.int64)
     final_loss = np.full(B, np.nan)
-    final_norm = np.full(B, np.nan)
+    sq_norm = np.full(B, np.nan)
     fs = np.full(B, np.nan)
     Pf = torch.full((B, n), float("nan"), dtype=dt) if return_params else None
     c_final = np.ones(B)
@@ -326,7 +337,7 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
             ts = torch.as_tensor(stop)
             Ps = P[ts]
             c_final[si] = c[stop]
-            final_norm[si] = np.sqrt((Ps * Ps).sum(1).numpy() + c[stop] ** 2 * perp2[si])
+            sq_norm[si] = (Ps * Ps).sum(1).numpy() + c[stop] ** 2 * perp2[si]
             if return_params:
                 Pf[torch.as_tensor(si)] = Ps
             if final_sharpness:
@@ -382,7 +393,7 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
     seconds = time.perf_counter() - t_start
     info = {"reduced": problem.reduced, "n_params": problem.n_full, "n_params_trained": n,
             "train_seconds": t_train, "sharpness_seconds": t_sharp, "tol": tol,
-            "div": div, "iters": iters, "pool": pool}
-    return BatchResult(status, steps, final_loss, final_norm, fs, loss_hist, sharp_hist, params,
+            "div": div, "iters": iters, "pool": pool, "convergence_rule": CONVERGENCE_RULE}
+    return BatchResult(status, steps, final_loss, sq_norm, fs, loss_hist, sharp_hist, params,
                        seconds, info)
 
