@@ -268,9 +268,11 @@ def param_values(items):
 def add_problem_option(parser, default=None, help_default=""):
     """``--problem`` (a built-in name or path/to/file.py:ClassName) and ``--param``: the same
     two flags in every command."""
+    from ..problems import BUILTIN
+
     parser.add_argument("--problem", default=default, required=default is None,
                         metavar="NAME|FILE.py:CLASS",
-                        help="scalar, matrix, deep, quotient, or a user's problem "
+                        help=f"{', '.join(BUILTIN)}, or a user's problem "
                              f"path/to/file.py:ClassName{help_default}")
     parser.add_argument("--param", action="append", default=None, metavar="NAME=VALUE",
                         help="a parameter of a user's problem (repeatable)")

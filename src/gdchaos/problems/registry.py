@@ -3,16 +3,33 @@ command line's only way to a problem (a built-in name or ``path/to/file.py:Class
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from ..errors import GdchaosInputError
+from ._base import Problem
 from .custom import load_problem
-from .deep import DeepMatrixFactorization
-from .matrix import MatrixFactorization
-from .quotient import QuotientMap
-from .scalar import ScalarFactorization
+
+
+def _discover():
+    """Every public module of this package that defines a problem class with command-line
+    ``OPTIONS``: adding a built-in problem is adding its module."""
+    from .. import problems
+
+    found = {}
+    for info in sorted(pkgutil.iter_modules(problems.__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name in ("registry", "custom"):
+            continue
+        mod = importlib.import_module(f"{problems.__name__}.{info.name}")
+        for obj in vars(mod).values():
+            if (isinstance(obj, type) and issubclass(obj, Problem) and obj.__module__ ==
+                    mod.__name__ and obj.OPTIONS and obj.name):
+                found[obj.name] = obj
+    return found
+
 
 #: name -> class of every built-in problem (each class lists its ``OPTIONS``)
-BUILTIN = {cls.name: cls for cls in (ScalarFactorization, MatrixFactorization,
-                                     DeepMatrixFactorization, QuotientMap)}
+BUILTIN = _discover()
 
 
 def make_problem(spec: str, options: dict | None = None, defaults: dict | None = None):
