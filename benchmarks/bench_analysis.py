@@ -70,7 +70,7 @@ def main(argv=None):
     tb8 = quotient_boundary_tiled(8000, 200, procedure="clean")
     t1 = time.perf_counter()
     rows.append(("figure-3 boundary 8000^2, tiled", t1 - t0, f"{tb8.n_boundary} px"))
-    a = box_dimension(tb8.mask(), xs=tb8.grid.zs, ys=tb8.grid.ws)
+    a = box_dimension(tb8.mask(), xs=tb8.grid.xs, ys=tb8.grid.ys)
     rows.append(("automatic estimator on it", time.perf_counter() - t1,
                  f"D = {a.dimension:.4f} [{a.ci[0]:.3f}, {a.ci[1]:.3f}]"))
     t = np.linspace(0, 2 * np.pi, 1_000_000, endpoint=False)

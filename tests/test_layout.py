@@ -22,7 +22,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PKG = SRC / "gdchaos"

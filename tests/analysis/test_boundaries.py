@@ -5,7 +5,8 @@ import pytest
 from scipy import ndimage
 
 from gdchaos.errors import GdchaosInputError
-from gdchaos.analysis import (FIGURE3, QuotientGrid, boundary_mask, box_dimension,
+from gdchaos import Slice2D
+from gdchaos.analysis import (FIGURE3, boundary_mask, box_dimension,
                               erosion_boundary, mask_points, outcome_labels, paper_box_dimension,
                               quotient_boundary, quotient_boundary_tiled, quotient_edge_gap,
                               quotient_region)
@@ -70,14 +71,14 @@ def test_edge_gap():
 
 def test_engine_region_equals_the_papers_w_criterion():
     F = FIGURE3
-    g = QuotientGrid.square(F["zrange"], F["wrange"], 500)
+    g = Slice2D.axes(2, F["zrange"], F["wrange"], 500)
     r1, v1 = quotient_region(F["y"], F["lam"], F["eta"], g, F["steps"], criterion="engine")
     r2, v2 = quotient_region(F["y"], F["lam"], F["eta"], g, F["steps"], criterion="w")
     assert np.array_equal(v1, v2)
     # they may differ only on the state-space edge itself (orbits through the image of the
     # origin), which the margin leaves out; the boundaries agree
     diff = r1 != r2
-    gap = quotient_edge_gap(g.zs[None, :], g.ws[:, None], F["y"])
+    gap = quotient_edge_gap(g.xs[None, :], g.ys[:, None], F["y"])
     assert not (diff & (gap >= F["margin"])).any()
     for proc in ("paper", "clean"):
         np.testing.assert_array_equal(quotient_boundary(r1, v1, g, F["y"], procedure=proc),
@@ -96,17 +97,17 @@ def test_figure3_paper_procedure_reproduces_1_249():
     assert abs(rc.dimension - 1.249) < 0.03
     assert tb.n_boundary - tc.n_boundary == np.count_nonzero(tb.rows == 1999)
     # the automatic estimator runs on the same boundary and returns its curve
-    a = box_dimension(tc.mask(), xs=tc.grid.zs, ys=tc.grid.ws)
+    a = box_dimension(tc.mask(), xs=tc.grid.xs, ys=tc.grid.ys)
     assert 1.0 < a.dimension < 1.4 and a.counts.size == a.eps.size
 
 
 def test_tiled_boundary_equals_full_grid():
     F = FIGURE3
-    g = QuotientGrid.square(F["zrange"], F["wrange"], 400)
+    g = Slice2D.axes(2, F["zrange"], F["wrange"], 400)
     reg, val = quotient_region(F["y"], F["lam"], F["eta"], g, 100)
     for proc in ("paper", "clean"):
         full = quotient_boundary(reg, val, g, F["y"], procedure=proc)
         tb = quotient_boundary_tiled(400, 100, procedure=proc, tile_points=400 * 37)
         np.testing.assert_array_equal(tb.mask(), full)
-        np.testing.assert_allclose(tb.points(), mask_points(full, g.zs, g.ws))
+        np.testing.assert_allclose(tb.points(), mask_points(full, g.xs, g.ys))
     assert tb.region_pixels == int(reg.sum())

@@ -49,7 +49,7 @@ def test_branches_map_the_figure3_boundary_to_itself():
     F = FIGURE3
     tb = quotient_boundary_tiled(1000, F["steps"])
     m = tb.mask()
-    chk = branch_invariance(m, tb.grid.zs, tb.grid.ws, F["eta"], F["y"], F["lam"])
+    chk = branch_invariance(m, tb.grid.xs, tb.grid.ys, F["eta"], F["y"], F["lam"])
     for i in range(3):
         assert chk.n_points[f"G{i}"] > 500
         assert chk.fractions[f"G{i}"]["2"] > 0.8, chk.fractions
@@ -59,9 +59,9 @@ def test_branches_map_the_figure3_boundary_to_itself():
     cz = np.clip(np.round((Z + 2.5) / 5.5 * 999).astype(int), 0, 999)
     rw = np.clip(np.round(W / 10 * 999).astype(int), 0, 999)
     fake[rw[:3000], cz[:3000]] = True
-    ctl = branch_invariance(fake, tb.grid.zs, tb.grid.ws, F["eta"], F["y"], F["lam"])
+    ctl = branch_invariance(fake, tb.grid.xs, tb.grid.ys, F["eta"], F["y"], F["lam"])
     assert all(ctl.fractions[f"G{i}"]["2"] < 0.3 for i in range(3)), ctl.fractions
-    dec = decompose_boundary(m, tb.grid.zs, tb.grid.ws, F["eta"], F["y"], F["lam"])
+    dec = decompose_boundary(m, tb.grid.xs, tb.grid.ys, F["eta"], F["y"], F["lam"])
     assert dec.fractions["F"]["5"] > 0.9
     counts = np.bincount(dec.labels, minlength=3)
     assert np.all(counts > 0) and counts.sum() == tb.n_boundary

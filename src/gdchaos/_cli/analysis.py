@@ -149,7 +149,7 @@ def cmd_dimension(args):
         if args.method in ("paper", "both"):
             res["paper"] = paper_box_dimension(tb.points())
         if args.method in ("auto", "both"):
-            res["auto"] = box_dimension(tb.mask(), xs=tb.grid.zs, ys=tb.grid.ws)
+            res["auto"] = box_dimension(tb.mask(), xs=tb.grid.xs, ys=tb.grid.ys)
         info = dict(q, n=args.n, steps=args.steps, procedure=args.procedure,
                     n_boundary=tb.n_boundary, seconds=tb.seconds)
     _save_png(args.png, lambda ax: [r.plot(ax=ax, label=k) for k, r in res.items()])
@@ -310,8 +310,8 @@ def cmd_branches(args):
 
     tb, q = _tiled(args)
     m = tb.mask()
-    dec = decompose_boundary(m, tb.grid.zs, tb.grid.ws, q["eta"], q["y"], q["lam"])
-    inv = branch_invariance(m, tb.grid.zs, tb.grid.ws, q["eta"], q["y"], q["lam"])
+    dec = decompose_boundary(m, tb.grid.xs, tb.grid.ys, q["eta"], q["y"], q["lam"])
+    inv = branch_invariance(m, tb.grid.xs, tb.grid.ys, q["eta"], q["y"], q["lam"])
 
     def draw(ax):
         P = tb.points()

@@ -14,7 +14,7 @@ Every estimator returns its raw scaling curve beside the fitted exponent and its
 """
 
 from .basin_entropy import BasinEntropyResult, basin_entropy, basin_entropy_scaling
-from .boundaries import (FIGURE3, OUTCOME_MODES, QuotientGrid, boundary_mask, dataset_labels,
+from .boundaries import (FIGURE3, OUTCOME_MODES, boundary_mask, dataset_labels,
                          erosion_boundary, outcome_labels, quotient_boundary, quotient_edge_gap,
                          quotient_region)
 from .boxcount import (BoxCounter, BoxCountResult, box_counts, box_dimension, mask_points,
@@ -40,7 +40,7 @@ __all__ = [
     "ENTROPY_MAPS", "map_entropy",
     "OutcomeMap", "outcome_map",
     # boundaries
-    "FIGURE3", "OUTCOME_MODES", "QuotientGrid", "boundary_mask", "dataset_labels",
+    "FIGURE3", "OUTCOME_MODES", "boundary_mask", "dataset_labels",
     "erosion_boundary",
     "outcome_labels", "quotient_boundary", "quotient_edge_gap", "quotient_region",
     # box counting

@@ -17,21 +17,22 @@ not in the region, hence grid-edge pixels of the region count as boundary).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import GdchaosInputError, check_int, check_positive
+from ..errors import GdchaosInputError, check_positive
 from ..status import CONVERGED, NOT_RUN, OUTSIDE
+from ..problems import QuotientMap
 
 __all__ = ["OUTCOME_MODES", "outcome_labels", "dataset_labels", "boundary_mask", "erosion_boundary",
-           "quotient_edge_gap", "QuotientGrid", "FIGURE3", "quotient_region",
+           "quotient_edge_gap", "FIGURE3", "quotient_region",
            "quotient_boundary"]
 
 #: Figure 3 (SPEC section 5): quotient map y = 0.5, lam = 0.2, eta = 1 on z in [-2.5, 3],
 #: w in [0, 10], 2000 x 2000, 200 steps, region |w - 2(y - lam)| < 1e-5, edge margin 1e-2.
-FIGURE3 = {"y": 0.5, "lam": 0.2, "eta": 1.0, "zrange": (-2.5, 3.0), "wrange": (0.0, 10.0),
-           "n": 2000, "steps": 200, "wtol": 1e-5, "margin": 1e-2}
+FIGURE3 = {"y": 0.5, "lam": 0.2, "eta": 1.0, "zrange": tuple(QuotientMap.default_window[:2]),
+           "wrange": tuple(QuotientMap.default_window[2:]), "n": 2000, "steps": 200,
+           "wtol": 1e-5, "margin": 1e-2}
 
 OUTCOME_MODES = ("status", "converged", "status+minimizer", "status+sign")
 
@@ -133,44 +134,7 @@ def quotient_edge_gap(z, w, y):
     return np.asarray(w, dtype=float) - 2.0 * np.abs(np.asarray(z, dtype=float) + y)
 
 
-@dataclass(frozen=True)
-class QuotientGrid:
-    """An ``nz x nw`` grid of the (z, w) plane (``linspace`` including both ends), rows = w."""
-
-    zrange: tuple
-    wrange: tuple
-    nz: int
-    nw: int
-
-    def __post_init__(self):
-        for name, r in (("z range", self.zrange), ("w range", self.wrange)):
-            with np.errstate(over="ignore", invalid="ignore"):
-                ok = len(r) == 2 and np.all(np.isfinite(r)) and np.isfinite(r[1] - r[0])
-            if not ok or not r[0] < r[1]:
-                raise GdchaosInputError(f"{name} must be two finite numbers min < max with a "
-                                        f"finite width, got {tuple(r)}")
-        for name, n in (("nz", self.nz), ("nw", self.nw)):
-            check_int(name, n, lo=1)
-
-    @property
-    def zs(self):
-        return np.linspace(self.zrange[0], self.zrange[1], int(self.nz))
-
-    @property
-    def ws(self):
-        return np.linspace(self.wrange[0], self.wrange[1], int(self.nw))
-
-    def slice2d(self):
-        from ..engine import Slice2D
-
-        return Slice2D.axes(2, tuple(self.zrange), tuple(self.wrange), int(self.nz), int(self.nw))
-
-    @classmethod
-    def square(cls, zrange, wrange, n):
-        return cls(tuple(map(float, zrange)), tuple(map(float, wrange)), int(n), int(n))
-
-
-def quotient_region(y, lam, eta, grid: QuotientGrid, steps, *, rows=None, criterion="engine",
+def quotient_region(y, lam, eta, grid, steps, *, rows=None, criterion="engine",
                     wtol=1e-5, tol=1e-12, div_threshold=1e8):
     """Boolean convergence region of the quotient map on (rows of) a grid, via the engine.
 
@@ -186,7 +150,7 @@ def quotient_region(y, lam, eta, grid: QuotientGrid, steps, *, rows=None, criter
 
     check_positive("step size eta", eta)
     prob = QuotientMap(y=float(y), lam=float(lam))
-    X = grid.slice2d().points(rows)
+    X = grid.points(rows)
     if criterion == "engine":
         res = run_points(prob, X, eta, max_iter=int(steps), tol=tol, gtol=0.0,
                          div_threshold=div_threshold)
@@ -201,11 +165,11 @@ def quotient_region(y, lam, eta, grid: QuotientGrid, steps, *, rows=None, criter
     else:
         raise GdchaosInputError(f"criterion must be 'engine' or 'w', got {criterion!r}")
     valid = res.status != OUTSIDE
-    nr = X.shape[0] // int(grid.nz)
-    return region.reshape(nr, int(grid.nz)), valid.reshape(nr, int(grid.nz))
+    nr = X.shape[0] // int(grid.nx)
+    return region.reshape(nr, int(grid.nx)), valid.reshape(nr, int(grid.nx))
 
 
-def quotient_boundary(region, valid, grid: QuotientGrid, y, *, procedure="clean", margin=1e-2,
+def quotient_boundary(region, valid, grid, y, *, procedure="clean", margin=1e-2,
                       connectivity=1, rows=None, halo=(False, False)):
     """Boundary of a quotient convergence region (rows ``rows`` of ``grid``).
 
@@ -213,8 +177,8 @@ def quotient_boundary(region, valid, grid: QuotientGrid, y, *, procedure="clean"
     minus points with edge gap ``< margin``.  ``procedure="clean"``: region pixels with a valid
     non-region 4-neighbour, grid edge left out, edge gap ``< margin`` left out.
     """
-    zs = grid.zs
-    ws = grid.ws if rows is None else grid.ws[rows]
+    zs = grid.xs
+    ws = grid.ys if rows is None else grid.ys[rows]
     gap = quotient_edge_gap(zs[None, :], ws[:, None], y)
     near = gap < margin
     if procedure == "paper":

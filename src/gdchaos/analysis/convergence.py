@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..engine import Slice2D
 from ..errors import GdchaosInputError
-from .boundaries import FIGURE3, QuotientGrid, quotient_boundary, quotient_region
+from .boundaries import FIGURE3, quotient_boundary, quotient_region
 from .boxcount import BoxCounter, box_dimension, paper_box_dimension
 
 __all__ = ["TiledBoundary", "quotient_boundary_tiled", "ConvergenceResult",
@@ -31,7 +32,7 @@ __all__ = ["TiledBoundary", "quotient_boundary_tiled", "ConvergenceResult",
 class TiledBoundary:
     """Boundary pixels (``rows``, ``cols`` int32) of an ``n x n`` quotient grid."""
 
-    grid: QuotientGrid
+    grid: object  #: the engine's Slice2D of the (z, w) window
     rows: np.ndarray
     cols: np.ndarray
     region_pixels: int
@@ -43,10 +44,10 @@ class TiledBoundary:
         return int(self.rows.size)
 
     def points(self):
-        return np.stack([self.grid.zs[self.cols], self.grid.ws[self.rows]], axis=1)
+        return np.stack([self.grid.xs[self.cols], self.grid.ys[self.rows]], axis=1)
 
     def mask(self):
-        m = np.zeros((self.grid.nw, self.grid.nz), dtype=bool)
+        m = np.zeros((self.grid.ny, self.grid.nx), dtype=bool)
         m[self.rows, self.cols] = True
         return m
 
@@ -67,7 +68,7 @@ def quotient_boundary_tiled(n, steps, *, y=FIGURE3["y"], lam=FIGURE3["lam"],
     n = int(n)
     if n < 3:
         raise GdchaosInputError(f"grid resolution must be >= 3, got {n}")
-    grid = QuotientGrid.square(zrange, wrange, n)
+    grid = Slice2D.axes(2, zrange, wrange, n)
     band = max(1, int(tile_points) // n)
     rows, cols = [], []
     n_region = 0
@@ -91,7 +92,7 @@ def quotient_boundary_tiled(n, steps, *, y=FIGURE3["y"], lam=FIGURE3["lam"],
         rows.append(rr)
         cols.append(cc)
         if counter is not None and rr.size:
-            counter.add(np.stack([grid.zs[cc], grid.ws[rr]], axis=1))
+            counter.add(np.stack([grid.xs[cc], grid.ys[rr]], axis=1))
     return TiledBoundary(grid, np.concatenate(rows), np.concatenate(cols), n_region,
                          time.perf_counter() - t0, counter)
 
@@ -170,7 +171,7 @@ def convergence_study(resolutions=(500, 1000, 2000, 4000, 8000), steps=(200,), *
             P = tb.points()
             t1 = time.perf_counter()
             pap = paper_box_dimension(P)
-            auto = box_dimension(tb.mask(), xs=tb.grid.zs, ys=tb.grid.ws)
+            auto = box_dimension(tb.mask(), xs=tb.grid.xs, ys=tb.grid.ys)
             key = f"n={n},steps={st}"
             c = counter.counts()
             # a box smaller than 2 pixels is not resolved: leave it out of the raw curve

@@ -34,18 +34,18 @@ PRESETS["tiny"] = dict(PRESETS["quick"], grid=300, mid_grid=100)
 
 def quotient_part(p, progress=False):
     """Region, boundary mask and branch labels of the left panel (a dict)."""
+    from ..engine import Slice2D
     from ..analysis import (
-        QuotientGrid,
         decompose_boundary,
         quotient_boundary,
         quotient_region,
     )
 
-    grid = QuotientGrid(tuple(p["zrange"]), tuple(p["wrange"]), int(p["grid"]), int(p["grid"]))
+    grid = Slice2D.axes(2, tuple(p["zrange"]), tuple(p["wrange"]), int(p["grid"]))
     region, valid = quotient_region(p["y"], p["lam"], p["eta"], grid, p["steps"], criterion="w",
                                     wtol=p["wtol"])
     bnd = quotient_boundary(region, valid, grid, p["y"], procedure="paper", margin=p["margin"])
-    check = decompose_boundary(bnd, grid.zs, grid.ws, p["eta"], p["y"], p["lam"],
+    check = decompose_boundary(bnd, grid.xs, grid.ys, p["eta"], p["y"], p["lam"],
                                margin=p["margin"])
     return {"grid": grid, "region": region, "valid": valid, "boundary": bnd, "check": check}
 
@@ -65,8 +65,8 @@ def compute(p, out, progress):
     lab[bnd] = qp["check"].labels
     left = xr.Dataset({"region": (("w", "z"), qp["region"]), "valid": (("w", "z"), qp["valid"]),
                        "boundary": (("w", "z"), bnd), "branch": (("w", "z"), lab)},
-                      coords={"z": grid.zs, "w": grid.ws})
-    pts = mask_points(bnd, grid.zs, grid.ws)
+                      coords={"z": grid.xs, "w": grid.ys})
+    pts = mask_points(bnd, grid.xs, grid.ys)
     box = paper_box_dimension(pts, k_min=p["k_min"], k_max=p["k_max"])
 
     prob = ScalarFactorization(d=1, y=y, lam=lam)

@@ -10,7 +10,6 @@ spikes as lam grows.
 
 from __future__ import annotations
 
-import numpy as np
 
 from .lam_panels import draw_lam_panel, lam_panel
 from .runner import FigureData, FigureSpec
