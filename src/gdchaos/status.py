@@ -23,6 +23,17 @@ STATUS_NAMES = {
     OUTSIDE: "outside",
 }
 
+#: the named convergence rules (a run stores its rule in ``convergence_rule``): the engine's
+#: (loss within tol of the global minimum at a linearly stable point; with momentum also at
+#: rest) and the networks' (loss below tol, no stability test)
+CONVERGENCE_RULES = {
+    "loss_below_tol_and_stable": "loss - min <= tol at a linearly stable point (top Hessian "
+                                 "eigenvalue < (2 + 2 momentum)/eta), or exactly fixed; with "
+                                 "momentum also a step of squared length <= tol",
+    "loss_below_tol": "loss <= tol (no stability test)",
+}
+ENGINE_RULE = "loss_below_tol_and_stable"
+
 #: the codes network runs use (no saddle test, no state-space boundary)
 NN_CODES = (CONVERGED, DIVERGED, UNDECIDED)
 

@@ -14,7 +14,7 @@ from ..version import __version__
 from ..errors import GdchaosInputError, check_nonneg, check_positive
 from ..problems import RECORDS, Problem, check_records
 from ._grid import Slice2D
-from ..status import NOT_RUN, STATUS_DOC, status_fractions
+from ..status import ENGINE_RULE, NOT_RUN, STATUS_DOC, status_fractions
 from ._store import TiledStore, VarSpec
 
 BACKENDS = ("numba", "torch")
@@ -314,6 +314,7 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
         "records": list(names),
     }
     attrs = {"gdchaos_version": __version__, "problem": problem.name,
+             "convergence_rule": ENGINE_RULE,
              "eta": config.eta, "seed": grid.seed, "status_codes": STATUS_DOC,
              "minimizers": problem.minimizers, "min_value": problem.min_value,
              "records": ",".join(names)}

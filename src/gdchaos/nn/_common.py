@@ -19,7 +19,7 @@ from .models import INITS, check_loss
 
 #: what status CONVERGED means for networks: the data loss fell below ``tol`` (no stability
 #: test; the engine's rule is ``"loss_below_tol_and_stable"``).  Stored with every run.
-CONVERGENCE_RULE = "loss_below_tol"
+CONVERGENCE_RULE = "loss_below_tol"  # a key of gdchaos.status.CONVERGENCE_RULES
 CONVERGENCE_RULES = (CONVERGENCE_RULE,)
 
 
