@@ -1,6 +1,7 @@
 """Maps over two hyperparameters (engine/hypermap.py, `gdchaos map`): against basin where the map
 degenerates to the same runs, against brute-force NumPy loops, stores, axes, readouts."""
 
+import importlib.util
 import json
 import os
 
@@ -171,3 +172,24 @@ def test_cli_map(tmp_path, capsys):
     rc = main(["map", "--problem", "scalar", "--x-axis", "eta_u:cubic:1,2", "--y-axis",
                "eta_v:log:1e-2,3", "--out", str(bad)])
     assert rc == 2 and not os.path.exists(bad)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs the torch extra")
+@pytest.mark.parametrize("kind", ["adam", "nesterov"])
+def test_torch_map_agrees_with_numba(kind):
+    axes = (Axis("eta_u", 1e-2, 2.0, log=True), Axis("eta_v", 1e-2, 2.0, log=True))
+    kw = dict(init=INIT, max_iter=300, optimizer=Optimizer(kind, eta=0.1))
+    a = hyper_map(SCALAR, *axes, 10, **kw)
+    b = hyper_map(SCALAR, *axes, 10, backend="torch", **kw)
+    assert np.mean(a.status.values == b.status.values) >= 0.99
+    same = a.status.values == b.status.values
+    np.testing.assert_allclose(b.final_loss.values[same], a.final_loss.values[same], rtol=1e-9,
+                               atol=1e-15)
+
+
+def test_float32_map_keeps_float32_states():
+    ds = hyper_map(SCALAR, Axis("eta", 0.1, 1.0), Axis("init_scale", 0.5, 1.5), 4, init=INIT,
+                   max_iter=50, dtype="float32", keep_params=True,
+                   optimizer=Optimizer("heavy_ball", momentum=0.5))
+    X = ds.params.values
+    assert np.array_equal(X, X.astype(np.float32).astype(np.float64))
