@@ -7,9 +7,11 @@ from ._run import (BACKENDS, MAX_ITER, TILE_POINTS, RunConfig, RunResult, basin,
 from ..status import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES, UNDECIDED,
                       status_fractions)
 from ._store import TiledStore, VarSpec, open_store, verify_store
+from .hypermap import Axis, hyper_map, run_optimizer
+from .optim import Optimizer
 
 __all__ = ["Slice2D", "random_orthonormal_directions", "sample_box", "BACKENDS", "MAX_ITER",
            "RECORDS", "TILE_POINTS", "RunConfig", "RunResult", "basin", "check_device", "prepare",
            "run_info", "run_points", "status_fractions", "CONVERGED", "DIVERGED", "NOT_RUN",
            "OUTSIDE", "SADDLE", "STATUS_NAMES", "UNDECIDED", "TiledStore", "VarSpec", "open_store",
-           "verify_store"]
+           "verify_store", "Axis", "Optimizer", "hyper_map", "run_optimizer"]

@@ -155,6 +155,215 @@ def gd_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32, w
 
 '''
 
+#: the optimizer kernel (gdchaos.engine.optim is its definition): per-point hyperparameters in
+#: ``HP[i] = [eta of each step-size column..., beta, wd, lam, lmin]``, parameter ``j`` taking the
+#: step size of column ``gidx[j]``; the update step and the stability threshold are filled in by
+#: optimizer kind (:data:`_OPT_UPDATES`).  Also records the trainability score: the mean of the
+#: last ``window`` losses evaluated, over the first loss (+inf for a diverged point).
+_OPT_LOOP = '''
+@njit
+def _pre_sharpness(x, consts, lam, work, se):
+    """Top eigenvalue of D^1/2 H D^1/2 (D = diag(se^2)) near a minimizer: power iteration on
+    central-difference Hessian-vector products of the analytic gradient."""
+    P = x.shape[0]
+    v = np.empty(P)
+    hv = np.empty(P)
+    gp = np.empty(P)
+    gm = np.empty(P)
+    xp = np.empty(P)
+    scale = 1.0
+    for j in range(P):
+        scale = max(scale, abs(x[j]))
+        v[j] = 1.0 + 0.1 * j
+    h = 1e-5 * scale
+    nv = 0.0
+    for j in range(P):
+        nv += v[j] * v[j]
+    nv = np.sqrt(nv)
+    for j in range(P):
+        v[j] /= nv
+    top = 0.0
+    for it in range(300):
+        for j in range(P):
+            xp[j] = x[j] + h * se[j] * v[j]
+        _grad(xp, consts, lam, gp, work)
+        for j in range(P):
+            xp[j] = x[j] - h * se[j] * v[j]
+        _grad(xp, consts, lam, gm, work)
+        rq = 0.0
+        nh = 0.0
+        for j in range(P):
+            hv[j] = se[j] * (gp[j] - gm[j]) / (2.0 * h)
+            rq += v[j] * hv[j]
+            nh += hv[j] * hv[j]
+        nh = np.sqrt(nh)
+        if nh == 0.0:
+            return rq
+        for j in range(P):
+            v[j] = hv[j] / nh
+        if it > 20 and abs(rq - top) <= 1e-12 * max(1.0, abs(rq)):
+            return rq
+        top = rq
+    return top
+
+
+@njit(**_OPTS)
+def opt_kernel(X0, consts, HP, gidx, ncol, beta2, eps, max_iter, tol, div, gtol, f32, wsize,
+               window, Xout, status, iters, loss_out, score_out):
+    """Optimizer @KIND@ with per-point hyperparameters (see gdchaos.engine.optim)."""
+    n, P = X0.shape
+    nblk = min(n, _NBLK)
+    for blk in prange(nblk):
+      for i in range(blk, n, nblk):  # noqa: E111 - interleaved points balance the threads
+        x = np.empty(P, dtype=np.float64)
+        xp = np.empty(P, dtype=np.float64)
+        g = np.empty(P, dtype=np.float64)
+        m = np.zeros(P, dtype=np.float64)
+        v = np.zeros(P, dtype=np.float64)
+        e = np.empty(P, dtype=np.float64)
+        se = np.empty(P, dtype=np.float64)
+        ring = np.empty(window, dtype=np.float64)
+        work = np.empty(wsize, dtype=np.float64)
+        beta = HP[i, ncol]
+        wd = HP[i, ncol + 1]
+        lam = HP[i, ncol + 2]
+        lmin = HP[i, ncol + 3]
+        equal = True
+        for j in range(P):
+            x[j] = X0[i, j]
+            xp[j] = x[j]
+            e[j] = HP[i, gidx[j]]
+            se[j] = np.sqrt(e[j])
+            if e[j] != e[0]:
+                equal = False
+        stable_below = @THRESHOLD@ / e[0]
+        p1 = 1.0
+        p2 = 1.0
+        st = UNDECIDED
+        t = 0
+        loss = 0.0
+        loss0 = 0.0
+        while True:
+            loss, g2 = _grad(x, consts, lam, g, work)
+            if t == 0:
+                loss0 = loss
+            ring[t % window] = loss
+            if not np.isfinite(loss) or loss > div:
+                st = DIVERGED
+                break
+            s2 = 0.0
+            for j in range(P):
+                s2 += (x[j] - xp[j]) * (x[j] - xp[j])
+            if loss - lmin <= tol and (@STEP_FREE@ or s2 <= tol):
+@CONVERGED@
+            elif g2 <= gtol * gtol:
+                st = SADDLE
+                break
+            if t >= max_iter:
+                break
+@UPDATE@
+            if f32:
+                for j in range(P):
+                    x[j] = np.float32(x[j])
+            t += 1
+        status[i] = st
+        iters[i] = t
+        loss_out[i] = loss
+        for j in range(P):
+            Xout[i, j] = x[j]
+        if st == DIVERGED:
+            score_out[i] = np.inf
+        else:
+            cnt = min(t + 1, window)
+            s = 0.0
+            for k in range(t + 1 - cnt, t + 1):
+                s += ring[k % window]
+            score_out[i] = (s / cnt) / loss0 if loss0 != 0.0 else np.nan
+
+
+'''
+
+_CONVERGED_STABLE = '''\
+                # a minimizer is reached only if it is linearly stable (or exactly fixed)
+                if g2 == 0.0:
+                    st = CONVERGED
+                    break
+                if equal:
+                    if _sharp(x, consts, lam, work) < stable_below:
+                        st = CONVERGED
+                        break
+                elif _pre_sharpness(x, consts, lam, work, se) < @THRESHOLD@:
+                    st = CONVERGED
+                    break'''
+
+_CONVERGED_STEP = '''\
+                st = CONVERGED
+                break'''
+
+_HB = '''\
+            for j in range(P):
+                xn = x[j] - e[j] * g[j] + beta * (x[j] - xp[j])
+                xp[j] = x[j]
+                x[j] = xn'''
+
+_NESTEROV = '''\
+            for j in range(P):
+                m[j] = beta * m[j] + g[j]
+                xn = x[j] - e[j] * (g[j] + beta * m[j])
+                xp[j] = x[j]
+                x[j] = xn'''
+
+_ADAM = '''\
+            p1 = p1 * beta
+            p2 = p2 * beta2
+            for j in range(P):
+                m[j] = beta * m[j] + (1.0 - beta) * g[j]
+                v[j] = beta2 * v[j] + (1.0 - beta2) * (g[j] * g[j])
+                u = (m[j] / (1.0 - p1)) / (np.sqrt(v[j] / (1.0 - p2)) + eps)@DECAY@
+                xn = x[j] - e[j] * u
+                xp[j] = x[j]
+                x[j] = xn'''
+
+#: kind -> (update step, stability threshold per unit step size or None: the step rule)
+_OPT_UPDATES = {
+    "gd": (_HB, "(2.0 + 2.0 * beta)"),
+    "heavy_ball": (_HB, "(2.0 + 2.0 * beta)"),
+    "nesterov": (_NESTEROV, "((2.0 + 2.0 * beta) / (1.0 + 2.0 * beta))"),
+    "adam": (_ADAM.replace("@DECAY@", ""), None),
+    "adamw": (_ADAM.replace("@DECAY@", "\n                u = u + wd * x[j]"), None),
+}
+
+
+def _opt_loop(kind):
+    update, thr = _OPT_UPDATES[kind]
+    conv = _CONVERGED_STEP if thr is None else _CONVERGED_STABLE
+    step_free = "beta == 0.0" if thr is not None else "False"
+    return (_OPT_LOOP.replace("@CONVERGED@", conv).replace("@UPDATE@", update)
+            .replace("@THRESHOLD@", thr or "2.0").replace("@STEP_FREE@", step_free)
+            .replace("@KIND@", kind))
+
+
+def optimizer_kernel(problem, kind):
+    """The compiled optimizer kernel of a gradient problem for optimizer ``kind`` (a key of
+    ``gdchaos.engine.optim.KINDS``), scratch size bound: ``run(X0, consts, HP, gidx, ncol,
+    beta2, eps, max_iter, tol, div, gtol, f32, window, Xout, status, iters, loss_out,
+    score_out)``."""
+    source = problem.numba_source()
+    if source is None:
+        raise GdchaosInputError(f"problem {problem.name!r} has no Numba definition; run it with "
+                                "backend='torch' (--backend torch)")
+    mod = _module(source, f"{problem.name} ({kind})", _LOOP + _opt_loop(kind))
+    wsize = int(problem.numba_work_size())
+    kernel = mod.opt_kernel
+
+    def run(X0, consts, HP, gidx, ncol, beta2, eps, max_iter, tol, div, gtol, f32, window,
+            Xout, status, iters, loss_out, score_out):
+        kernel(X0, consts, HP, gidx, ncol, beta2, eps, max_iter, tol, div, gtol, f32, wsize,
+               window, Xout, status, iters, loss_out, score_out)
+
+    return run
+
+
 _MODULES: dict = {}
 
 
@@ -186,13 +395,13 @@ def gradient_kernel(problem):
     return run
 
 
-def _module(source, what):
+def _module(source, what, loop=_LOOP):
     from ..status import CONVERGED, DIVERGED, SADDLE, UNDECIDED
 
     text = _HEADER.format(what=what, codes=(UNDECIDED, CONVERGED, DIVERGED, SADDLE)) + source
     if "def _sharp(" not in source:
         text += _POWER
-    text += _LOOP
+    text += loop
     import numba
 
     key = hashlib.sha256((text + numba.__version__).encode()).hexdigest()[:20]

@@ -7,6 +7,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -326,42 +327,50 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
               "slice_directions": (("basis", "param"), grid.directions)}
     if points is not None:
         static["points"] = (("point", "param"), points)
-    from tqdm.auto import tqdm
-
     tile = dict(problem=problem, grid=grid, config=config, names=names, coordinate=coordinate,
                 points=points, keep_params=keep_params, device=device)
+    coords = {"y": grid.ys, "x": grid.xs}
+    desc = f"basin {problem.name}"
     if store is None:
-        return _basin_in_memory(tile, variables, sizes, static, attrs, run_info, tile_rows,
-                                progress)
-    store_args = dict(path=store, coords={"y": grid.ys, "x": grid.xs}, variables=variables,
+        return tiles_in_memory(partial(_tile, **tile), coords, variables, sizes, static, attrs,
+                               run_info, tile_rows, progress, desc)
+    store_args = dict(path=store, coords=coords, variables=variables,
                       run_info=run_info, tile_rows=tile_rows, sizes=sizes, static=static,
                       attrs=attrs)
     ts = TiledStore(**store_args)
     if on_cluster:
         return _basin_on_cluster(ts, store_args, tile, scheduler, client, overwrite, progress,
                                  threads)
+    return tiles_into_store(ts, partial(_tile, **tile), overwrite, progress, desc)
+
+
+def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, desc="basin"):
+    """Compute the pending tiles of the store ``ts`` (``compute(sl=rows)`` -> the variables of
+    those rows) and write them; returns the store's dataset.  Shared by :func:`basin` and
+    :func:`gdchaos.engine.hypermap.hyper_map`."""
+    from tqdm.auto import tqdm
+
     try:
         # one writer thread: it builds (or verifies) the store while the first tiles of a new
         # store are computed, then writes tile k while tile k+1 is computed (the kernels release
         # the GIL); at most one write is in flight, and its errors surface here
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdchaos-store") as writer:
-            fresh = not os.path.exists(store)  # then every tile is pending, in order
+            fresh = not os.path.exists(ts.path)  # then every tile is pending, in order
             opening = writer.submit(ts.open, overwrite=overwrite, resume=True)
             early = {}  # tiles computed while a new store's template is built (a few at most)
             while fresh and len(early) < min(ts.n_tiles, _EARLY_TILES):
                 sl = ts.tile_rows_slice(len(early))
-                early[len(early)] = (sl, _tile(sl=sl, **tile))
+                early[len(early)] = (sl, compute(sl=sl))
                 if opening.done():
                     break
             pending = opening.result()
             bar = tqdm(total=ts.n_tiles, initial=ts.n_tiles - len(pending),
-                       disable=not progress, desc=f"basin {problem.name}", unit="tile",
-                       leave=False)
+                       disable=not progress, desc=desc, unit="tile", leave=False)
             inflight = None
             for i in pending:
                 sl, data = early.pop(i, (None, None))
                 if sl != ts.tile_rows_slice(i):  # none computed early, or another run made the
-                    data = _tile(sl=ts.tile_rows_slice(i), **tile)  # store: its layout
+                    data = compute(sl=ts.tile_rows_slice(i))  # store: its layout
                 if inflight is not None:
                     inflight.result()
                     bar.update(1)
@@ -410,24 +419,27 @@ def _tile(problem, grid, sl, config, names, coordinate, points, keep_params, dev
     return data
 
 
-def _basin_in_memory(tile, variables, sizes, static, attrs, run_info, tile_rows, progress):
+def tiles_in_memory(compute, coords, variables, sizes, static, attrs, run_info, tile_rows,
+                    progress=False, desc="basin"):
+    """The in-memory counterpart of :func:`tiles_into_store`: every tile computed
+    (``compute(sl=rows, out=arrays)``; a kernel may write into ``out`` directly) into one
+    ``xarray.Dataset`` on ``coords`` ``y`` and ``x``."""
     import xarray as xr
     from tqdm.auto import tqdm
 
-    grid = tile["grid"]
-    sizes = dict(sizes, y=grid.ny, x=grid.nx)
+    ny = len(coords["y"])
+    sizes = dict(sizes, y=ny, x=len(coords["x"]))
     out = {name: np.empty(tuple(sizes[d] for d in spec.dims), dtype=spec.dtype)  # every tile fills
            for name, spec in variables.items()}
-    n_tiles = -(-grid.ny // tile_rows)
-    for i in tqdm(range(n_tiles), disable=not progress, desc=f"basin {tile['problem'].name}",
-                  unit="tile", leave=False):
-        sl = slice(i * tile_rows, min(grid.ny, (i + 1) * tile_rows))
-        for k, v in _tile(sl=sl, out=out, **tile).items():
+    n_tiles = -(-ny // tile_rows)
+    for i in tqdm(range(n_tiles), disable=not progress, desc=desc, unit="tile", leave=False):
+        sl = slice(i * tile_rows, min(ny, (i + 1) * tile_rows))
+        for k, v in compute(sl=sl, out=out).items():
             if not np.may_share_memory(v, out[k]):  # the kernel's outputs are there already
                 out[k][sl] = v
     ds = xr.Dataset(
         {name: (spec.dims, out[name], spec.attrs or {}) for name, spec in variables.items()},
-        coords={"y": grid.ys, "x": grid.xs})
+        coords=coords)
     for name, (dims, arr) in static.items():
         ds[name] = (dims, np.asarray(arr))
     ds.attrs.update(attrs)

@@ -82,3 +82,117 @@ def run_torch(problem, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gto
         X = Xn
     return (Xf.to(torch.float64).cpu().numpy(), status.cpu().numpy(), iters.cpu().numpy(),
             loss_out.to(torch.float64).cpu().numpy())
+
+
+def run_torch_opt(problem, X0, consts, HP, gidx, ncol, kind, beta2, eps, max_iter, tol, div,
+                  gtol, f32, window, device=None):
+    """The optimizer kernel of :mod:`gdchaos.engine._kernelgen` (``opt_kernel``) in torch: the
+    same per-point hyperparameters ``HP``, update (:mod:`gdchaos.engine.optim`), stopping rule
+    and trainability score; returns ``(Xf, status, iters, loss, score)`` as NumPy.  The weight
+    decay ``lam`` must be one number for the whole batch (``HP[:, ncol + 2]``)."""
+    from .optim import LINEAR_KINDS
+
+    torch = _import_torch()
+    dev = torch.device(device or "cpu")
+    dt = torch.float64
+    n, P = X0.shape
+    H = torch.as_tensor(np.asarray(HP, dtype=np.float64), device=dev)
+    lams = np.unique(np.asarray(HP)[:, ncol + 2])
+    if lams.size > 1:
+        raise GdchaosInputError("the torch backend runs one weight decay lam per batch (a map "
+                                "over lam runs on backend='numba')")
+    lam = float(lams[0]) if lams.size else 0.0
+    E = H[:, torch.as_tensor(np.asarray(gidx), device=dev)]
+    beta, wd, lmin = H[:, ncol], H[:, ncol + 1], H[:, ncol + 3]
+    equal = (E == E[:, :1]).all(dim=1)
+    linear = kind in LINEAR_KINDS
+    if kind == "nesterov":
+        thr = (2.0 + 2.0 * beta) / (1.0 + 2.0 * beta)
+    else:
+        thr = 2.0 + 2.0 * beta
+    below = thr / E[:, 0]
+    X = torch.as_tensor(np.asarray(X0), dtype=dt, device=dev)
+    Xf = X.clone()
+    status = torch.full((n,), UNDECIDED, dtype=torch.int8, device=dev)
+    iters = torch.zeros(n, dtype=torch.int32, device=dev)
+    loss_out = torch.zeros(n, dtype=dt, device=dev)
+    score = torch.zeros(n, dtype=dt, device=dev)
+    idx = torch.arange(n, device=dev)
+    Xp, M, V = X.clone(), torch.zeros_like(X), torch.zeros_like(X)
+    p1 = torch.ones(n, dtype=dt, device=dev)
+    p2 = torch.ones(n, dtype=dt, device=dev)
+    ring = torch.zeros((n, window), dtype=dt, device=dev)
+    loss0 = None
+    c = np.asarray(consts, dtype=np.float64)
+    for t in range(max_iter + 1):
+        loss, g, g2 = problem.torch_loss_grad(X, c, lam)
+        if t == 0:
+            loss0 = loss.clone()
+        ring[:, t % window] = loss
+        diff = X - Xp
+        s2 = seqsum([diff[:, j] * diff[:, j] for j in range(P)])
+        at_rest = (beta == 0.0) if linear else torch.zeros_like(s2, dtype=torch.bool)
+        near = (loss - lmin <= tol) & (at_rest | (s2 <= tol))
+        conv = near.clone()
+        if linear:
+            cand = near & (g2 != 0.0)
+            eq, ne = cand & equal, cand & ~equal
+            if bool(eq.any()):
+                conv[eq] = problem.torch_sharpness(X[eq], c, lam) < below[eq]
+            if bool(ne.any()):
+                conv[ne] = _pre_sharpness(problem, X[ne], E[ne], c, lam) < thr[ne]
+        verdict = torch.full_like(status[idx], -1)
+        verdict = torch.where((g2 <= gtol * gtol) & ~near, torch.full_like(verdict, SADDLE), verdict)
+        verdict = torch.where(conv, torch.full_like(verdict, CONVERGED), verdict)
+        bad = ~torch.isfinite(loss) | (loss > div)
+        verdict = torch.where(bad, torch.full_like(verdict, DIVERGED), verdict)
+        stop = (verdict >= 0) | torch.full_like(bad, t == max_iter)
+        if bool(stop.any()):
+            cnt = min(t + 1, window)
+            s = seqsum([ring[stop][:, k % window] for k in range(t + 1 - cnt, t + 1)])
+            l0 = loss0[stop]
+            sc = torch.where(l0 != 0.0, (s / cnt) / l0, torch.full_like(s, float("nan")))
+            score[idx[stop]] = torch.where(verdict[stop] == DIVERGED,
+                                           torch.full_like(s, float("inf")), sc)
+        keep = torch_retire(torch, t, max_iter, verdict, loss, lambda m: X[m], idx, status, iters,
+                            loss_out, Xf)
+        if keep is not None:
+            idx, X, Xp, g, M, V, p1, p2 = (a[keep] for a in (idx, X, Xp, g, M, V, p1, p2))
+            E, beta, wd, lmin, equal, thr, below, ring, loss0 = (
+                a[keep] for a in (E, beta, wd, lmin, equal, thr, below, ring, loss0))
+            if idx.numel() == 0:
+                break
+        b = beta[:, None]
+        if kind in ("gd", "heavy_ball"):
+            Xn = X - E * g + b * (X - Xp)
+        elif kind == "nesterov":
+            M = b * M + g
+            Xn = X - E * (g + b * M)
+        else:
+            p1 = p1 * beta
+            p2 = p2 * beta2
+            M = b * M + (1.0 - b) * g
+            V = beta2 * V + (1.0 - beta2) * (g * g)
+            u = (M / (1.0 - p1[:, None])) / (torch.sqrt(V / (1.0 - p2[:, None])) + eps)
+            if kind == "adamw":
+                u = u + wd[:, None] * X
+            Xn = X - E * u
+        if f32:
+            Xn = Xn.to(torch.float32).to(torch.float64)
+        Xp = X
+        X = Xn
+    return (Xf.cpu().numpy(), status.cpu().numpy(), iters.cpu().numpy(),
+            loss_out.cpu().numpy(), score.cpu().numpy())
+
+
+def _pre_sharpness(problem, X, E, c, lam):
+    """Top eigenvalue of ``D^1/2 H D^1/2`` per row (``D = diag(E)``, exact Hessian)."""
+    import torch
+    from torch.func import hessian, vmap
+
+    def loss(x):
+        return problem.torch_loss_grad(x[None], c, lam)[0][0]
+
+    se = torch.sqrt(E)
+    Hs = vmap(hessian(loss))(X)
+    return torch.linalg.eigvalsh(se[:, :, None] * Hs * se[:, None, :])[:, -1]

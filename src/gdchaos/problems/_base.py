@@ -101,6 +101,12 @@ class Problem:
     #: whether the sharpness record needs a dense P x P Hessian per point (memory estimates)
     dense_hessian_records = True
 
+    @property
+    def param_groups(self):
+        """Named groups of parameters (name -> index array) that may take their own step size
+        or offset in a hyperparameter map (``gdchaos.hyper_map``); ``None``: no groups."""
+        return None
+
     # -- how the engine runs it ---------------------------------------------------------------
     def numba_source(self) -> str | None:
         """Numba-compilable Python defining ``_grad(x, consts, lam, g, work)`` (writes the

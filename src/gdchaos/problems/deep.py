@@ -120,6 +120,11 @@ class DeepMatrixFactorization(Problem):
     def n_params(self):
         return self.k * self.n * self.n
 
+    @property
+    def param_groups(self):
+        nn = self.n * self.n
+        return {f"W{i + 1}": np.arange(i * nn, (i + 1) * nn) for i in range(int(self.k))}
+
     def split(self, X):
         X = np.asarray(X, dtype=float)
         nn = self.n * self.n

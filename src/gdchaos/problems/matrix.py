@@ -79,6 +79,11 @@ class MatrixFactorization(Problem):
     def n_params(self):
         return 2 * self.d * self.dy
 
+    @property
+    def param_groups(self):
+        m = self.d * self.dy
+        return {"U": np.arange(m), "V": np.arange(m, 2 * m)}
+
     def split(self, X):
         X = np.asarray(X, dtype=float)
         m = self.d * self.dy

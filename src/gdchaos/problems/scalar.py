@@ -77,6 +77,11 @@ class ScalarFactorization(Problem):
     def n_params(self):
         return 2 * int(self.d)
 
+    @property
+    def param_groups(self):
+        d = int(self.d)
+        return {"u": np.arange(d), "v": np.arange(d, 2 * d)}
+
     def split(self, X):
         X = np.asarray(X, dtype=float)
         return X[..., : self.d], X[..., self.d:]

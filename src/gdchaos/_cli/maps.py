@@ -1,0 +1,146 @@
+"""``gdchaos map``: a map over any two hyperparameters (the library's ``hyper_map``; this module
+only parses)."""
+
+from __future__ import annotations
+
+import time
+
+from ..errors import GdchaosInputError
+from . import _common as C
+
+MAP_EPILOG = """examples:
+  # two learning rates of scalar factorization, GD (the trainability boundary of the field)
+  gdchaos map --problem scalar --y 1 --x-axis eta_u:log:1e-2,1e1 --y-axis eta_v:log:1e-2,1e1 \\
+      --init 1.5,0.3 --grid 256 --iters 1000 --out lr.zarr --png lr.png
+  # Adam on matrix factorization: step size of U against the scale of the initialization
+  gdchaos map --problem matrix --Y "0.9,0;0,0.8" --x-axis eta_U:log:1e-3,1 \\
+      --y-axis init_scale:log:0.1,10 --optimizer adam --grid 128 --out adam.zarr
+  # step size against weight decay lam, heavy ball
+  gdchaos map --problem scalar --x-axis eta:lin:0.1,3 --y-axis lam:lin:0,1 --optimizer heavy_ball \\
+      --momentum 0.5 --out lam.zarr
+
+Axes (NAME:lin|log:LO,HI): eta, eta_GROUP (scalar u, v; matrix U, V; deep W1..Wk), momentum,
+weight_decay (adamw), lam, init_scale, offset_GROUP, slice_x, slice_y.  Status codes as in
+`gdchaos basin`; the convergence rule is stored as the attribute stop_rule (docs/maps.md).
+"""
+
+
+def register(sub):
+    m = sub.add_parser("map", help="a map over two hyperparameters (step sizes, momentum, ...)",
+                       description="Run an optimizer from one initialization over a grid of two "
+                       "hyperparameters (or slice coordinates) and write a tiled, resumable "
+                       "zarr store (docs/maps.md).", epilog=MAP_EPILOG,
+                       formatter_class=C.EXAMPLES_FMT)
+    C.add_problem_option(m)
+    g = m.add_argument_group("problem options")
+    g.add_argument("--d", type=C.positive, default=None, help="scalar/matrix: inner dimension")
+    g.add_argument("--y", default=None, help="scalar target y (default 1)")
+    g.add_argument("--Y", default=None, help="matrix/deep target 'a,b;c,d' (default identity)")
+    g.add_argument("--k", type=int, default=None, help="deep: number of factors (default 3)")
+    g.add_argument("--lam", default="0", help="weight decay lam >= 0 (default 0)")
+    a = m.add_argument_group("axes")
+    a.add_argument("--x-axis", "--x", required=True, metavar="NAME:SCALE:LO,HI", dest="x_axis",
+                   help="the columns' axis")
+    a.add_argument("--y-axis", required=True, metavar="NAME:SCALE:LO,HI", dest="y_axis",
+                   help="the rows' axis (--y is scalar factorization's target)")
+    a.add_argument("--grid", default="256", help="resolution N or NX,NY (default 256)")
+    a.add_argument("--init", default=None, help="the initialization (P numbers; default a "
+                   "seeded standard normal draw)")
+    a.add_argument("--seed", type=C.seed, default=0, help="seed of the default init and slice")
+    r = m.add_argument_group("optimizer and run")
+    r.add_argument("--optimizer", default="gd",
+                   choices=["gd", "heavy_ball", "nesterov", "adam", "adamw"])
+    r.add_argument("--eta", default="0.1", help="global step size (default 0.1)")
+    r.add_argument("--eta-group", action="append", default=None, metavar="GROUP=ETA",
+                   help="step size of one parameter group (repeatable)")
+    r.add_argument("--momentum", default=None,
+                   help="heavy ball/Nesterov beta, Adam b1 (default 0.9; gd 0)")
+    r.add_argument("--beta2", default="0.999", help="Adam's b2 (0.999)")
+    r.add_argument("--eps", default="1e-8", help="Adam's epsilon (1e-8)")
+    r.add_argument("--weight-decay", default="0", help="AdamW's decoupled weight decay")
+    r.add_argument("--iters", type=C.steps, default=1000, help="step limit (default 1000)")
+    r.add_argument("--tol", default="1e-8", help="converged when loss - min <= tol (1e-8)")
+    r.add_argument("--div", default="1e8", help="diverged when loss > div (1e8)")
+    r.add_argument("--gtol", default="1e-10", help="saddle when |grad| <= gtol (1e-10)")
+    r.add_argument("--window", type=C.positive, default=20,
+                   help="losses averaged by the trainability score (default 20)")
+    r.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    r.add_argument("--backend", default="numba", choices=["numba", "torch"])
+    r.add_argument("--device", default=None, help="torch device (--backend torch)")
+    r.add_argument("--threads", type=C.positive, default=None, help="CPU threads (default: all)")
+    o = m.add_argument_group("output")
+    o.add_argument("--records", default="none", help="also store any of sq_norm, imbalance, "
+                   "sharpness, minimizer (comma list, or 'all'; default none)")
+    o.add_argument("--keep-params", action="store_true", help="store the final parameters")
+    o.add_argument("--tile-rows", type=C.positive, default=None, help="rows per tile")
+    o.add_argument("--out", required=True, help="zarr store (resumed if it exists)")
+    o.add_argument("--overwrite", action="store_true", help="replace an existing store")
+    o.add_argument("--png", default=None, help="also save a picture of the statuses")
+    o.add_argument("--json", action="store_true", help="print one JSON object")
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+    C.add_allow_large(o)
+    m.set_defaults(func=cmd_map)
+
+
+def cmd_map(args):
+    from ..engine.cluster import store_fractions
+    from ..engine.hypermap import Axis, hyper_map
+    from ..engine.optim import Optimizer
+    from ..problems import check_records
+    from .core import grid_shape
+
+    problem = C.problem_from_args(args, y_default="1")
+    groups = {}
+    for item in args.eta_group or []:
+        k, sep, v = str(item).partition("=")
+        if not sep:
+            raise GdchaosInputError(f"--eta-group {item!r}: write GROUP=ETA")
+        groups[k.strip()] = C.number(v, "--eta-group")
+    opt = Optimizer(args.optimizer, eta=C.number(args.eta, "--eta"), group_eta=groups,
+                    momentum=None if args.momentum is None else C.number(args.momentum,
+                                                                         "--momentum"),
+                    beta2=C.number(args.beta2, "--beta2"), eps=C.number(args.eps, "--eps"),
+                    weight_decay=C.number(args.weight_decay, "--weight-decay"))
+    x, y = Axis.parse(args.x_axis, "--x-axis"), Axis.parse(args.y_axis, "--y-axis")
+    init = None if args.init is None else C.floats(args.init, "--init", problem.n_params)
+    nx, ny = grid_shape(args)
+    records = check_records(args.records)
+    P = problem.n_params
+    C.check_size(args, f"map on a {nx} x {ny} grid with {P} parameters",
+                 store_bytes=nx * ny * (22 + 8 * len(records) + (8 * P if args.keep_params
+                                                                 else 0)),
+                 memory_bytes=(args.tile_rows or max(1, (1 << 19) // nx)) * nx * (10 * 8 * P + 96))
+    C.check_image_path(args.png, "--png")
+    C.set_threads(args.threads)
+    t0 = time.perf_counter()
+    ds = hyper_map(problem, x, y, (nx, ny), optimizer=opt, init=init, seed=args.seed,
+                   max_iter=args.iters, tol=C.number(args.tol, "--tol"),
+                   div_threshold=C.number(args.div, "--div"), gtol=C.number(args.gtol, "--gtol"),
+                   dtype=args.dtype, backend=args.backend, device=args.device,
+                   window=args.window, records=records, keep_params=args.keep_params,
+                   store=args.out, tile_rows=args.tile_rows, overwrite=args.overwrite,
+                   progress=not (args.quiet or args.json), extra_attrs={"command": "gdchaos map"})
+    seconds = time.perf_counter() - t0
+    fr = store_fractions(args.out)
+    if args.png:
+        from ..plotting import plot_basin, save_figure
+
+        import numpy as np
+
+        # pixels are uniform in log10 of a log axis: the picture's axes show log10 values
+        pic = ds[["status"]].assign_coords(
+            x=np.log10(ds.x.values) if x.log else ds.x.values,
+            y=np.log10(ds.y.values) if y.log else ds.y.values)
+        fig, _ = plot_basin(pic, xlabel=f"log10 {x.name}" if x.log else x.name,
+                            ylabel=f"log10 {y.name}" if y.log else y.name,
+                            title=f"{problem.name}, {opt.kind}")
+        save_figure(fig, args.png)
+    out = {"fractions": fr, "seconds": seconds, "out": args.out, "png": args.png,
+           "grid": [nx, ny], "x_axis": x.spec(), "y_axis": y.spec(),
+           "optimizer": opt.as_dict(), "problem": problem.params()}
+    if args.json:
+        C.emit_json(out)
+    elif not args.quiet:
+        print("  ".join(f"{k} {v:.4f}" for k, v in fr.items()))
+        print(f"{seconds:.2f} s -> {args.out} (convergence rule: {opt.stop_rule})")
+    return 0

@@ -1,0 +1,372 @@
+"""Maps over any two hyperparameters: step sizes (global or per parameter group), momentum,
+weight decay, the scale of the initialization, an offset added to a parameter group, and the two
+coordinates of a parameter slice, each on a linear or log axis (docs/maps.md).
+
+Every point of a map is one run of an optimizer (:mod:`gdchaos.engine.optim`) from its own
+initialization with its own hyperparameters; a tile of points is one call of the compiled
+optimizer kernel (per-point hyperparameters passed as arrays), into the same tiled, resumable
+stores as :func:`gdchaos.basin` with the same statuses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..errors import GdchaosInputError, check_finite, check_int
+from ..problems import RECORDS, check_records
+from ..status import NOT_RUN, STATUS_DOC
+from ..version import __version__
+from ._grid import random_orthonormal_directions
+from ._run import (RunConfig, _default_tile_rows, check_device, tiles_in_memory,
+                   tiles_into_store)
+from ._store import TiledStore, VarSpec
+from .optim import STOP_RULES, Optimizer
+
+#: axis names (``GROUP``: a name of the problem's ``param_groups``)
+AXES = {
+    "eta": "global step size (groups without their own step size)",
+    "eta_GROUP": "step size of one parameter group",
+    "momentum": "heavy ball/Nesterov beta, Adam/AdamW b1",
+    "weight_decay": "AdamW's decoupled weight decay",
+    "lam": "the problem's weight decay lam (Numba backend)",
+    "init_scale": "x0 = s * (init + a e1 + b e2) (+ offsets)",
+    "offset_GROUP": "a number added to every parameter of one group at the start",
+    "slice_x": "coordinate a along the slice direction e1",
+    "slice_y": "coordinate b along the slice direction e2",
+}
+#: default number of last losses averaged by the trainability score
+SCORE_WINDOW = 20
+SCORE_DOC = ("trainability score: mean of the losses at the last min(window, steps + 1) iterates "
+             "(the final one included) divided by the loss at the start; +inf for a diverged "
+             "point, NaN where the first loss is 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class Axis:
+    """One axis of a map: ``name`` (see :data:`AXES`), range ``[lo, hi]``, log or linear."""
+
+    name: str
+    lo: float
+    hi: float
+    log: bool = False
+
+    def __post_init__(self):
+        lo = check_finite(f"axis {self.name} low end", self.lo)
+        hi = check_finite(f"axis {self.name} high end", self.hi)
+        if not lo < hi:
+            raise GdchaosInputError(f"axis {self.name}: needs low < high, got {lo}, {hi}")
+        if self.log and not lo > 0:
+            raise GdchaosInputError(f"axis {self.name}: a log axis needs low > 0, got {lo}")
+        object.__setattr__(self, "lo", lo)
+        object.__setattr__(self, "hi", hi)
+        object.__setattr__(self, "log", bool(self.log))
+
+    @classmethod
+    def parse(cls, text, flag="--x"):
+        """``NAME:SCALE:LO,HI`` with SCALE ``lin`` or ``log`` (``eta_u:log:1e-3,1e1``)."""
+        parts = str(text).split(":")
+        if len(parts) != 3 or parts[1] not in ("lin", "log"):
+            raise GdchaosInputError(f"{flag} must be NAME:lin|log:LO,HI (e.g. eta_u:log:1e-3,1e1), "
+                                    f"got {text!r}")
+        try:
+            lo, hi = (float(t) for t in parts[2].split(","))
+        except ValueError:
+            raise GdchaosInputError(f"{flag}: LO,HI must be two numbers, got {parts[2]!r}") from None
+        return cls(parts[0].strip(), lo, hi, parts[1] == "log")
+
+    def values(self, n):
+        if self.log:
+            return np.geomspace(self.lo, self.hi, int(n))
+        return np.linspace(self.lo, self.hi, int(n))
+
+    def spec(self):
+        return {"name": self.name, "lo": self.lo, "hi": self.hi,
+                "scale": "log" if self.log else "lin"}
+
+
+def _groups(problem):
+    return dict(problem.param_groups or {})
+
+
+def check_axis(problem, optimizer: Optimizer, axis: Axis, backend="numba"):
+    """Refuse an axis the problem or optimizer does not have (one line)."""
+    groups = _groups(problem)
+    name = axis.name
+    for prefix in ("eta_", "offset_"):
+        if name.startswith(prefix):
+            g = name[len(prefix):]
+            if g not in groups:
+                raise GdchaosInputError(f"axis {name}: the {problem.name} problem has no parameter "
+                                        f"group {g!r} (groups: {', '.join(groups) or 'none'})")
+            if prefix == "eta_" and not axis.lo > 0:
+                raise GdchaosInputError(f"axis {name}: step sizes must be > 0")
+            return
+    if name == "eta" and not axis.lo > 0:
+        raise GdchaosInputError("axis eta: step sizes must be > 0")
+    elif name == "momentum":
+        if optimizer.kind == "gd":
+            raise GdchaosInputError("axis momentum: optimizer gd has none (use heavy_ball, "
+                                    "nesterov, adam or adamw)")
+        if axis.lo < 0 or axis.hi >= 1:
+            raise GdchaosInputError("axis momentum must lie in [0, 1)")
+    elif name == "weight_decay":
+        if optimizer.kind != "adamw":
+            raise GdchaosInputError("axis weight_decay is AdamW's; with other optimizers map "
+                                    "the problem's lam (axis lam)")
+        if axis.lo < 0:
+            raise GdchaosInputError("axis weight_decay must be >= 0")
+    elif name == "lam":
+        if not (dataclasses.is_dataclass(problem)
+                and "lam" in {f.name for f in dataclasses.fields(problem)}):
+            raise GdchaosInputError(f"axis lam: the {problem.name} problem has no weight decay lam")
+        if axis.lo < 0:
+            raise GdchaosInputError("axis lam must be >= 0")
+        if backend != "numba":
+            raise GdchaosInputError("axis lam runs on backend numba only")
+    elif name not in ("eta", "init_scale", "slice_x", "slice_y"):
+        raise GdchaosInputError(f"unknown axis {name!r}; choose from {', '.join(AXES)}")
+
+
+class _Layout:
+    """How a block of map points becomes initializations ``X0`` and hyperparameters ``HP``
+    (``HP[i] = [eta of each group..., eta of the rest, beta, wd, lam, lmin]``)."""
+
+    def __init__(self, problem, optimizer, init, directions):
+        self.problem = problem
+        self.opt = optimizer
+        self.groups = _groups(problem)
+        P = problem.n_params
+        gidx = np.full(P, len(self.groups), dtype=np.int64)
+        for k, idx in enumerate(self.groups.values()):
+            gidx[np.asarray(idx)] = k
+        self.gidx = gidx
+        self.ncol = len(self.groups) + 1
+        self.init = init
+        self.directions = directions
+        self._lmin = {}
+
+    def lmin(self, lam):
+        lam = float(lam)
+        if lam not in self._lmin:
+            p = self.problem if lam == self.problem.lam else dataclasses.replace(self.problem,
+                                                                                 lam=lam)
+            self._lmin[lam] = float(p.min_value)
+        return self._lmin[lam]
+
+    def hyper(self, vals, n):
+        """``HP`` for ``n`` points from the axis values ``vals`` (name -> array or number)."""
+        opt = self.opt
+        HP = np.empty((n, self.ncol + 4))
+        eta = vals.get("eta", opt.eta)
+        for k, name in enumerate(self.groups):
+            HP[:, k] = vals.get(f"eta_{name}", opt.group_eta.get(name, eta))
+        HP[:, self.ncol - 1] = eta
+        HP[:, self.ncol] = vals.get("momentum", opt.momentum)
+        HP[:, self.ncol + 1] = vals.get("weight_decay", opt.weight_decay)
+        lam = np.broadcast_to(np.asarray(vals.get("lam", self.problem.lam), dtype=float), (n,))
+        HP[:, self.ncol + 2] = lam
+        HP[:, self.ncol + 3] = [self.lmin(v) for v in lam] if "lam" in vals \
+            else self.lmin(self.problem.lam)
+        return HP
+
+    def points(self, vals, n):
+        """``X0`` for ``n`` points: ``s * (init + a e1 + b e2) + offsets``."""
+        X = np.broadcast_to(self.init, (n, self.init.size))
+        if "slice_x" in vals:
+            X = X + np.asarray(vals["slice_x"])[:, None] * self.directions[0]
+        if "slice_y" in vals:
+            X = X + np.asarray(vals["slice_y"])[:, None] * self.directions[1]
+        if "init_scale" in vals:
+            X = np.asarray(vals["init_scale"])[:, None] * X
+        X = np.array(X, dtype=np.float64)
+        for name, idx in self.groups.items():
+            if f"offset_{name}" in vals:
+                X[:, np.asarray(idx)] += np.asarray(vals[f"offset_{name}"])[:, None]
+        return X
+
+
+def run_optimizer(problem, X0, optimizer: Optimizer, *, hyper=None, max_iter=1000, tol=1e-8,
+                  div_threshold=1e8, gtol=1e-10, dtype="float64", backend="numba", device=None,
+                  window=SCORE_WINDOW):
+    """Run ``optimizer`` from every row of ``X0``; ``hyper`` maps axis names (``eta``,
+    ``eta_GROUP``, ``momentum``, ``weight_decay``, ``lam``) to per-point arrays (or numbers)
+    that replace the optimizer's (or problem's) settings.  Never raises per point.  Returns a
+    dict of ``status``, ``iterations``, ``final_loss``, ``score``, ``params`` (arrays)."""
+    cfg = RunConfig(eta=optimizer.eta, max_iter=max_iter, tol=tol, div_threshold=div_threshold,
+                    gtol=gtol, dtype=dtype, backend=backend)
+    window = check_int("score window", window, lo=1)
+    X0 = np.ascontiguousarray(problem.check_X(X0), dtype=np.float64)
+    if dtype == "float32":
+        X0 = X0.astype(np.float32).astype(np.float64)
+    lay = _Layout(problem, optimizer, None, None)
+    n = X0.shape[0]
+    HP = lay.hyper({k: np.broadcast_to(np.asarray(v, dtype=float), (n,))
+                    for k, v in (hyper or {}).items()}, n)
+    args = (problem.consts(), HP, lay.gidx, lay.ncol)
+    tail = (int(cfg.max_iter), float(cfg.tol), float(cfg.div_threshold), float(cfg.gtol),
+            dtype == "float32", int(window))
+    if backend == "numba":
+        from ._kernelgen import optimizer_kernel
+
+        out = dict(params=np.empty_like(X0), status=np.empty(n, dtype=np.int8),
+                   iterations=np.empty(n, dtype=np.int32), final_loss=np.empty(n),
+                   score=np.empty(n))
+        if n:
+            optimizer_kernel(problem, optimizer.kind)(
+                X0, *args, float(optimizer.beta2), float(optimizer.eps), *tail, out["params"],
+                out["status"], out["iterations"], out["final_loss"], out["score"])
+        return out
+    from ._torch import run_torch_opt
+
+    Xf, st, it, loss, score = run_torch_opt(problem, X0, *args, optimizer.kind,
+                                            float(optimizer.beta2), float(optimizer.eps), *tail,
+                                            device=device)
+    return dict(params=Xf, status=st, iterations=it, final_loss=loss, score=score)
+
+
+def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | None = None,
+              init=None, directions=None, seed=0, max_iter=1000, tol=1e-8, div_threshold=1e8,
+              gtol=1e-10, dtype="float64", backend="numba", device=None, window=SCORE_WINDOW,
+              records=(), keep_params=False, store=None, tile_rows=None, overwrite=False,
+              progress=False, extra_attrs=None):
+    """A map of ``optimizer`` on ``problem`` over the axes ``x`` (columns) and ``y`` (rows),
+    ``grid`` points per axis (N or ``(nx, ny)``); returns an ``xarray.Dataset`` on dims
+    ``(y, x)`` whose coordinates are the axis values.
+
+    Every point starts from ``init`` (``n_params`` numbers; default a seeded standard normal
+    draw) moved along the slice ``directions`` (``(2, n_params)``; default: the coordinate
+    axes for 2 parameters, else seeded random orthonormal ones) by the ``slice_x``/``slice_y``
+    axes, scaled by ``init_scale`` and shifted by ``offset_GROUP``.  Variables: ``status``
+    (statuses of :func:`gdchaos.basin`; the convergence rule is the optimizer's ``stop_rule``,
+    in the attributes), ``iterations``, ``final_loss``, ``score`` (:data:`SCORE_DOC`), the
+    ``records`` asked for (any of ``sq_norm, imbalance, sharpness, minimizer``) and with
+    ``keep_params`` the final ``params``.  With ``store`` (a path) the map is computed tile by
+    tile into a resumable zarr store, as :func:`gdchaos.basin` does.
+    """
+    optimizer = optimizer or Optimizer()
+    cfg = RunConfig(eta=optimizer.eta, max_iter=max_iter, tol=tol, div_threshold=div_threshold,
+                    gtol=gtol, dtype=dtype, backend=backend)
+    window = check_int("score window", window, lo=1)
+    if not isinstance(x, Axis) or not isinstance(y, Axis):
+        raise GdchaosInputError("x and y must be gdchaos.engine.hypermap.Axis")
+    if x.name == y.name:
+        raise GdchaosInputError(f"the two axes must differ (both are {x.name})")
+    if problem.numba_kernel() is not None:
+        raise GdchaosInputError(f"the {problem.name} problem is a map, not a gradient problem: "
+                                "hyperparameter maps need a gradient")
+    for ax in (x, y):
+        check_axis(problem, optimizer, ax, backend)
+    optimizer.step_sizes(_groups(problem), problem.n_params)  # its group names exist
+    check_device(backend, device)
+    names = check_records(records)
+    nx, ny = (int(grid), int(grid)) if np.ndim(grid) == 0 else map(int, grid)
+    if min(nx, ny) < 1:
+        raise GdchaosInputError(f"grid must be positive, got {grid}")
+    if tile_rows is not None and (int(tile_rows) != tile_rows or tile_rows < 1):
+        raise GdchaosInputError(f"tile_rows must be a positive integer, got {tile_rows!r}")
+    P = problem.n_params
+    if init is None:
+        init = np.random.default_rng(check_int("seed", seed, lo=0)).standard_normal(P)
+    init = np.asarray(init, dtype=np.float64).reshape(-1)
+    if init.size != P or not np.all(np.isfinite(init)):
+        raise GdchaosInputError(f"init must be {P} finite numbers, got {init.size}")
+    if directions is None:
+        directions = np.eye(2) if P == 2 else random_orthonormal_directions(P, seed)
+    directions = np.asarray(directions, dtype=np.float64)
+    if directions.shape != (2, P) or not np.all(np.isfinite(directions)):
+        raise GdchaosInputError(f"directions must be a finite (2, {P}) array")
+    lay = _Layout(problem, optimizer, init, directions)
+    xs, ys = x.values(nx), y.values(ny)
+    run_kw = dict(max_iter=max_iter, tol=tol, div_threshold=div_threshold, gtol=gtol,
+                  dtype=dtype, backend=backend, device=device, window=window)
+
+    def block(sl):
+        rows = sl.stop - sl.start
+        vals = {x.name: np.tile(xs, rows), y.name: np.repeat(ys[sl], nx)}
+        return vals, rows * nx
+
+    # one point before anything is written: the problem runs (definition, kernel, backend)
+    v0, _ = block(slice(0, 1))
+    v0 = {k: v[:1] for k, v in v0.items()}
+    problem.validate(lay.points(v0, 1))
+    run_optimizer(problem, lay.points(v0, 1), optimizer, hyper=_hp_only(v0),
+                  **dict(run_kw, max_iter=0))
+
+    def compute(sl, out=None):
+        vals, n = block(sl)
+        X0 = lay.points(vals, n)
+        res = run_optimizer(problem, X0, optimizer, hyper=_hp_only(vals), **run_kw)
+        data = {k: res[k] for k in ("status", "iterations", "final_loss", "score")}
+        data.update(_map_records(problem, X0, res["params"], names, vals.get("lam")))
+        if keep_params:
+            data["params"] = res["params"]
+        rows = sl.stop - sl.start
+        return {k: np.asarray(v).reshape((rows, nx) + np.shape(v)[1:]) for k, v in data.items()}
+
+    variables = {
+        "status": VarSpec(("y", "x"), "int8", NOT_RUN,
+                          {"codes": STATUS_DOC, "stop_rule": optimizer.stop_rule}),
+        "iterations": VarSpec(("y", "x"), "int32", -1),
+        "final_loss": VarSpec(("y", "x"), "float64", np.nan),
+        "score": VarSpec(("y", "x"), "float64", np.nan,
+                         {"description": SCORE_DOC, "window": window}),
+    }
+    for k in names:
+        variables[k] = VarSpec(("y", "x"), "int8" if k == "minimizer" else "float64",
+                               -1 if k == "minimizer" else np.nan,
+                               {"description": problem.RECORD_DOCS[k]})
+    if keep_params:
+        variables["params"] = VarSpec(("y", "x", "param"), "float64", np.nan)
+    tile_rows = int(tile_rows or _default_tile_rows(nx))
+    run_info = {"gdchaos_version": __version__, "kind": "hyper_map", "problem": problem.params(),
+                "config": {k: v for k, v in cfg.as_dict().items() if k not in ("eta", "momentum")},
+                "optimizer": optimizer.as_dict(), "x_axis": x.spec(), "y_axis": y.spec(),
+                "grid": [nx, ny], "init": init.tolist(), "directions": directions.tolist(),
+                "window": window, "records": list(names), "keep_params": bool(keep_params)}
+    attrs = {"gdchaos_version": __version__, "problem": problem.name, "status_codes": STATUS_DOC,
+             "optimizer": optimizer.kind, "stop_rule": optimizer.stop_rule,
+             "stop_rule_doc": STOP_RULES[optimizer.stop_rule], "x_axis": x.name,
+             "y_axis": y.name, "x_scale": x.spec()["scale"], "y_scale": y.spec()["scale"],
+             "min_value": problem.min_value, "records": ",".join(names), "seed": seed}
+    attrs.update({f"config_{k}": v for k, v in run_info["config"].items()})
+    attrs.update({f"problem_{k}": v for k, v in problem.params().items() if k != "problem"})
+    if extra_attrs:
+        attrs.update(extra_attrs)
+    static = {"init": (("param",), init), "slice_directions": (("basis", "param"), directions)}
+    coords = {"y": ys, "x": xs}
+    sizes = {"param": P}
+    desc = f"map {problem.name} {optimizer.kind}"
+    if store is None:
+        return tiles_in_memory(compute, coords, variables, sizes, static, attrs, run_info,
+                               tile_rows, progress, desc)
+    ts = TiledStore(path=store, coords=coords, variables=variables, run_info=run_info,
+                    tile_rows=tile_rows, sizes=sizes, static=static, attrs=attrs)
+    return tiles_into_store(ts, compute, overwrite, progress, desc)
+
+
+def _hp_only(vals):
+    return {k: v for k, v in vals.items()
+            if k == "eta" or k.startswith("eta_") or k in ("momentum", "weight_decay", "lam")}
+
+
+def _map_records(problem, X0, Xf, names, lam=None):
+    """The records ``names`` of a block (per weight decay where the map is over lam)."""
+    if not names:
+        return {}
+    if lam is None:
+        rec = problem.fast_records(X0, Xf, names)
+        return problem.records(X0, Xf, names) if rec is None else rec
+    out = {k: np.empty(Xf.shape[0], dtype=np.int8 if k == "minimizer" else np.float64)
+           for k in names}
+    for v in np.unique(lam):
+        m = lam == v
+        p = dataclasses.replace(problem, lam=float(v))
+        for k, arr in _map_records(p, X0[m], Xf[m], names).items():
+            out[k][m] = arr
+    return out
+
+
+__all__ = ["AXES", "Axis", "SCORE_DOC", "SCORE_WINDOW", "check_axis", "hyper_map",
+           "run_optimizer", "RECORDS"]
