@@ -31,6 +31,14 @@ CONVERGENCE_RULES = {
                                  "eigenvalue < (2 + 2 momentum)/eta), or exactly fixed; with "
                                  "momentum also a step of squared length <= tol",
     "loss_below_tol": "loss <= tol (no stability test)",
+    "loss+linear-stability": (
+        "converged when loss - min <= tol (with momentum > 0 also |x_t - x_{t-1}|^2 <= tol) at "
+        "a linearly stable minimizer: the top eigenvalue of D^1/2 H D^1/2 (D = diag of the "
+        "per-parameter step sizes, H the Hessian) is below 2 + 2 beta (GD, heavy ball) or "
+        "(2 + 2 beta)/(1 + 2 beta) (Nesterov), or the gradient is exactly 0"),
+    "loss+step": (
+        "converged when loss - min <= tol and |x_t - x_{t-1}|^2 <= tol (adaptive optimizers: "
+        "the step is small; GD's linear-stability test does not apply to Adam)"),
 }
 ENGINE_RULE = "loss_below_tol_and_stable"
 

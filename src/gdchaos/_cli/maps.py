@@ -21,7 +21,7 @@ MAP_EPILOG = """examples:
 
 Axes (NAME:lin|log:LO,HI): eta, eta_GROUP (scalar u, v; matrix U, V; deep W1..Wk), momentum,
 weight_decay (adamw), lam, init_scale, offset_GROUP, slice_x, slice_y.  Status codes as in
-`gdchaos basin`; the convergence rule is stored as the attribute stop_rule (docs/maps.md).
+`gdchaos basin`; the convergence rule is stored as the attribute convergence_rule (docs/maps.md).
 """
 
 

@@ -307,7 +307,7 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
 
     variables = {
         "status": VarSpec(("y", "x"), "int8", NOT_RUN,
-                          {"codes": STATUS_DOC, "stop_rule": optimizer.stop_rule}),
+                          {"codes": STATUS_DOC, "convergence_rule": optimizer.stop_rule}),
         "iterations": VarSpec(("y", "x"), "int32", -1),
         "final_loss": VarSpec(("y", "x"), "float64", np.nan),
         "score": VarSpec(("y", "x"), "float64", np.nan,
@@ -326,8 +326,8 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
                 "grid": [nx, ny], "init": init.tolist(), "directions": directions.tolist(),
                 "window": window, "records": list(names), "keep_params": bool(keep_params)}
     attrs = {"gdchaos_version": __version__, "problem": problem.name, "status_codes": STATUS_DOC,
-             "optimizer": optimizer.kind, "stop_rule": optimizer.stop_rule,
-             "stop_rule_doc": STOP_RULES[optimizer.stop_rule], "x_axis": x.name,
+             "optimizer": optimizer.kind, "convergence_rule": optimizer.stop_rule,
+             "convergence_rule_doc": STOP_RULES[optimizer.stop_rule], "x_axis": x.name,
              "y_axis": y.name, "x_scale": x.spec()["scale"], "y_scale": y.spec()["scale"],
              "min_value": problem.min_value, "records": ",".join(names), "seed": seed}
     attrs.update({f"config_{k}": v for k, v in run_info["config"].items()})

@@ -35,23 +35,17 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..status import CONVERGENCE_RULES
+
 from ..errors import GdchaosInputError, check_nonneg, check_positive
 
 KINDS = ("gd", "heavy_ball", "nesterov", "adam", "adamw")
 #: kinds whose convergence test includes linear stability of the minimizer
 LINEAR_KINDS = ("gd", "heavy_ball", "nesterov")
 
-#: name -> meaning of the convergence rules (``stop_rule`` in a run's config)
-STOP_RULES = {
-    "loss+linear-stability": (
-        "converged when loss - min <= tol (with momentum > 0 also |x_t - x_{t-1}|^2 <= tol) at "
-        "a linearly stable minimizer: the top eigenvalue of D^1/2 H D^1/2 (D = diag of the "
-        "per-parameter step sizes, H the Hessian) is below 2 + 2 beta (GD, heavy ball) or "
-        "(2 + 2 beta)/(1 + 2 beta) (Nesterov), or the gradient is exactly 0"),
-    "loss+step": (
-        "converged when loss - min <= tol and |x_t - x_{t-1}|^2 <= tol (adaptive optimizers: "
-        "the step is small; GD's linear-stability test does not apply to Adam)"),
-}
+#: name -> meaning of the optimizers' convergence rules (entries of
+#: :data:`gdchaos.status.CONVERGENCE_RULES`; a run's ``convergence_rule``)
+STOP_RULES = {k: CONVERGENCE_RULES[k] for k in ("loss+linear-stability", "loss+step")}
 
 
 def stop_rule(kind: str) -> str:
