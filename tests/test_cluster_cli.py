@@ -1,4 +1,5 @@
-"""`gdchaos basin --scheduler`: a killed client resumes, bad schedulers are refused in one line."""
+"""``--scheduler`` on the command line: a killed ``gdchaos basin`` client resumes; bad schedulers
+are refused in one line by every command that takes the flag; the commands hand it down."""
 
 import json
 import os
@@ -40,10 +41,20 @@ def gdchaos(*args, **kw):
                           text=True, env=env, **kw)
 
 
-def test_killed_client_resumes_to_the_single_process_store(tmp_path):
+def main(capsys, *args):
+    """``gdchaos ARGS`` in this process: (exit code, stdout, stderr)."""
+    from gdchaos.cli import main as cli_main
+
+    capsys.readouterr()
+    rc = cli_main([str(a) for a in args])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_killed_client_resumes_to_the_single_process_store(tmp_path, capsys):
     single = tmp_path / "single.zarr"
-    r = gdchaos(*ARGS, "--out", str(single))
-    assert r.returncode == 0, r.stderr
+    rc, _, err = main(capsys, *ARGS, "--out", single)
+    assert rc == 0, err
     path = tmp_path / "c.zarr"
     cmd = [sys.executable, "-m", "gdchaos.cli", *ARGS, "--out", str(path), "--scheduler",
            "local:2"]
@@ -66,9 +77,9 @@ def test_killed_client_resumes_to_the_single_process_store(tmp_path):
             pass
     rep = verify_store(path)
     assert rep["done"] and rep["pending"], rep  # killed mid-run
-    r = gdchaos(*ARGS, "--out", str(path), "--scheduler", "local:2", "--json")
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout)
+    rc, out, err = main(capsys, *ARGS, "--out", path, "--scheduler", "local:2", "--json")
+    assert rc == 0, err
+    out = json.loads(out)
     with open(path / "gdchaos" / "last_run.json") as f:
         assert json.load(f)["tiles_computed"] == len(rep["pending"])
     assert_same_store(single, path)
@@ -77,19 +88,72 @@ def test_killed_client_resumes_to_the_single_process_store(tmp_path):
     assert out["fractions"] == status_fractions(open_store(single).status.values)
 
 
+CS = ["convergence-study", "--resolutions", "20,30", "--iters-list", "5", "--quiet"]
+FIG = ["figure", "13", "--preset", "tiny", "--quiet"]
+REPRO = ["reproduce", "--preset", "tiny", "--figures", "13", "--quiet"]
+
+
+@pytest.mark.parametrize("command", [ARGS, CS, FIG, REPRO], ids=["basin", "convergence-study",
+                                                                 "figure", "reproduce"])
 @pytest.mark.parametrize("extra, msg", [
     (["--scheduler", "local:0"], "local:N needs N >= 1"),
     (["--scheduler", "sched:8786"], "--scheduler must be"),
-    (["--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
     (["--worker-memory", "2GB"], "--worker-memory applies"),
     (["--scheduler", "local:2", "--worker-memory", "much"], "worker memory must be"),
 ])
-def test_bad_scheduler_is_refused_in_one_line_before_anything_is_written(tmp_path, extra, msg):
-    path = tmp_path / "x.zarr"
-    r = gdchaos(*ARGS, "--out", str(path), *extra)
-    assert r.returncode == 2
-    assert msg in r.stderr and r.stderr.count("\n") == 1, r.stderr
+def test_bad_scheduler_is_refused_in_one_line_before_anything_is_written(tmp_path, capsys,
+                                                                         command, extra, msg):
+    path = tmp_path / "x"
+    rc, _, err = main(capsys, *command, "--out" if command is not CS else "--png",
+                      str(path) + (".png" if command is CS else ""), *extra)
+    assert rc == 2
+    assert msg in err and err.count("\n") == 1, err
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("command", [ARGS, FIG])
+def test_an_unreachable_scheduler_is_refused_in_one_line(tmp_path, capsys, command):
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        rc, _, err = main(capsys, *command, "--out", tmp_path / "x",
+                          "--scheduler", "tcp://127.0.0.1:9")
+    assert rc == 2
+    assert "cannot reach the Dask scheduler" in err and err.count("\n") == 1, err
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_figure_without_a_cluster_path_is_refused(tmp_path, capsys):
+    rc, _, err = main(capsys, "figure", "3", "--preset", "tiny", "--out", tmp_path / "f",
+                      "--scheduler", "local:2")
+    assert rc == 2 and "figure 3 does not run on a cluster" in err and err.count("\n") == 1
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_commands_hand_the_scheduler_down(tmp_path, capsys, monkeypatch):
+    """convergence-study, figure and reproduce pass the parsed --scheduler to the library
+    (whose cluster paths are checked against one process in tests/engine/test_cluster.py)."""
+    import gdchaos.analysis
+    import gdchaos.experiments.report
+    import gdchaos.experiments.runner
+    from gdchaos.engine.cluster import Scheduler
+
+    seen = {}
+
+    def spy(name):
+        def f(*a, scheduler=None, **kw):
+            seen[name] = scheduler
+            raise KeyboardInterrupt  # stop here: nothing computed
+        return f
+
+    monkeypatch.setattr(gdchaos.analysis, "convergence_study", spy("cs"))
+    monkeypatch.setattr(gdchaos.experiments.runner, "run_figure", spy("figure"))
+    monkeypatch.setattr(gdchaos.experiments.report, "reproduce", spy("reproduce"))
+    want = Scheduler("local", workers=3, memory_limit=10**9)
+    for name, cmd in (("cs", CS), ("figure", FIG), ("reproduce", REPRO)):
+        rc, _, _ = main(capsys, *cmd, *(["--out", tmp_path / name] if cmd is not CS else []),
+                        "--scheduler", "local:3", "--worker-memory", "1GB")
+        assert rc == 130 and seen[name] == want, (name, seen)
 
 
 @pytest.mark.slow

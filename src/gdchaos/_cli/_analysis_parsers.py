@@ -219,13 +219,16 @@ def register(sub, cmd):
                 "counts; paper procedure, automatic estimator and fixed-size box counts.",
                 "examples:\n  gdchaos convergence-study\n"
                 "  gdchaos convergence-study --resolutions 500,1000,2000,4000,8000,16000 "
-                "--iters-list 100,200,400 --json > study.json\n")
+                "--iters-list 100,200,400 --json > study.json\n"
+                "  gdchaos convergence-study --resolutions 2000,4000,8000,16000 --scheduler "
+                "local:4\n")
     _add_quotient(p)
     p.add_argument("--resolutions", default="500,1000,2000,4000,8000")
     p.add_argument("--iters-list", dest="steps_list", default="200",
                    help="step limits, comma-separated")
     p.add_argument("--procedure", default="clean", choices=["paper", "clean"])
     p.add_argument("--png", default=None, help="save local slopes at fixed box sizes")
+    C.add_scheduler(p.add_argument_group("cluster (every band of every resolution one task)"))
     _add_common(p)
     C.add_allow_large(p)
     p.set_defaults(func=cmd["convergence-study"])

@@ -341,7 +341,9 @@ def cmd_convergence_study(args):
     if max(st) > C.INT32_MAX:
         raise GdchaosInputError(f"--iters-list values must be <= {C.INT32_MAX}")
     _check_pixels(args, res)
-    r = convergence_study(res, st, procedure=args.procedure, progress=_progress(args), **q)
+    sched = C.scheduler_from_args(args)
+    r = convergence_study(res, st, procedure=args.procedure, progress=_progress(args),
+                          scheduler=sched, **q)
     _save_png(args.png, lambda ax: r.plot(ax=ax))
     return _emit(args, r.as_dict(), r.table())
 

@@ -41,6 +41,7 @@ def register(sub):
     f.add_argument("--list-settings", action="store_true", help="print the preset and exit")
     f.add_argument("--json", action="store_true", help="print the JSON record")
     f.add_argument("--quiet", action="store_true")
+    C.add_scheduler(f.add_argument_group("cluster (network figures 4, 5, 12, 13)"))
     f.set_defaults(func=cmd_figure)
 
     r = sub.add_parser("reproduce", help="every figure and an HTML reproduction report",
@@ -54,6 +55,7 @@ def register(sub):
                    help="override a setting of figure N (repeatable)")
     r.add_argument("--extras", action="store_true", help="also run the beyond-the-paper items")
     r.add_argument("--quiet", action="store_true", help="no progress lines")
+    C.add_scheduler(r.add_argument_group("cluster (the network figures, on one cluster)"))
     r.set_defaults(func=cmd_reproduce)
 
     e = sub.add_parser("extras", help="beyond the paper: dimension interval, lam continuum, "
@@ -77,8 +79,9 @@ def cmd_figure(args):
                      "settings": spec.params(args.preset, overrides), "choices": spec.choices})
         return 0
     spec.params(args.preset, overrides)  # validate before any work
+    sched = C.scheduler_from_args(args)
     rec = run_figure(spec, args.preset, overrides, args.out,
-                     progress=not (args.quiet or args.json))
+                     progress=not (args.quiet or args.json), scheduler=sched)
     if args.json:
         C.emit_json(rec)
     elif not args.quiet:
@@ -116,10 +119,11 @@ def cmd_reproduce(args):
         if bad:
             raise GdchaosInputError(f"no figure {bad}; figures are {sorted(FIGURE_MODULES)}")
     ov = _figure_overrides(args.set)
+    sched = C.scheduler_from_args(args)
     bad = [n for n in ov if n not in FIGURE_MODULES or (figs is not None and n not in figs)]
     if bad:
         raise GdchaosInputError(f"--set names figure(s) {bad} that this run does not make")
-    info = reproduce(args.preset, args.out, figs, ov, extras=args.extras,
+    info = reproduce(args.preset, args.out, figs, ov, extras=args.extras, scheduler=sched,
                      progress=(lambda s: None) if args.quiet else (lambda s: print(s, flush=True)))
     return 1 if any(r.get("error") for r in info["records"].values()) else 0
 

@@ -255,7 +255,7 @@ def _attached(store_args, key):
     return ts
 
 
-def _set_numba_threads(n):
+def set_numba_threads(n):
     import numba
 
     numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
@@ -267,7 +267,7 @@ def basin_tile_task(spec, i) -> dict:
 
     t0 = time.perf_counter()
     if spec["tile"]["config"].backend == "numba":
-        _set_numba_threads(spec["threads"])
+        set_numba_threads(spec["threads"])
     ts = _attached(spec["store"], spec["key"])
     data = _tile(sl=ts.tile_rows_slice(i), **spec["tile"])
     ts.write_tile(i, data)

@@ -76,16 +76,16 @@ def slice_numbers(ds, eta):
     return out
 
 
-def compute(p, out, progress):
+def compute(p, out, progress, client=None):
     from ..nn import run_slice
 
     s = slice_settings(p, p["grid"], p["range"])
-    res = run_slice(s, quiet=not progress, workers=int(p["workers"]))
+    res = run_slice(s, quiet=not progress, workers=int(p["workers"]), client=client)
     ds = res.dataset
     zr = auto_zoom(ds) if p["zoom_range"] == "auto" else list(map(float, p["zoom_range"]))
     p["zoom_range_used"] = zr
     zs = slice_settings(p, p["zoom_grid"], zr)
-    zres = run_slice(zs, quiet=not progress, workers=int(p["workers"]))
+    zres = run_slice(zs, quiet=not progress, workers=int(p["workers"]), client=client)
     keep = ["status", "steps", "final_loss", "sq_norm", "final_sharpness"]
     numbers = {"slice": slice_numbers(ds, p["eta"]), "zoom": slice_numbers(zres.dataset, p["eta"]),
                "data_source": res.summary.get("data_source"),

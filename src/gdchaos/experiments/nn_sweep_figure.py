@@ -81,11 +81,11 @@ def regimes(eta, status, sharp, norm, beta, window=5, factor=5.0):
     return out
 
 
-def compute(p, out, progress):
+def compute(p, out, progress, client=None):
     from ..nn import run_sweep
 
     s = sweep_settings(p)
-    res = run_sweep(s, quiet=not progress, workers=int(p["workers"]))
+    res = run_sweep(s, quiet=not progress, workers=int(p["workers"]), client=client)
     ds = res.dataset
     numbers = {"network_steps": res.summary.get("network_steps"),
                "fractions": res.summary.get("fractions"), "data_source": res.summary.get("data_source")}

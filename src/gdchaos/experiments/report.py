@@ -168,15 +168,17 @@ REPRODUCE_OVERRIDES = {"quick": {}, "paper": {}, "tiny": {}}
 
 
 def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, extras=False,
-              progress=print, figure_progress=False):
+              progress=print, figure_progress=False, scheduler=None, client=None):
     """Run every figure (matrix-factorization figures first, then the network figures 4, 5, 12,
-    13), then write ``out/report.html``.  ``overrides``: figure -> {setting: value}.  A figure
+    13), then write ``out/report.html``.  ``overrides``: figure -> {setting: value}.
+    ``scheduler`` / ``client``: the figures with a cluster path (the network figures) run on
+    one Dask cluster, started once for the run (docs/cluster.md); the others as usual.  A figure
     whose data are unavailable (no CIFAR-10 and no download: offline) is listed as not run, with
     the reason, in the report and in one line on stderr; one that fails otherwise (bad input) is
     reported as failed; the others go on either way.  Returns the report's summary (path,
     claims, counts) with the records."""
     from ..errors import GdchaosInputError, check_int
-    from .runner import run_figure
+    from .runner import run_figure, runs_on_cluster
     from .registry import get_figure
 
     if figures is not None:
@@ -195,6 +197,13 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
         plans[n] = ov
     from .runner import make_output_dir
 
+    if scheduler is not None and client is None and any(map(runs_on_cluster, specs.values())):
+        from ..engine.cluster import connect, parse_scheduler
+
+        parse_scheduler(scheduler)  # a bad value: one line, before a cluster starts
+        with connect(scheduler) as cl:  # one cluster for the whole run
+            return reproduce(preset, out, figures, overrides, extras, progress, figure_progress,
+                             client=cl)
     make_output_dir(out)
     records = {}
     t0 = time.perf_counter()
@@ -202,7 +211,8 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
         spec = specs[n]
         t = time.perf_counter()
         try:
-            rec = run_figure(spec, preset, plans[n], out, progress=figure_progress)
+            rec = run_figure(spec, preset, plans[n], out, progress=figure_progress,
+                             client=client if runs_on_cluster(spec) else None)
             rec["reproduce_overrides"] = plans[n]
             rec["wall_seconds"] = time.perf_counter() - t
             with open(os.path.join(out, f"fig{n:02d}.json"), "w") as fh:

@@ -140,16 +140,43 @@ def _jsonable(o):
     return o
 
 
+def runs_on_cluster(spec: FigureSpec) -> bool:
+    """Whether the figure's computation takes ``client=`` (a Dask client: docs/cluster.md)."""
+    import inspect
+
+    return "client" in inspect.signature(spec.compute).parameters
+
+
+def check_cluster(spec: FigureSpec, scheduler=None, client=None):
+    """Refuse (one line) a cluster for a figure that has no cluster path."""
+    if (scheduler is not None or client is not None) and not runs_on_cluster(spec):
+        from .registry import all_figures
+
+        ok = [s.number for s in all_figures() if runs_on_cluster(s)]
+        raise GdchaosInputError(f"figure {spec.number} does not run on a cluster; --scheduler "
+                                f"applies to figures {', '.join(map(str, ok))}")
+
+
 def run_figure(spec: FigureSpec, preset="quick", overrides=None, out="figures", progress=True,
-               formats=("png", "pdf")):
-    """Compute, store, plot and describe one figure; returns the JSON record (a dict)."""
+               formats=("png", "pdf"), scheduler=None, client=None):
+    """Compute, store, plot and describe one figure; returns the JSON record (a dict).
+    ``scheduler`` (``"local:N"``, ``"tcp://HOST:PORT"``) or ``client`` (a
+    ``dask.distributed.Client``): the figure's long computations run on a Dask cluster (the
+    figures whose ``compute`` takes ``client=``: the network figures); same data."""
     params = spec.params(preset, overrides)
+    check_cluster(spec, scheduler, client)
     created = not os.path.exists(out)
     make_output_dir(out)
     stem = os.path.join(out, f"fig{spec.number:02d}")
     t0 = time.perf_counter()
     try:
-        data = spec.compute(params, out, progress)
+        if scheduler is None and client is None:
+            data = spec.compute(params, out, progress)
+        else:
+            from ..engine.cluster import connect
+
+            with connect(scheduler, client) as cl:
+                data = spec.compute(params, out, progress, client=cl)
     except GdchaosInputError:
         if created and not os.listdir(out):  # a setting refused by the computation: leave
             os.rmdir(out)  # no empty folder of ours behind
@@ -175,6 +202,11 @@ def run_figure(spec: FigureSpec, preset="quick", overrides=None, out="figures", 
               "preset": preset, "params": params, "choices": spec.choices,
               "numbers": data.numbers, "seconds": seconds, "files": files,
               "gdchaos_version": __version__}
+    if scheduler is not None or client is not None:  # where it ran (the data do not depend on it)
+        from ..engine.cluster import parse_scheduler
+
+        record["cluster"] = (parse_scheduler(scheduler).describe() if scheduler is not None
+                             else "client")
     record = _jsonable(record)
     with open(f"{stem}.json", "w") as fh:
         json.dump(record, fh, indent=2)
