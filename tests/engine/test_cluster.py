@@ -250,6 +250,22 @@ def test_a_figure_without_a_cluster_path_is_refused_before_anything_is_written(t
     assert not (tmp_path / "f").exists()
 
 
+def test_a_hyperparameter_map_on_the_cluster_equals_one_process(tmp_path, client):
+    from gdchaos.engine.hypermap import Axis
+    from gdchaos.engine.optim import Optimizer
+
+    prob = gc.ScalarFactorization(d=1, y=1.0)
+    kw = dict(grid=(24, 20), optimizer=Optimizer("adam", eta=0.1), init=[1.5, 0.3],
+              max_iter=150, tile_rows=4)
+    axes = (Axis("eta_u", 1e-2, 1.0, log=True), Axis("eta_v", 1e-2, 1.0, log=True))
+    gc.hyper_map(prob, *axes, store=str(tmp_path / "one.zarr"), **kw)
+    ds = gc.hyper_map(prob, *axes, store=str(tmp_path / "two.zarr"), client=client, **kw)
+    assert ds.attrs["convergence_rule"] == "loss+step"
+    assert_same_store(tmp_path / "one.zarr", tmp_path / "two.zarr")
+    st = np.asarray(ds.status)
+    assert st.shape == (20, 24) and len(np.unique(st)) >= 2  # not a uniform map
+
+
 # ------------------------------------------------------------------------- failures (last)
 def test_a_worker_killed_mid_run_loses_nothing(tmp_path, client, single):
     """A worker dies (os._exit) while it holds tiles: they run again elsewhere, the store ends

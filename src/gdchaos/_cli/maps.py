@@ -78,6 +78,7 @@ def register(sub):
     o.add_argument("--png", default=None, help="also save a picture of the statuses")
     o.add_argument("--json", action="store_true", help="print one JSON object")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
+    C.add_scheduler(m.add_argument_group("cluster"))
     C.add_allow_large(o)
     m.set_defaults(func=cmd_map)
 
@@ -111,7 +112,9 @@ def cmd_map(args):
                                                                  else 0)),
                  memory_bytes=(args.tile_rows or max(1, (1 << 19) // nx)) * nx * (10 * 8 * P + 96))
     C.check_image_path(args.png, "--png")
-    C.set_threads(args.threads)
+    scheduler = C.scheduler_from_args(args)
+    if scheduler is None:
+        C.set_threads(args.threads)  # on a cluster --threads is Numba threads per task
     t0 = time.perf_counter()
     ds = hyper_map(problem, x, y, (nx, ny), optimizer=opt, init=init, seed=args.seed,
                    max_iter=args.iters, tol=C.number(args.tol, "--tol"),
@@ -119,7 +122,8 @@ def cmd_map(args):
                    dtype=args.dtype, backend=args.backend, device=args.device,
                    window=args.window, records=records, keep_params=args.keep_params,
                    store=args.out, tile_rows=args.tile_rows, overwrite=args.overwrite,
-                   progress=not (args.quiet or args.json), extra_attrs={"command": "gdchaos map"})
+                   progress=not (args.quiet or args.json), extra_attrs={"command": "gdchaos map"},
+                   scheduler=scheduler, threads=args.threads if scheduler else None)
     seconds = time.perf_counter() - t0
     fr = store_fractions(args.out)
     if args.png:

@@ -339,8 +339,8 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
                       attrs=attrs)
     ts = TiledStore(**store_args)
     if on_cluster:
-        return _basin_on_cluster(ts, store_args, tile, scheduler, client, overwrite, progress,
-                                 threads)
+        return tiles_on_cluster(ts, store_args, partial(_tile, **tile), config.backend, device,
+                                scheduler, client, overwrite, progress, threads, desc)
     return tiles_into_store(ts, partial(_tile, **tile), overwrite, progress, desc)
 
 
@@ -384,17 +384,20 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
     return ts.dataset()
 
 
-def _basin_on_cluster(ts, store_args, tile, scheduler, client, overwrite, progress, threads):
+def tiles_on_cluster(ts, store_args, compute, backend, device, scheduler, client, overwrite,
+                     progress, threads, desc):
+    """The cluster counterpart of :func:`tiles_into_store`: each pending tile is one task that
+    runs ``compute(sl=rows)`` and writes its rows (shared by :func:`basin` and
+    :func:`gdchaos.engine.hypermap.hyper_map`)."""
     from . import cluster
 
     cluster.check_store_free(ts.path)  # a second writer is refused before a cluster starts
     with cluster.connect(scheduler, client) as cl:
-        cluster.check_device_on_workers(cl, tile["config"].backend, tile["device"])
+        cluster.check_device_on_workers(cl, backend, device)
         pending = ts.open(overwrite=overwrite, resume=True)
         try:
-            stats = cluster.run_basin_tiles(cl, ts, store_args, tile, pending, threads=threads,
-                                            progress=progress,
-                                            desc=f"basin {tile['problem'].name}")
+            stats = cluster.run_basin_tiles(cl, ts, store_args, compute, backend, pending,
+                                            threads=threads, progress=progress, desc=desc)
             ts.finish(summary=dict(stats, scheduler=str(cl.scheduler.address)))
         finally:
             ts.close()  # drop the writer lock

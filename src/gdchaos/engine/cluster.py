@@ -262,26 +262,26 @@ def set_numba_threads(n):
 
 
 def basin_tile_task(spec, i) -> dict:
-    """One tile of a basin store, computed and written on a worker."""
-    from ._run import _tile
-
+    """One tile of a store (a basin's or a hyperparameter map's), computed and written on a
+    worker."""
     t0 = time.perf_counter()
-    if spec["tile"]["config"].backend == "numba":
+    if spec["backend"] == "numba":
         set_numba_threads(spec["threads"])
     ts = _attached(spec["store"], spec["key"])
-    data = _tile(sl=ts.tile_rows_slice(i), **spec["tile"])
+    data = spec["compute"](sl=ts.tile_rows_slice(i))
     ts.write_tile(i, data)
     return {"tile": int(i), "seconds": time.perf_counter() - t0, "pid": os.getpid(),
             "peak_rss": peak_rss()}
 
 
-def run_basin_tiles(client, ts, store_args, tile, pending, *, threads=None, progress=False,
-                    desc="basin"):
-    """Compute the ``pending`` tiles of the opened store ``ts`` on the cluster; returns a
+def run_basin_tiles(client, ts, store_args, compute, backend, pending, *, threads=None,
+                    progress=False, desc="basin"):
+    """Compute the ``pending`` tiles of the opened store ``ts`` on the cluster (each task runs
+    ``compute(sl=rows)``, a function of its arguments only, and writes its rows); returns a
     summary (tiles, seconds, workers, peak memory of the worker processes)."""
     store_args = dict(store_args, tile_rows=ts.tile_rows)  # the opened store's layout wins
-    spec = {"store": store_args, "key": (ts.path, ts.run_hash), "tile": tile,
-            "threads": int(threads or 1)}
+    spec = {"store": store_args, "key": (ts.path, ts.run_hash), "compute": compute,
+            "backend": backend, "threads": int(threads or 1)}
     t0 = time.perf_counter()
     stats = {"tiles_computed": 0, "task_seconds": 0.0, "peak_rss": {}}
 

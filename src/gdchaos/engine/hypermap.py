@@ -20,7 +20,7 @@ from ..status import NOT_RUN, STATUS_DOC
 from ..version import __version__
 from ._grid import random_orthonormal_directions
 from ._run import (RunConfig, _default_tile_rows, check_device, tiles_in_memory,
-                   tiles_into_store)
+                   tiles_into_store, tiles_on_cluster)
 from ._store import TiledStore, VarSpec
 from .optim import STOP_RULES, Optimizer
 
@@ -230,7 +230,7 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
               init=None, directions=None, seed=0, max_iter=1000, tol=1e-8, div_threshold=1e8,
               gtol=1e-10, dtype="float64", backend="numba", device=None, window=SCORE_WINDOW,
               records=(), keep_params=False, store=None, tile_rows=None, overwrite=False,
-              progress=False, extra_attrs=None):
+              progress=False, extra_attrs=None, scheduler=None, client=None, threads=None):
     """A map of ``optimizer`` on ``problem`` over the axes ``x`` (columns) and ``y`` (rows),
     ``grid`` points per axis (N or ``(nx, ny)``); returns an ``xarray.Dataset`` on dims
     ``(y, x)`` whose coordinates are the axis values.
@@ -243,7 +243,9 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
     in the attributes), ``iterations``, ``final_loss``, ``score`` (:data:`SCORE_DOC`), the
     ``records`` asked for (any of ``sq_norm, imbalance, sharpness, minimizer``) and with
     ``keep_params`` the final ``params``.  With ``store`` (a path) the map is computed tile by
-    tile into a resumable zarr store, as :func:`gdchaos.basin` does.
+    tile into a resumable zarr store, as :func:`gdchaos.basin` does; with ``scheduler``
+    (``"local:N"``, ``"tcp://HOST:PORT"``) or ``client`` (a ``dask.distributed.Client``) its
+    tiles are tasks on a Dask cluster (docs/cluster.md), ``threads`` Numba threads each.
     """
     optimizer = optimizer or Optimizer()
     cfg = RunConfig(eta=optimizer.eta, max_iter=max_iter, tol=tol, div_threshold=div_threshold,
@@ -259,7 +261,11 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
     for ax in (x, y):
         check_axis(problem, optimizer, ax, backend)
     optimizer.step_sizes(_groups(problem), problem.n_params)  # its group names exist
-    check_device(backend, device)
+    on_cluster = scheduler is not None or client is not None
+    if on_cluster and store is None:
+        raise GdchaosInputError("a map on a cluster needs a store (store=...; --out)")
+    if not on_cluster:  # on a cluster the device is checked where the tiles run
+        check_device(backend, device)
     names = check_records(records)
     nx, ny = (int(grid), int(grid)) if np.ndim(grid) == 0 else map(int, grid)
     if min(nx, ny) < 1:
@@ -341,8 +347,12 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
     if store is None:
         return tiles_in_memory(compute, coords, variables, sizes, static, attrs, run_info,
                                tile_rows, progress, desc)
-    ts = TiledStore(path=store, coords=coords, variables=variables, run_info=run_info,
-                    tile_rows=tile_rows, sizes=sizes, static=static, attrs=attrs)
+    store_args = dict(path=store, coords=coords, variables=variables, run_info=run_info,
+                      tile_rows=tile_rows, sizes=sizes, static=static, attrs=attrs)
+    ts = TiledStore(**store_args)
+    if on_cluster:
+        return tiles_on_cluster(ts, store_args, compute, cfg.backend, device, scheduler, client,
+                                overwrite, progress, threads, desc)
     return tiles_into_store(ts, compute, overwrite, progress, desc)
 
 
