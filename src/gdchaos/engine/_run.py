@@ -235,8 +235,13 @@ def prepare(problem: Problem, config: RunConfig | None = None, store=False):
                    records=RECORDS)
         Slice2D.axes(problem.n_params, (0, 1), (0, 1), 2, 2).points()  # its compiled kernel
     if store:
+        import importlib.util
+
         import xarray  # noqa: F401
         import zarr  # noqa: F401
+
+        if importlib.util.find_spec("dask") is not None:
+            import dask  # noqa: F401  (xarray imports it when it opens a store, if installed)
     import tqdm.auto  # noqa: F401
 
 
