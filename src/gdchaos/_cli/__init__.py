@@ -1,5 +1,5 @@
 """Sub-commands of the ``gdchaos`` command line; each module has ``register(subparsers)``."""
 
-from . import analysis, core, figures, nn
+from . import analysis, core, explore, figures, nn
 
-REGISTRARS = [core.register, analysis.register, nn.register, figures.register]
+REGISTRARS = [core.register, analysis.register, nn.register, figures.register, explore.register]

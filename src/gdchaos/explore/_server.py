@@ -31,8 +31,9 @@ def explorer(query=None, **kw):
     return Explorer(st).layout
 
 
-def _page():
-    """One session's document (called by the Bokeh server for every new page)."""
+def _page(base=None):
+    """One session's document (called by the Bokeh server for every new page); the URL's
+    parameters change ``base`` (the server's starting view)."""
     import panel as pn
 
     from . import app
@@ -54,13 +55,25 @@ def _page():
             if v}
     error = None
     try:
-        st = state_from_query(args)
+        st = state_from_query(args, base)
     except GdchaosInputError as exc:
-        st, error = ViewState(), str(exc)
+        st, error = base or ViewState(), str(exc)
     ex = app.Explorer(st, sync_url=True)
     if error:
         ex._error(f"{error} (showing the default view instead)")
     return ex.layout
+
+
+def warm_up(st):
+    """Load the compiled kernels of the starting problem (and the double-double one for the
+    quotient map) before the first page asks for a map."""
+    from dataclasses import replace
+
+    from ._view import compute_map
+
+    compute_map(replace(st, iters=1), 4, 4)
+    if st.problem == "quotient":
+        compute_map(replace(st, iters=1, precision="dd", x0=-1.0, x1=1.0, y0=0.0, y1=1.0), 4, 4)
 
 
 def check_host(host):
@@ -71,9 +84,15 @@ def check_host(host):
     return addr.is_loopback
 
 
-def serve(port=5006, host="127.0.0.1", show=False, threaded=False, ready=None):
+def serve(port=5006, host="127.0.0.1", show=False, threaded=False, query=None):
     """Start the explorer's server; blocks until interrupted (``threaded=True``: returns the
-    server running in a thread, for tests).  Prints the address."""
+    server running in a thread, for tests).  ``query``: the starting view (state fields as
+    strings).  Prints the address."""
+    base = state_from_query(query or {})
+
+    def page():
+        return _page(base)
+
     if not 0 <= int(port) <= 65535:
         raise GdchaosInputError(f"--port must be in [0, 65535], got {port}")
     loop = check_host(host)
@@ -87,10 +106,11 @@ def serve(port=5006, host="127.0.0.1", show=False, threaded=False, ready=None):
     if not loop:
         print(f"gdchaos explore: warning: serving on {host}, reachable from other machines",
               file=sys.stderr)
+    warm_up(base)
     if threaded:
-        server = pn.serve({"/": _page}, **kw)
+        server = pn.serve({"/": page}, **kw)
         server.start()
         return server
     print(f"gdchaos explore: http://{host}:{port}/  (Ctrl-C stops)", flush=True)
-    pn.serve({"/": _page}, **kw)
+    pn.serve({"/": page}, **kw)
     return None

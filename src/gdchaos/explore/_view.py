@@ -191,7 +191,7 @@ def trajectory(st: ViewState, a, b, steps=None):
 def reproduce(st: ViewState, nx, ny):
     """The ``gdchaos basin`` command and the Python call that compute this view's map."""
     problem = make_problem(st)
-    xs, ys = pixel_centres(st, nx, ny)
+    xs, ys = (list(map(float, v)) for v in pixel_centres(st, nx, ny))
     opts = [f"--problem {st.problem}"]
     for name in ("y", "Y", "d", "k"):
         v = getattr(st, name)

@@ -64,6 +64,7 @@ class Explorer:
         self.download = pn.widgets.FileDownload(callback=self._png, filename="gdchaos_view.png",
                                                 label="export PNG", button_type="primary")
         side = pn.Column(*self.widgets.values(), self.download, width=250)
+        self.layout_side = side
         self.layout = pn.Row(side, pn.Column(self.alert, self.plot, self.info, self.traj_text,
                                              self.traj_plots, self.command, self.data))
 
@@ -86,6 +87,8 @@ class Explorer:
              "precision": pn.widgets.Select(name="precision (quotient)", options=list(PRECISIONS),
                                             value=st.precision)}
         for name, widget in w.items():
+            widget.width = 230
+            widget.css_classes = [f"gdchaos-{name}"]
             widget.param.watch(lambda ev, n=name: self._on_widget(n, ev.new), "value")
         self.widgets = w
         self.recentre = pn.widgets.Button(name="re-centre (dd)", button_type="default")
@@ -200,14 +203,16 @@ class Explorer:
                 pts = [p for p in paths if len(p[0]) == 1]
                 lines = [np.column_stack(p) for p in paths if len(p[0]) > 1]
                 if lines:
-                    parts.append(hv.Path(lines, label=label).opts(color=colour, line_width=1.5))
+                    parts.append(hv.Path(lines, label=label).opts(color=colour, line_width=1.5,
+                                                                  apply_ranges=False))
                 if pts:
                     parts.append(hv.Points(np.vstack([np.column_stack(p) for p in pts]),
-                                           label=label).opts(color=colour, size=9))
+                                           label=label).opts(color=colour, size=9,
+                                                             apply_ranges=False))
         except GdchaosInputError:
             pass
         if not parts:
-            return hv.Overlay([hv.Path([])])
+            return hv.Overlay([hv.Path([]).opts(apply_ranges=False)])
         return hv.Overlay(parts)
 
     def _describe(self, view):
