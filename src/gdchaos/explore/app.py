@@ -225,6 +225,10 @@ class Explorer:
         txt = (f"<b>width {width:.3g}</b>{html.escape(where)} &nbsp; {view.nx} x {view.ny} pixels, "
                f"{view.seconds:.2f} s, precision {st.precision}; "
                + ", ".join(f"{k} {100 * v:.1f}%" for k, v in frac.items() if v))
+        if st.problem in ("quotient", "scalar") and st.precision == "float64":
+            txt += ("<br><small>curves: black = Q = 8/eta - 4 lam (Thm 4; boundary of D0 when "
+                    "lam = 0), purple = Q = 4/eta - 4 lam (Thm 5), grey = edge of the state "
+                    "space, green = minimizers (T(M))</small>")
         for note in view.notes:
             txt += f"<br>{html.escape(note)}"
         if view.warning:
@@ -262,9 +266,10 @@ class Explorer:
         if tr["zw"] is not None:
             plots.append(hv.Path([np.column_stack(tr["zw"])]).opts(
                 color="#1f77b4", xlabel="z", ylabel="w", title="in (z, w)", **opts))
-        loss = np.where(tr["loss"] > 0, tr["loss"], np.nan)
-        plots.append(hv.Curve((steps, loss), "step", "loss").opts(logy=True, title="loss",
-                                                                    **opts))
+        gap = tr["loss"] - make_problem(self.state).min_value
+        loss = np.where(gap > 0, gap, np.nan)
+        plots.append(hv.Curve((steps, loss), "step", "loss - min").opts(
+            logy=True, title="loss - global minimum", **opts))
         plots.append((hv.Curve((steps, tr["sharpness"]), "step", "sharpness")
                       * hv.HLine(2 / self.state.eta).opts(color="grey", line_dash="dashed"))
                      .opts(title="sharpness (dashed: 2/eta)"))
