@@ -298,7 +298,7 @@ def test_library_refuses_the_same_input(tmp_path):
                                   uncertainty_exponent, wada_merging)
     from gdchaos.analysis.boundaries import QuotientGrid
     from gdchaos.engine import RunConfig, Slice2D, basin, check_device
-    from gdchaos.experiments._figure import check_output_dir
+    from gdchaos.experiments.runner import check_output_dir
     from gdchaos.experiments.report import reproduce
     from gdchaos.problems import QuotientMap, ScalarFactorization
 

@@ -3,15 +3,16 @@
 The public surface is re-exported here; implementation modules are private.
 """
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 
 from . import theory  # noqa: E402
-from ._errors import GdchaosInputError  # noqa: E402
+from .errors import GdchaosInputError  # noqa: E402
 from .engine import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES,  # noqa: E402
                      UNDECIDED, RunConfig, RunResult, Slice2D, basin, open_store, run_info,
                      run_points, sample_box, status_fractions, verify_store)
 from .problems import (DeepMatrixFactorization, GDState, MatrixFactorization,  # noqa: E402
-                       Problem, QuotientMap, ScalarFactorization)
+                       NumbaProblem, Problem, QuotientMap, ScalarFactorization, TorchProblem,
+                       load_problem, make_problem)
 from .theory.matrix import eta_star_matrix, in_orthogonal_subspace  # noqa: E402
 from .theory.quotient import boundary_map, planar_map, quotient_T, scaled_map  # noqa: E402
 from .theory.scalar import (closest_minimizer, eta_star, farthest_minimizer,  # noqa: E402
@@ -24,7 +25,7 @@ __all__ = [
     "RunConfig", "RunResult", "Slice2D", "basin", "open_store", "run_info", "run_points",
     "sample_box", "status_fractions", "verify_store",
     "DeepMatrixFactorization", "GDState", "MatrixFactorization", "Problem", "QuotientMap",
-    "ScalarFactorization",
+    "ScalarFactorization", "NumbaProblem", "TorchProblem", "load_problem", "make_problem",
     "eta_star_matrix", "in_orthogonal_subspace", "boundary_map", "planar_map", "quotient_T",
     "scaled_map", "closest_minimizer", "eta_star", "farthest_minimizer", "hessian_eigenvalues",
     "imbalance", "in_d0", "q_value", "sharpness", "theorem5_bounds", "wang_bound",

@@ -6,7 +6,7 @@ import argparse
 import re
 import sys
 
-from ._errors import GdchaosInputError
+from .errors import GdchaosInputError
 
 
 class _Parser(argparse.ArgumentParser):

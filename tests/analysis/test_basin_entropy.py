@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gdchaos._errors import GdchaosInputError
+from gdchaos.errors import GdchaosInputError
 from gdchaos.analysis import basin_entropy, basin_entropy_scaling, wada_grid, wada_merging
 
 ROOTS = np.exp(2j * np.pi * np.arange(3) / 3)

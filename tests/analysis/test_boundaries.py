@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from gdchaos._errors import GdchaosInputError
+from gdchaos.errors import GdchaosInputError
 from gdchaos.analysis import (FIGURE3, QuotientGrid, boundary_mask, box_dimension,
                               erosion_boundary, mask_points, outcome_labels, paper_box_dimension,
                               quotient_boundary, quotient_boundary_tiled, quotient_edge_gap,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from _anasets import circle, filled_square, koch_curve, sierpinski_triangle
 
-from gdchaos._errors import GdchaosInputError
+from gdchaos.errors import GdchaosInputError
 from gdchaos.analysis import (BoxCounter, boundary_mask, box_counts, box_dimension, fit_line,
                               largest_linear_region, mask_points, normalize_unit_square,
                               paper_box_dimension)

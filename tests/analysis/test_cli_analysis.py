@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gdchaos._cli import analysis as cli
-from gdchaos._errors import GdchaosInputError
+from gdchaos.errors import GdchaosInputError
 
 COMMANDS = ["dimension", "uncertainty", "basin-entropy", "wada", "lyapunov", "entropy",
             "periodic-orbits", "branches", "convergence-study"]

@@ -5,7 +5,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from gdchaos._errors import GdchaosInputError
+from gdchaos.errors import GdchaosInputError
 from gdchaos.analysis import (boundary_itinerary, boundary_periodic_orbit, gd_periodic_orbit,
                               is_primitive, primitive_words, tent_point, word_point)
 from gdchaos.theory import quotient as tq

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gdchaos._errors import GdchaosInputError
+from gdchaos.errors import GdchaosInputError
 from gdchaos.analysis import (box_sampler, engine_outcome, quotient_sampler,
                               uncertainty_exponent)
 from gdchaos.problems import QuotientMap, ScalarFactorization

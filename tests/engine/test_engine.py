@@ -193,7 +193,7 @@ def test_records_coordinate_distances_and_params():
 
 
 def test_bad_config_raises_clear_errors():
-    from gdchaos._errors import GdchaosInputError
+    from gdchaos.errors import GdchaosInputError
 
     for kw in (dict(eta=0), dict(eta=-1), dict(eta=float("nan")), dict(eta=1, momentum=1.0),
                dict(eta=1, max_iter=-3), dict(eta=1, backend="jax"), dict(eta=1, dtype="f16")):

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from gdchaos._errors import GdchaosInputError
+from gdchaos.errors import GdchaosInputError
 from gdchaos.engine import DIVERGED, RECORDS, Slice2D, basin, open_store, run_points
 from gdchaos.problems import (DeepMatrixFactorization, MatrixFactorization, QuotientMap,
                               ScalarFactorization)
@@ -49,8 +49,6 @@ def _finals(problem, n, rng):
     ScalarFactorization(d=5, y=1.0, lam=0.0), ScalarFactorization(d=2, y=0.5, lam=0.7),
     QuotientMap(y=0.5, lam=0.2), QuotientMap(y=-1.0, lam=0.0)], ids=repr)
 def test_records_kernels_equal_numpy_records(problem):
-    from gdchaos.engine._records import kernel_records
-
     rng = np.random.default_rng(7)
     X0, Xf = _finals(problem, 4000, rng)
     if problem.name == "scalar" and problem.lam > 0 and problem.lam < abs(problem.y):
@@ -60,7 +58,7 @@ def test_records_kernels_equal_numpy_records(problem):
         Xf[8:200] = pm[:192] + 1e-3 * rng.normal(size=pm[:192].shape)
         Xf[200:400] = -pm[192:]
     want = problem.records(X0, Xf, RECORDS)
-    got = kernel_records(problem, X0, Xf, RECORDS)
+    got = problem.fast_records(X0, Xf, RECORDS)
     assert list(got) == list(RECORDS)
     for k in ("sq_norm", "imbalance", "sharpness"):
         a, b = got[k], want[k]
@@ -73,7 +71,7 @@ def test_records_kernels_equal_numpy_records(problem):
     np.testing.assert_array_equal(got["minimizer"], want["minimizer"])
     if problem.name == "scalar" and 0 < problem.lam < abs(problem.y):
         assert {0, 1, 2} <= set(got["minimizer"].tolist())
-    sub = kernel_records(problem, X0, Xf, ("sharpness",))
+    sub = problem.fast_records(X0, Xf, ("sharpness",))
     assert list(sub) == ["sharpness"]
     np.testing.assert_array_equal(sub["sharpness"], got["sharpness"])
 

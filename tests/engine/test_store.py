@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 import gdchaos as gc
-from gdchaos._errors import GdchaosInputError
+from gdchaos.errors import GdchaosInputError
 from gdchaos.engine import TiledStore, VarSpec, open_store, verify_store
 from gdchaos.engine import _run
 

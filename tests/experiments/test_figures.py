@@ -208,7 +208,7 @@ DIGITS[12], DIGITS[13] = {"dataset": "digits"}, DIGITS[5]
 
 
 def _digits_run(fig, tmp_path):
-    from gdchaos.experiments._figure import run_figure
+    from gdchaos.experiments.runner import run_figure
 
     rec = run_figure(get_figure(fig), "tiny", DIGITS[fig], str(tmp_path), progress=False,
                      formats=("png",))
@@ -265,7 +265,7 @@ def test_fig05_fig13_on_digits_slice_straddles_the_divergence_boundary(tmp_path,
 def test_same_seed_same_result(tmp_path):
     import xarray as xr
 
-    from gdchaos.experiments._figure import run_figure
+    from gdchaos.experiments.runner import run_figure
 
     spec = get_figure(9)
     a = run_figure(spec, "tiny", {"grid": 32}, str(tmp_path / "a"), progress=False)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from gdchaos._cli.nn import register
-from gdchaos._errors import GdchaosInputError
+from gdchaos.errors import GdchaosInputError
 
 
 def _parser():

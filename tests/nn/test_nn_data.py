@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from gdchaos._errors import GdchaosInputError
+from gdchaos.errors import GdchaosInputError
 from gdchaos.nn import data as D
 
 
@@ -201,7 +201,7 @@ def _bare_user(monkeypatch, tmp_path):
 def test_first_use_downloads_into_the_cache(tmp_path, online, monkeypatch, capfd):
     """What a user meets: a network figure on a machine without the data fetches the tarball
     (progress bar on stderr, MD5-checked) into the cache folder, then reads it from there."""
-    from gdchaos.experiments._figure import run_figure
+    from gdchaos.experiments.runner import run_figure
     from gdchaos.experiments.registry import get_figure
 
     tar, md5, x = _fake_tarball(tmp_path)

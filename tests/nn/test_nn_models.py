@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gdchaos._errors import GdchaosInputError
+from gdchaos.errors import GdchaosInputError
 from gdchaos.nn import (
     from_module,
     init_params,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gdchaos.engine._status import CONVERGED, DIVERGED
+from gdchaos.status import CONVERGED, DIVERGED
 from gdchaos.nn import run_slice, run_sweep, slice_preset, sweep_preset
 
 pytestmark = pytest.mark.slow

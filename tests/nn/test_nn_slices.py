@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from gdchaos._errors import GdchaosInputError
-from gdchaos.engine._status import CONVERGED, DIVERGED, UNDECIDED
+from gdchaos.errors import GdchaosInputError
+from gdchaos.status import CONVERGED, DIVERGED, UNDECIDED
 from gdchaos.nn import run_slice, slice_directions, slice_preset, slice_problem, train
 
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from gdchaos._errors import GdchaosInputError
-from gdchaos.engine._status import CONVERGED
+from gdchaos.errors import GdchaosInputError
+from gdchaos.status import CONVERGED
 from gdchaos.nn import eta_grid, init_params, run_sweep, sweep_preset, train
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from gdchaos.engine._status import CONVERGED, DIVERGED, UNDECIDED
+from gdchaos.status import CONVERGED, DIVERGED, UNDECIDED
 from gdchaos.nn import init_params, load_pair, mlp_loss, n_params, train, train_batch
 from gdchaos.nn._batched import NetProblem
 
@@ -143,7 +143,7 @@ def test_reproducible_across_runs_and_threads(pair_small):
 
 
 def test_bad_input(digits):
-    from gdchaos._errors import GdchaosInputError
+    from gdchaos.errors import GdchaosInputError
 
     widths = (64, 4, 1)
     p = init_params(widths)

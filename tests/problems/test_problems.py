@@ -55,7 +55,7 @@ def test_momentum_convergence_requires_rest():
 
 
 def test_quotient_map_rejects_momentum_and_gradient():
-    from gdchaos._errors import GdchaosInputError
+    from gdchaos.errors import GdchaosInputError
 
     q = QuotientMap(0.5, 0.2)
     with pytest.raises(GdchaosInputError):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gdchaos._errors import GdchaosInputError
+from gdchaos.errors import GdchaosInputError
 from gdchaos.problems import MatrixFactorization, ScalarFactorization
 from gdchaos.theory import matrix as tm
 from gdchaos.theory import scalar as ts

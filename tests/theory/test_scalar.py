@@ -121,7 +121,7 @@ def test_theorem4_admissibility_and_theorem5_bounds():
 
 
 def test_bad_shapes_raise_clear_error():
-    from gdchaos._errors import GdchaosInputError
+    from gdchaos.errors import GdchaosInputError
 
     with pytest.raises(GdchaosInputError):
         th.q_value([1.0, 2.0], [1.0], 0.5)

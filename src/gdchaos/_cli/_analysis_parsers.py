@@ -15,9 +15,7 @@ def _add_common(p):
 
 def add_problem_args(p, default_problem="quotient", y="1", lam="0"):
     g = p.add_argument_group("problem")
-    g.add_argument("--problem", default=default_problem,
-                   choices=["quotient", "scalar", "matrix", "deep"],
-                   help=f"default {default_problem}")
+    C.add_problem_option(g, default=default_problem, help_default=f" (default {default_problem})")
     g.add_argument("--y", default=None, help=f"scalar/quotient target (default {y})")
     g.add_argument("--lam", default=lam, help=f"weight decay (default {lam})")
     g.add_argument("--d", type=C.positive, default=None, help="scalar: u, v in R^d; matrix: rows")

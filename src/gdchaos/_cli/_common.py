@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 
 EXAMPLES_FMT = argparse.RawDescriptionHelpFormatter
 INT32_MAX = 2**31 - 1  # step counts: the kernels count iterations in int32
@@ -202,29 +202,54 @@ def info(args, msg):
 
 
 # ------------------------------------------------------------------------------- problems
-_USES = {"--y": ("scalar", "quotient"), "--Y": ("matrix", "deep"), "--d": ("scalar", "matrix"),
-         "--k": ("deep",)}
-
-
 def problem_from_args(args, y_default="1"):
-    """The problem of ``--problem`` and its options; an option the problem does not use is
-    refused (not silently ignored), ``--d 0`` is refused (not replaced by the default)."""
-    from ..problems import (DeepMatrixFactorization, MatrixFactorization, QuotientMap,
-                            ScalarFactorization)
-    from .._errors import check_nonneg
+    """The problem of ``--problem`` (a built-in name or ``path/to/file.py:ClassName``) and its
+    options: the one parser of problems for every command.  An option the problem does not use
+    is refused (not silently ignored); ``--d 0`` is refused (not replaced by a default)."""
+    from ..errors import check_nonneg
+    from ..problems import make_problem
 
-    given = {"--y": args.y, "--Y": args.Y, "--d": args.d, "--k": args.k}
-    for opt, val in given.items():
-        if val is not None and args.problem not in _USES[opt]:
-            raise GdchaosInputError(f"{opt} is not an option of --problem {args.problem} "
-                                    f"(it applies to {' and '.join(_USES[opt])})")
+    opts = {"y": None if args.y is None else number(args.y, "--y"),
+            "Y": matrix(args.Y, "--Y") if getattr(args, "Y", None) else None,
+            "d": getattr(args, "d", None), "k": getattr(args, "k", None)}
     lam = check_nonneg("--lam", number(args.lam, "--lam"))
-    y = number(y_default if args.y is None else args.y, "--y")
-    if args.problem == "scalar":
-        return ScalarFactorization(d=1 if args.d is None else args.d, y=y, lam=lam)
-    if args.problem == "quotient":
-        return QuotientMap(y=y, lam=lam)
-    Y = matrix(args.Y, "--Y") if args.Y else np.eye(2)
-    if args.problem == "matrix":
-        return MatrixFactorization(Y=Y, d=Y.shape[0] if args.d is None else args.d, lam=lam)
-    return DeepMatrixFactorization(Y=Y, k=3 if args.k is None else args.k, lam=lam)
+    params = getattr(args, "param", None)
+    if params and ":" not in args.problem:
+        raise GdchaosInputError("--param sets a user's problem's parameters (--problem "
+                                "path/to/file.py:ClassName); built-in problems take --y, --lam...")
+    if ":" in args.problem:
+        given = [f"--{k}" for k, v in opts.items() if v is not None]
+        if given:
+            raise GdchaosInputError(f"{', '.join(given)}: a user's problem takes its parameters "
+                                    "as --param NAME=VALUE")
+        return make_problem(args.problem, param_values(params or []))
+    opts["lam"] = lam
+    return make_problem(args.problem, opts, defaults={"y": number(y_default, "--y")})
+
+
+def param_values(items):
+    """``["a=1", "b=2,3"]`` -> ``{"a": 1.0, "b": [2.0, 3.0]}`` (numbers, lists, else strings)."""
+    out = {}
+    for item in items:
+        k, sep, v = str(item).partition("=")
+        if not sep or not k.strip().isidentifier():
+            raise GdchaosInputError(f"--param {item!r}: write NAME=VALUE")
+        vals = [t.strip() for t in v.split(",")]
+        try:
+            nums = [float(t) for t in vals]
+        except ValueError:
+            out[k.strip()] = v
+            continue
+        out[k.strip()] = nums[0] if len(nums) == 1 else nums
+    return out
+
+
+def add_problem_option(parser, default=None, help_default=""):
+    """``--problem`` (a built-in name or path/to/file.py:ClassName) and ``--param``: the same
+    two flags in every command."""
+    parser.add_argument("--problem", default=default, required=default is None,
+                        metavar="NAME|FILE.py:CLASS",
+                        help="scalar, matrix, deep, quotient, or a user's problem "
+                             f"path/to/file.py:ClassName{help_default}")
+    parser.add_argument("--param", action="append", default=None, metavar="NAME=VALUE",
+                        help="a parameter of a user's problem (repeatable)")

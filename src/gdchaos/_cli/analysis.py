@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_nonneg, check_positive
+from ..errors import GdchaosInputError, check_nonneg, check_positive
 from . import _common as C
 
 
 def _progress(args):
     return not getattr(args, "quiet", False)
+
+
+def _window(problem):
+    """The problem's default window as the ``--range`` text."""
+    return ",".join(f"{v:g}" for v in problem.default_window)
 
 
 def problem_from_args(args):
@@ -61,7 +66,7 @@ def _computed_labels(args, mode):
     """Outcome map computed with the engine: the quotient (z, w) grid (-1 outside the state
     space or within the margin of its edge) or a 2-D slice of another problem.  Returns
     ``(labels, xs, ys, outcome_fn)``."""
-    from ..analysis import QuotientGrid, engine_outcome, quotient_edge_gap
+    from ..analysis import QuotientGrid, engine_outcome
     from ..engine import Slice2D
 
     prob = problem_from_args(args)
@@ -71,12 +76,12 @@ def _computed_labels(args, mode):
     _check_points(args, f"an outcome map of {args.n} x {args.n} points", args.n ** 2,
                   prob.n_params)
     kw = {"max_iter": args.steps, "tol": C.number(args.tol, "--tol"), "gtol": 0.0}
-    if prob.name == "quotient":
-        rng = C.floats(args.range or "-2.5,3,0,10", "--range", 4)
+    if prob.edge_gap(np.zeros((1, prob.n_params))) is not None:  # a state space with an edge
+        rng = C.floats(args.range or _window(prob), "--range", 4)
         g = QuotientGrid.square(rng[:2], rng[2:], args.n)
         xs, ys, X = g.zs, g.ws, g.slice2d().points()
         margin = check_nonneg("--margin", C.number(args.margin, "--margin"))
-        gap = quotient_edge_gap(xs[None, :], ys[:, None], prob.y)
+        gap = prob.edge_gap(X).reshape(len(ys), len(xs))
     else:
         rng = C.floats(args.range or "-4,4,-4,4", "--range", 4)
         P = prob.n_params
@@ -200,8 +205,8 @@ def cmd_uncertainty(args):
     if np.unique(eps).size < 2:
         raise GdchaosInputError("--eps needs at least 2 different sizes (the exponent is a slope)")
     _check_points(args, f"{args.points} point pairs", 2 * args.points, prob.n_params)
-    if prob.name == "quotient":
-        box = C.floats(args.box or "-2.5,3,0,10", "--box", 4)
+    if prob.edge_gap(np.zeros((1, prob.n_params))) is not None:
+        box = C.floats(args.box or _window(prob), "--box", 4)
         sampler = quotient_sampler(box[:2], box[2:], prob.y, C.number(args.margin, "--margin"))
     else:
         P = prob.n_params
@@ -271,8 +276,7 @@ def cmd_lyapunov(args):
     prob = problem_from_args(args)
     eta = check_positive("--eta", C.number(args.eta, "--eta"))
     _check_points(args, f"a {args.grid} x {args.grid} map", args.grid ** 2, prob.n_params)
-    rng = C.floats(args.range or ("-2.5,3,0,10" if prob.name == "quotient" else "-4,4,-4,4"),
-                   "--range", 4)
+    rng = C.floats(args.range or _window(prob), "--range", 4)
     P = prob.n_params
     g = (Slice2D.axes(P, rng[:2], rng[2:], args.grid) if P == 2 else
          Slice2D.random(P, rng[:2], rng[2:], args.grid, seed=args.seed))

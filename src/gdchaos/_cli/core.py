@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_nonneg, check_positive
+from ..errors import GdchaosInputError, check_nonneg, check_positive
 from . import _common as C
 
 CRITICAL_EPILOG = """examples:
@@ -51,7 +51,7 @@ def register(sub):
                        description="Run GD from every point of a 2-D slice of parameter space "
                        "(or of the (z, w) plane for the quotient map) and write a tiled, "
                        "resumable zarr store.", epilog=BASIN_EPILOG, formatter_class=C.EXAMPLES_FMT)
-    b.add_argument("--problem", required=True, choices=["scalar", "matrix", "deep", "quotient"])
+    C.add_problem_option(b)
     g = b.add_argument_group("problem options")
     g.add_argument("--d", type=C.positive, default=None,
                    help="scalar: u, v in R^d (default 1); matrix: U, V in R^{d x dy} (default dy)")
@@ -186,14 +186,13 @@ def grid_from_args(args, problem):
     from ..engine import Slice2D
 
     nx, ny = grid_shape(args)
-    default = "-2.5,3,0,10" if problem.name == "quotient" else "-4,4,-4,4"
-    rng = C.floats(args.range or default, "--range", 4)
+    rng = C.floats(args.range or ",".join(f"{v:g}" for v in problem.default_window), "--range", 4)
     P = problem.n_params
     center = None if args.center is None else np.array(C.floats(args.center, "--center", P))
     kind = args.slice or ("axes" if P == 2 else "random")
-    if problem.name == "quotient" and kind != "axes":
-        raise GdchaosInputError("--slice random: the quotient map's plane is (z, w) itself "
-                                "(--slice axes only)")
+    if kind not in problem.slice_kinds:
+        raise GdchaosInputError(f"--slice {kind}: the {problem.name} problem's maps take --slice "
+                                f"{' or '.join(problem.slice_kinds)} only")
     if kind == "axes":
         return Slice2D.axes(P, rng[:2], rng[2:], nx, ny, center=center)
     return Slice2D.random(P, rng[:2], rng[2:], nx, ny, seed=args.seed, center=center)
@@ -209,7 +208,7 @@ def _check_basin_size(args, problem, n_points):
     per_point = 38 + (8 if args.coordinate is not None else 0) + 8 * n_points \
         + (8 * P if args.keep_params else 0)
     tile = (args.tile_rows or max(1, TILE_POINTS // nx)) * nx
-    hessian = 3 * 8 * P * P if problem.name in ("matrix", "deep") else 0
+    hessian = 3 * 8 * P * P if problem.dense_hessian_records else 0
     memory = 16 * 3 * P + tile * (6 * 8 * P + hessian + 64) + nx * ny * 2
     C.check_size(args, f"basin on a {nx} x {ny} grid with {P} parameters",
                  store_bytes=nx * ny * per_point, memory_bytes=memory)
@@ -229,9 +228,9 @@ def cmd_basin(args):
         raise GdchaosInputError(f"--device {args.device} needs --backend torch (numba runs on "
                                 "the CPU; use --threads)")
     check_device(args.backend, args.device)
-    if problem.name == "quotient" and cfg.momentum:
-        raise GdchaosInputError("--momentum: the quotient map is exact for plain GD only "
-                                "(momentum 0)")
+    if cfg.momentum and not problem.supports_momentum:
+        raise GdchaosInputError(f"--momentum: the {problem.name} problem is exact for plain GD "
+                                "only (momentum 0)")
     C.check_image_path(args.png, "--png")
     if args.color and args.color not in ("sq_norm", "coordinate", "final_loss", "sharpness",
                                          "imbalance", "iterations", "minimizer"):
@@ -266,7 +265,7 @@ def cmd_basin(args):
     if args.png:
         from ..plotting import plot_basin, save_figure
 
-        labels = ("z = u.v - y", "w = |u|^2 + |v|^2") if problem.name == "quotient" else (None, None)
+        labels = problem.axis_labels
         fig, _ = plot_basin(ds, color=args.color, xlabel=labels[0], ylabel=labels[1],
                             title=f"{problem.name}, eta = {cfg.eta:g}, lam = {problem.lam:g}")
         save_figure(fig, args.png)

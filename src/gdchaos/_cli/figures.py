@@ -67,7 +67,7 @@ def register(sub):
 
 
 def cmd_figure(args):
-    from ..experiments._figure import parse_overrides, run_figure
+    from ..experiments.runner import parse_overrides, run_figure
     from ..experiments.registry import get_figure
 
     spec = get_figure(args.number)
@@ -88,8 +88,8 @@ def cmd_figure(args):
 
 
 def _figure_overrides(items):
-    from .._errors import GdchaosInputError
-    from ..experiments._figure import parse_overrides
+    from ..errors import GdchaosInputError
+    from ..experiments.runner import parse_overrides
 
     out = {}
     for it in items or []:
@@ -105,7 +105,7 @@ def _figure_overrides(items):
 
 
 def cmd_reproduce(args):
-    from .._errors import GdchaosInputError
+    from ..errors import GdchaosInputError
     from ..experiments.registry import FIGURE_MODULES
     from ..experiments.report import reproduce
 
@@ -130,7 +130,7 @@ def cmd_extras(args):
     only = None
     if args.only:
         only = [s.strip() for s in args.only.split(",") if s.strip()]
-        from .._errors import GdchaosInputError
+        from ..errors import GdchaosInputError
 
         bad = [s for s in only if s not in ITEMS]
         if bad:

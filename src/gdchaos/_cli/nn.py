@@ -10,7 +10,7 @@ import math
 import os
 import sys
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from . import _common as C
 
 SWEEP_EPILOG = """examples:

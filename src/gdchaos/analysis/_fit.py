@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 
 __all__ = ["LinearFit", "fit_line", "largest_linear_region"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_int
+from ..errors import GdchaosInputError, check_int
 from ._fit import LinearFit, fit_line
 
 __all__ = ["BasinEntropyResult", "basin_entropy", "basin_entropy_scaling"]

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_int, check_positive
-from ..engine._status import CONVERGED, NOT_RUN, OUTSIDE
+from ..errors import GdchaosInputError, check_int, check_positive
+from ..status import CONVERGED, NOT_RUN, OUTSIDE
 
 __all__ = ["OUTCOME_MODES", "outcome_labels", "dataset_labels", "boundary_mask", "erosion_boundary",
            "quotient_edge_gap", "QuotientGrid", "FIGURE3", "quotient_region",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from ._boxgrid import _count_unique, _edge_deficit, _filled_edges, _ladder_counts
 from ._fit import LinearFit, fit_line
 

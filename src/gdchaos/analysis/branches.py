@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_positive
+from ..errors import GdchaosInputError, check_positive
 from ..theory import quotient as tq
 from .lyapunov import quotient_jacobian
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from .boundaries import FIGURE3, QuotientGrid, quotient_boundary, quotient_region
 from .boxcount import BoxCounter, box_dimension, paper_box_dimension
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_positive, check_seed
+from ..errors import GdchaosInputError, check_positive, check_seed
 from ._fit import LinearFit, fit_line
 
 __all__ = ["EntropyResult", "lap_numbers", "lap_entropy", "critical_points",

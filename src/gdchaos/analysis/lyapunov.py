@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_positive
+from ..theory.quotient import planar_jacobian as quotient_jacobian
+from ..errors import GdchaosInputError, check_positive
 
 __all__ = ["LyapunovResult", "lyapunov_spectrum", "lyapunov_1d", "gd_jacobian",
            "quotient_jacobian", "problem_map", "finite_time_lyapunov", "lyapunov_map"]
@@ -156,25 +157,13 @@ def lyapunov_1d(f, df, x0, n_steps, *, transient=100, interval=None) -> Lyapunov
                           np.array(hist), {"k": 1, "P": 1, "collapsed": int(collapsed.sum())})
 
 
-def quotient_jacobian(X, eta, y, lam=0.0):
-    """Closed-form Jacobian ``(n, 2, 2)`` of the planar map on ``(z, w)`` (Prop. 3)."""
-    X = np.atleast_2d(np.asarray(X, dtype=float))
-    z, w = X[:, 0], X[:, 1]
-    a = 1.0 - eta * lam
-    c = a * a + eta * eta * z * z
-    J = np.empty((X.shape[0], 2, 2))
-    J[:, 0, 0] = 2.0 * eta * eta * z * (z + y) + c - eta * a * w
-    J[:, 0, 1] = -eta * a * z
-    J[:, 1, 0] = 2.0 * eta * eta * z * w - 4.0 * eta * a * (2.0 * z + y)
-    J[:, 1, 1] = c
-    return J
-
-
 def gd_jacobian(problem, X, eta):
-    """Jacobian ``I - eta H(x)`` of one GD step at each row of ``X`` (quotient map: closed form)."""
+    """Jacobian of one step at each row of ``X``: the problem's closed form where it has one
+    (the quotient map's), else ``I - eta H(x)``."""
     X = np.atleast_2d(np.asarray(X, dtype=float))
-    if problem.kernel == "quotient":
-        return quotient_jacobian(X, eta, problem.y, problem.lam)
+    J = problem.step_jacobian(X, eta)
+    if J is not None:
+        return J
     H = problem.hessian(X)
     return np.eye(X.shape[1])[None] - eta * H
 
@@ -192,10 +181,7 @@ def problem_map(problem, eta, div_threshold=1e8):
     def valid(X):
         with np.errstate(all="ignore"):
             loss = problem.loss(X)
-        ok = np.isfinite(loss) & (loss <= div_threshold)
-        if problem.kernel == "quotient":
-            ok &= X[:, 1] >= 2.0 * np.abs(X[:, 0] + problem.y) - 1e-9 * (1 + np.abs(X[:, 1]))
-        return ok
+        return np.isfinite(loss) & (loss <= div_threshold) & problem.in_state_space(X, 1e-9)
 
     return step, jacobian, valid
 

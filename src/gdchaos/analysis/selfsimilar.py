@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 
 __all__ = ["SelfSimilarSet", "coverage_study", "random_ifs", "similarity_dimension"]
 

@@ -28,7 +28,7 @@ from itertools import product
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_int, check_positive, check_seed
+from ..errors import GdchaosInputError, check_int, check_positive, check_seed
 
 __all__ = ["PeriodicOrbit", "boundary_itinerary", "tent_point", "word_point", "is_primitive",
            "primitive_words", "boundary_periodic_orbit", "verify_periodic_orbit",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_positive, check_seed
+from ..errors import GdchaosInputError, check_positive, check_seed
 from ._fit import LinearFit, fit_line
 
 __all__ = ["UncertaintyResult", "uncertainty_exponent", "engine_outcome", "box_sampler",

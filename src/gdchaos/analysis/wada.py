@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_int, check_seed
+from ..errors import GdchaosInputError, check_int, check_seed
 from .boundaries import boundary_mask
 
 __all__ = ["WadaResult", "wada_merging", "wada_grid"]

@@ -4,8 +4,9 @@ from ..problems import RECORDS
 from ._dd import quotient_grid_dd  # double-double quotient map (deep zooms)
 from ._grid import Slice2D, random_orthonormal_directions, sample_box
 from ._run import (BACKENDS, MAX_ITER, TILE_POINTS, RunConfig, RunResult, basin, check_device,
-                   prepare, run_info, run_points, status_fractions)
-from ._status import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES, UNDECIDED)
+                   prepare, run_info, run_points)
+from ..status import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES, UNDECIDED,
+                      status_fractions)
 from ._store import TiledStore, VarSpec, open_store, verify_store
 
 __all__ = ["Slice2D", "random_orthonormal_directions", "sample_box", "BACKENDS", "MAX_ITER",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_seed
+from ..errors import GdchaosInputError, check_seed
 
 
 def random_orthonormal_directions(P, seed, k=2):

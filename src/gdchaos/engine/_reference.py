@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._status import CONVERGED, DIVERGED, OUTSIDE, SADDLE, UNDECIDED
+from ..status import CONVERGED, DIVERGED, OUTSIDE, SADDLE, UNDECIDED
 
 
 def quotient_reference(z, w, eta, y, lam, steps, tol, div=1e8, gtol=1e-10):

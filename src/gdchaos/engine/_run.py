@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import __version__
-from .._errors import GdchaosInputError, check_nonneg, check_positive
+from ..version import __version__
+from ..errors import GdchaosInputError, check_nonneg, check_positive
 from ..problems import RECORDS, Problem, check_records
 from ._grid import Slice2D
-from ._status import NOT_RUN, STATUS_DOC, STATUS_NAMES
+from ..status import NOT_RUN, STATUS_DOC, status_fractions
 from ._store import TiledStore, VarSpec
 
 BACKENDS = ("numba", "torch")
@@ -86,38 +86,40 @@ class RunResult:
                 + ("coordinate", "distances", "params") if getattr(self, k) is not None}
 
 
-def status_fractions(status):
-    status = np.asarray(status).ravel()
-    n = max(status.size, 1)
-    return {name: float(np.count_nonzero(status == code)) / n for code, name in STATUS_NAMES.items()}
-
-
 def _iterate(problem: Problem, X0, cfg: RunConfig, device=None, out=None):
     """Run the kernel of ``problem``; returns (Xf, status, iters, loss) (numba: into the arrays
     ``out["params"]``, ``out["status"]``, ... where given)."""
     X0 = np.ascontiguousarray(X0, dtype=np.float64)
     if cfg.dtype == "float32":
         X0 = X0.astype(np.float32).astype(np.float64)
-    if problem.kernel == "quotient" and cfg.momentum:
-        raise GdchaosInputError("the quotient map is exact for plain GD only (momentum = 0)")
     args = (problem.consts(), float(cfg.eta), float(problem.lam), float(cfg.momentum),
             int(cfg.max_iter), float(cfg.tol), float(problem.min_value), float(cfg.div_threshold),
             float(cfg.gtol), cfg.dtype == "float32")
     n = X0.shape[0]
     if cfg.backend == "numba":
-        from ._kernels import KERNELS
-
+        kernel = numba_kernel(problem)
         out = out or {}
         Xf = out["params"] if "params" in out else np.empty_like(X0)
         status = out["status"] if "status" in out else np.empty(n, dtype=np.int8)
         iters = out["iterations"] if "iterations" in out else np.empty(n, dtype=np.int32)
         loss = out["final_loss"] if "final_loss" in out else np.empty(n, dtype=np.float64)
         if n:
-            KERNELS[problem.kernel](X0, *args, Xf, status, iters, loss)
+            kernel(X0, *args, Xf, status, iters, loss)
         return Xf, status, iters, loss
     from ._torch import run_torch
 
-    return run_torch(problem.kernel, X0, *args, device=device)
+    return run_torch(problem, X0, *args, device=device)
+
+
+def numba_kernel(problem: Problem):
+    """The compiled kernel of ``problem``: its own (maps) or the GD kernel generated from its
+    gradient (:mod:`gdchaos.engine._kernelgen`)."""
+    kernel = problem.numba_kernel()
+    if kernel is None:
+        from ._kernelgen import gradient_kernel
+
+        kernel = gradient_kernel(problem)
+    return kernel
 
 
 def run_points(problem: Problem, X0, eta=None, *, config: RunConfig | None = None,
@@ -138,6 +140,7 @@ def run_points(problem: Problem, X0, eta=None, *, config: RunConfig | None = Non
         raise GdchaosInputError("give either config or eta/keyword settings, not both")
     X0 = problem.check_X(X0)
     points = _check_run_args(problem, config, coordinate, points, device)
+    problem.validate(X0)
     names = check_records(records)
     t0 = time.perf_counter()
     Xf, status, iters, loss = _iterate(problem, X0, config, device, _out)
@@ -157,9 +160,7 @@ def run_points(problem: Problem, X0, eta=None, *, config: RunConfig | None = Non
 def _records(problem, X0, Xf, names):
     if not names:
         return {}
-    from ._records import kernel_records
-
-    rec = kernel_records(problem, X0, Xf, names)
+    rec = problem.fast_records(X0, Xf, names)
     return problem.records(X0, Xf, names) if rec is None else rec
 
 
@@ -180,8 +181,8 @@ def _check_run_args(problem, config, coordinate, points, device):
         if points.ndim != 2 or points.shape[1] != problem.n_params:
             raise GdchaosInputError(f"points must have {problem.n_params} columns, got shape "
                                     f"{points.shape}")
-    if problem.kernel == "quotient" and config.momentum:
-        raise GdchaosInputError("the quotient map is exact for plain GD only (momentum = 0)")
+    if config.momentum and not problem.supports_momentum:
+        raise GdchaosInputError(f"{problem.name}: exact for plain GD only (momentum = 0)")
     check_device(config.backend, device)
     return points
 
@@ -262,7 +263,7 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     points = _check_run_args(problem, config, coordinate, points, device)
     if tile_rows is not None and (int(tile_rows) != tile_rows or tile_rows < 1):
         raise GdchaosInputError(f"tile_rows must be a positive integer, got {tile_rows!r}")
-    problem.check_X(grid.points(slice(0, 1)))
+    problem.validate(problem.check_X(grid.points(slice(0, 1))))
     P = problem.n_params
     docs = problem.RECORD_DOCS
     variables = {

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import google_crc32c
 import numpy as np
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from . import _store_fs as fs
 
 

@@ -16,7 +16,7 @@ import socket
 import time
 import uuid
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 
 FORMAT = 1  # version of the store layout described in docs/engine.md, "Stores"
 META = "gdchaos"  # a zarr subgroup holding our bookkeeping (xarray ignores subgroups)

@@ -16,7 +16,7 @@ def run_demo(out="demo-output", quiet=False):
     from ..problems import QuotientMap, ScalarFactorization
     from ..theory import scalar as th
 
-    from ._figure import make_output_dir
+    from .runner import make_output_dir
 
     make_output_dir(out)
     say = (lambda *a: None) if quiet else print

@@ -348,9 +348,9 @@ _RUNNERS = {"dimension": dimension_item, "lam": lam_item, "zoom": zoom_item}
 
 def run_extras(preset="quick", out="extras", only=None, progress=print):
     """Run the extras (all, or those named in ``only``); yields ``(title, record)``."""
-    from .._errors import GdchaosInputError
+    from ..errors import GdchaosInputError
 
-    from ._figure import check_output_dir
+    from .runner import check_output_dir
 
     if preset not in PRESETS:
         raise GdchaosInputError(f"extras: unknown preset {preset!r}; choose from {sorted(PRESETS)}")

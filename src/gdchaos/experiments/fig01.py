@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._figure import FigureData, FigureSpec
+from .runner import FigureData, FigureSpec
 
 PRESETS = {
     "paper": dict(d=5, y=1.0, lam=0.6, eta=1.0, grid=600, range=[-4.0, 4.0, -4.0, 4.0],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._figure import FigureData, FigureSpec
+from .runner import FigureData, FigureSpec
 
 PRESETS = {
     "paper": dict(y=1.0, eta=0.2, grid=800, range=[-4.5, 4.5, -4.5, 4.5], steps=6,

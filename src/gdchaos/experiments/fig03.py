@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._figure import FigureData, FigureSpec
+from .runner import FigureData, FigureSpec
 
 PRESETS = {
     "paper": dict(y=0.5, lam=0.2, eta=1.0, grid=2000, zrange=[-2.5, 3.0], wrange=[0.0, 10.0],

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._figure import FigureData, FigureSpec
+from .runner import FigureData, FigureSpec
 
 PRESETS = {
     "paper": dict(dataset="cifar10", n_per_class=25, data_seed=0, seed=0, hidden=[100, 100],
@@ -103,7 +103,7 @@ def compute(p, out, progress):
 
 def plot(data, p):
     from ..plotting import use_style
-    from ..plotting._style import STATUS_COLORS
+    from ..plotting.style import STATUS_COLORS
 
     plt = use_style()
     ds = data.datasets["sweep"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._figure import FigureData, FigureSpec
+from .runner import FigureData, FigureSpec
 
 BASE = dict(dataset="cifar10", n_per_class=25, data_seed=0, seed=0, hidden=[25, 25], loss="mse",
             eta=0.05, weight_decay=1e-3, iters=3000, tol=5e-4, div=1e4, workers=1)
@@ -97,7 +97,7 @@ def compute(p, out, progress):
 def _map(ax, ds, var, eta, cmap, label, fig, colorbar=True, norm=None, clim=None):
     import matplotlib
 
-    from ..plotting._style import DIVERGED_GREY
+    from ..plotting.style import DIVERGED_GREY
     from ..plotting.figures import extent_of
 
     st = np.asarray(ds.status)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._figure import FigureData, FigureSpec
+from .runner import FigureData, FigureSpec
 
 PRESETS = {
     "paper": dict(y=1.0, eta=0.2, grid=700, range=[-6.0, 6.0, -6.0, 6.0], b_level=6.0,

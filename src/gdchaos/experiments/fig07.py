@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._figure import FigureData, FigureSpec
+from .runner import FigureData, FigureSpec
 
 PRESETS = {
     "paper": dict(eta=1.0, ys=[0.3, 0.9], grid=800, range=[-3.0, 3.0, -3.0, 3.0], iters=3000,

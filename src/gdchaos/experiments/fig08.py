@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._figure import FigureData, FigureSpec
+from .runner import FigureData, FigureSpec
 
 PRESETS = {
     "paper": dict(y=0.8, lams=[0.0, 0.01, 0.1, 0.5], eta=1.0, grid=800,

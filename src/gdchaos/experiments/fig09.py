@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._figure import FigureData, FigureSpec
+from .runner import FigureData, FigureSpec
 
 PRESETS = {
     "paper": dict(y_seed=0, d=2, lam=0.0, eta=1.0, slice_seeds=[0, 1, 2, 3], grid=500,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._figure import FigureData, FigureSpec
+from .runner import FigureData, FigureSpec
 from .fig09 import sensitivity, slice_basins, slices_figure
 
 PRESETS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 
 #: figure number -> module (under ``gdchaos.experiments``) declaring ``SPEC``
 FIGURE_MODULES = {n: f"fig{n:02d}" for n in range(1, 14)}

@@ -300,7 +300,7 @@ def build_report(records, path, preset="quick", total_seconds=None, extras=None)
              "<title>gdchaos reproduction report</title>", f"<style>{_CSS}</style></head><body>",
              "<h1>Gradient Descent with Large Step Sizes: Chaos and Fractal Convergence Region "
              "&mdash; reproduction report</h1>"]
-    from .. import __version__
+    from ..version import __version__
 
     tt = "" if total_seconds is None else f", total {total_seconds / 60:.1f} min"
     parts.append(f"<p class='meta'>gdchaos {__version__}, preset <b>{html.escape(preset)}</b>, "
@@ -401,8 +401,8 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
     the reason, in the report and in one line on stderr; one that fails otherwise (bad input) is
     reported as failed; the others go on either way.  Returns the report's summary (path,
     claims, counts) with the records."""
-    from .._errors import GdchaosInputError, check_int
-    from ._figure import run_figure
+    from ..errors import GdchaosInputError, check_int
+    from .runner import run_figure
     from .registry import get_figure
 
     if figures is not None:
@@ -419,7 +419,7 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
         ov.update((overrides or {}).get(n, {}))
         specs[n].params(preset, ov)
         plans[n] = ov
-    from ._figure import make_output_dir
+    from .runner import make_output_dir
 
     make_output_dir(out)
     records = {}

@@ -4,7 +4,7 @@
 Needs the ``nn`` extra (PyTorch, scikit-learn).  Everything is float64 and reproducible from seeds.
 """
 
-from ..engine._status import CONVERGED, DIVERGED, STATUS_NAMES, UNDECIDED
+from ..status import CONVERGED, DIVERGED, STATUS_NAMES, UNDECIDED
 from .data import (
     CIFAR10_MD5,
     CIFAR10_URL,

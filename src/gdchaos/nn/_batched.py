@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from .models import check_loss, check_widths, n_params
 
 

@@ -12,7 +12,7 @@ import tempfile
 
 import torch
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from .data import DATASETS, PREPROCESSING, TARGETS, PairData, load_pair
 from .models import INITS, check_loss
 
@@ -89,7 +89,7 @@ def widths_of(s, data: PairData) -> tuple[int, ...]:
 
 
 def package_version() -> str:
-    from .. import __version__
+    from ..version import __version__
 
     return __version__
 

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 
 LOSSES = ("mse", "ce")
 INITS = ("torch", "gaussian")

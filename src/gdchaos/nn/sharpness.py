@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from ._common import threaded
 from .models import check_loss, check_widths, mlp_loss
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .._errors import GdchaosInputError
-from ..engine._status import CONVERGED, DIVERGED, STATUS_DOC, STATUS_NAMES, UNDECIDED
+from ..errors import GdchaosInputError
+from ..status import DIVERGED, NN_CODES, STATUS_DOC, status_fractions
 from ._common import (
     DataSettings,
     finish_run,
@@ -174,7 +174,7 @@ def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = 
     each (1: results independent of both settings, bit for bit)."""
     from tqdm.auto import tqdm
 
-    from ..engine._store import TiledStore, VarSpec
+    from ..engine import TiledStore, VarSpec
 
     s = settings.validate()
     t0 = time.perf_counter()
@@ -275,18 +275,14 @@ def _slice_tile(job, progress=None) -> dict:
 def _fractions(status) -> dict:
     """Shares of all grid points (one denominator, so they sum to 1): converged, diverged,
     undecided, and not_run for the tiles a ``max_tiles`` run left pending."""
-    st = np.asarray(status)
-    n = max(1, st.size)
-    out = {STATUS_NAMES[c]: float(np.sum(st == c)) / n for c in (CONVERGED, DIVERGED, UNDECIDED)}
-    out["not_run"] = float(np.sum(st < 0)) / n
-    return out
+    return {"not_run": 0.0, **status_fractions(status, NN_CODES)}
 
 
 def plot_slice(ds, path) -> None:
     """Two maps: final loss (log scale) and final sharpness; grey where training diverged."""
     import matplotlib
 
-    from ..plotting._style import DIVERGED_GREY, STYLE
+    from ..plotting.style import DIVERGED_GREY, STYLE
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt

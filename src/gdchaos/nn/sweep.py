@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._errors import GdchaosInputError
-from ..engine._status import CONVERGED, DIVERGED, STATUS_DOC, STATUS_NAMES, UNDECIDED
+from ..errors import GdchaosInputError
+from ..status import (CONVERGED, DIVERGED, NN_CODES, STATUS_DOC, UNDECIDED,
+                      status_fractions)
 from ._common import (
     DataSettings,
     finish_run,
@@ -131,7 +132,7 @@ def run_sweep(settings: SweepSettings, out=None, png=None, *, overwrite: bool = 
     dataset and a summary."""
     from tqdm.auto import tqdm
 
-    from ..engine._store import TiledStore, VarSpec
+    from ..engine import TiledStore, VarSpec
     from .train import default_tol
 
     s = settings.validate()
@@ -226,9 +227,7 @@ _LOSS_DOC = {"mse": "mean over images of (f - y)^2 (PyTorch MSELoss, no factor 1
 
 
 def _fractions(status) -> dict:
-    st = np.asarray(status)
-    n = max(1, st.size)
-    return {STATUS_NAMES[c]: float(np.sum(st == c)) / n for c in (CONVERGED, DIVERGED, UNDECIDED)}
+    return status_fractions(status, NN_CODES)
 
 
 def _summary(s, ds, seconds, net_steps, t_train, n_tiles, data) -> dict:
@@ -256,7 +255,7 @@ def plot_sweep(ds, path) -> None:
     dashed lines ``2/eta`` and ``(2 + 2 beta)/eta``."""
     import matplotlib
 
-    from ..plotting._style import STATUS_COLORS, STYLE
+    from ..plotting.style import STATUS_COLORS, STYLE
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt

@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .._errors import GdchaosInputError
-from ..engine._status import CONVERGED, DIVERGED, STATUS_NAMES, UNDECIDED
+from ..errors import GdchaosInputError
+from ..status import (CONVERGED, DIVERGED, NN_CODES, STATUS_NAMES, UNDECIDED,
+                      status_fractions)
 from ._batched import NetProblem
 from ._common import threaded
 from .models import check_loss, check_widths, mlp_loss, n_params
@@ -192,9 +193,7 @@ class BatchResult:
         return int(self.steps.sum())
 
     def fractions(self) -> dict:
-        n = max(1, self.status.size)
-        return {STATUS_NAMES[c]: float(np.sum(self.status == c)) / n
-                for c in (CONVERGED, DIVERGED, UNDECIDED)}
+        return status_fractions(self.status, NN_CODES)
 
 
 def _as_init_fn(init, n_networks, n_full, dtype):

@@ -1,6 +1,6 @@
 """Publication-quality plots (matplotlib, Agg backend)."""
 
-from ._style import use_style
+from .style import use_style
 from .basin import plot_basin, save_figure
 
 __all__ = ["plot_basin", "save_figure", "use_style"]

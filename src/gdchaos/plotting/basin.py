@@ -6,8 +6,8 @@ import os
 
 import numpy as np
 
-from ..engine._status import STATUS_NAMES
-from ._style import DIVERGED_GREY, STATUS_COLORS, use_style
+from ..status import STATUS_NAMES
+from .style import DIVERGED_GREY, STATUS_COLORS, use_style
 
 
 def save_figure(fig, path, pdf=False):

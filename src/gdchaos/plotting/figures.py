@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import DIVERGED_GREY
+from .style import DIVERGED_GREY
 
 #: colours shared across figures
 MINIMIZER_GREEN = "#2ca02c"

@@ -1,10 +1,15 @@
 """Problems: loss, gradient, GD step and minimizers for each model the engine runs."""
 
-from ._base import RECORDS, GDState, Problem, check_records
+from ._base import (RECORDS, GDState, Problem, check_records, function_source, numba_source_of,
+                    seqsum, torch_retire)
 from .deep import DeepMatrixFactorization
 from .matrix import MatrixFactorization
 from .quotient import QuotientMap
 from .scalar import ScalarFactorization
+from .custom import NumbaProblem, TorchProblem, UserProblem, load_problem
+from .registry import BUILTIN, make_problem
 
-__all__ = ["Problem", "GDState", "RECORDS", "check_records", "ScalarFactorization",
-           "MatrixFactorization", "DeepMatrixFactorization", "QuotientMap"]
+__all__ = ["Problem", "GDState", "RECORDS", "check_records", "function_source",
+           "numba_source_of", "seqsum", "torch_retire", "ScalarFactorization",
+           "MatrixFactorization", "DeepMatrixFactorization", "QuotientMap", "NumbaProblem",
+           "TorchProblem", "UserProblem", "load_problem", "BUILTIN", "make_problem"]

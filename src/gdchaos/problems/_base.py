@@ -8,16 +8,25 @@ initializations are a flat float array ``X`` of shape ``(n, n_params)``.  Every 
   state ``(x, x_prev)``: ``state = init(x0)``, ``state = update(state)``;
 - ``records(X0, Xf, names)``: derived per-point quantities at the end of a run, only those
   named (any of :data:`RECORDS`); a point whose values overflow gets NaN/inf, never an exception;
-- ``kernel`` (name in the engine's kernel registry) and ``consts()`` (its constants array).
+- how the engine runs it, with no name looked up anywhere: ``consts()`` (a float64 array of
+  constants the compiled code reads), ``numba_source()`` (Numba-compilable Python defining the
+  gradient of one point; the engine generates and caches the GD kernel from it) or
+  ``numba_kernel()`` (a whole kernel, for maps that are not gradient steps),
+  ``torch_loss_grad``/``torch_sharpness`` (or ``torch_run``) for the torch backend, and
+  ``supports_momentum``, ``slice_kinds``, ``fast_records``, ``step_jacobian``, ``validate``.
+
+Users' problems subclass :class:`gdchaos.problems.custom.NumbaProblem` or ``TorchProblem``.
 """
 
 from __future__ import annotations
 
+import inspect
+import textwrap
 from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_nonneg, check_positive
+from ..errors import GdchaosInputError, check_nonneg, check_positive
 
 
 #: per-point records a run can compute besides status, iterations and final loss
@@ -48,7 +57,6 @@ class GDState(NamedTuple):
 
 
 class Problem:
-    kernel: str = ""
     name: str = ""
 
     # -- to implement -------------------------------------------------------------------------
@@ -78,6 +86,80 @@ class Problem:
 
     # -- shared -------------------------------------------------------------------------------
     lam: float = 0.0
+    #: the slice window ``(x0, x1, y0, y1)`` a map of this problem shows unless told otherwise
+    default_window = (-4.0, 4.0, -4.0, 4.0)
+    #: labels of a map's two axes (``None``: the slice's own coordinates)
+    axis_labels = (None, None)
+    #: the options a command line may set (``gdchaos ... --problem NAME --OPTION VALUE``)
+    OPTIONS: tuple = ()
+    #: the command line's defaults where they differ from the class's
+    OPTION_DEFAULTS: dict = {}
+    #: False for problems exact for plain GD only (the quotient map)
+    supports_momentum = True
+    #: the kinds of 2-D slices a map of this problem may use
+    slice_kinds = ("axes", "random")
+    #: whether the sharpness record needs a dense P x P Hessian per point (memory estimates)
+    dense_hessian_records = True
+
+    # -- how the engine runs it ---------------------------------------------------------------
+    def numba_source(self) -> str | None:
+        """Numba-compilable Python defining ``_grad(x, consts, lam, g, work)`` (writes the
+        gradient of one point into ``g``, returns ``(loss, |g|^2)``) and optionally
+        ``_sharp(x, consts, lam, work)``; ``None``: no Numba gradient (see
+        :func:`numba_source_of`)."""
+        return None
+
+    def numba_work_size(self) -> int:
+        """Length of the float64 scratch array ``work`` that ``_grad`` gets."""
+        return 1
+
+    def numba_kernel(self):
+        """A whole compiled kernel with the engine's signature, for problems that are not
+        gradient steps (``None``: the engine generates one from :meth:`numba_source`)."""
+        return None
+
+    def torch_loss_grad(self, X, c, lam):
+        """Torch backend: ``(loss, grad, |grad|^2)`` of a batch ``X`` (tensor ``(n, P)``)."""
+        raise GdchaosInputError(f"problem {self.name!r} has no torch definition; run it with "
+                                "backend='numba'")
+
+    def torch_sharpness(self, X, c, lam):
+        """Torch backend: top Hessian eigenvalue of each row of ``X`` (candidate minimizers)."""
+        import torch
+        from torch.func import hessian, vmap
+
+        def loss(x):
+            return self.torch_loss_grad(x[None], c, lam)[0][0]
+
+        return torch.linalg.eigvalsh(vmap(hessian(loss))(X))[:, -1]
+
+    def torch_run(self, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
+                  device=None):
+        """A whole torch run, for problems that are not gradient steps (``None``: the engine's
+        generic runner on :meth:`torch_loss_grad`)."""
+        return None
+
+    def fast_records(self, X0, Xf, names):
+        """The records ``names`` by a compiled pass, or ``None`` (then :meth:`records`)."""
+        return None
+
+    def step_jacobian(self, X, eta):
+        """Jacobian of one step at each row of ``X`` in closed form, or ``None`` (then
+        ``I - eta H``)."""
+        return None
+
+    def in_state_space(self, X, slack=0.0):
+        """Rows of ``X`` inside the problem's state space (all, unless a problem says)."""
+        return np.ones(np.atleast_2d(X).shape[0], dtype=bool)
+
+    def edge_gap(self, X):
+        """Distance of each row of ``X`` inside the edge of the state space (negative: outside),
+        or ``None`` for a problem whose state space is all of R^P."""
+        return None
+
+    def validate(self, X) -> None:
+        """Check the definition at the points ``X`` before a run (users' problems: the gradient
+        against the loss, shapes, finiteness); raise ``GdchaosInputError`` with one line."""
 
     def check_X(self, X) -> np.ndarray:
         X = np.asarray(X)
@@ -180,6 +262,70 @@ class Problem:
                "minimizer": lambda: self.minimizer_label(X0, Xf)}
         with np.errstate(all="ignore"):
             return {k: fns[k]() for k in check_records(names)}
+
+
+def function_source(fn, name: str) -> str:
+    """The source of the plain-Python function ``fn`` (decorators dropped, dedented) renamed
+    ``name``: the text the engine compiles."""
+    fn = getattr(fn, "__func__", fn)
+    fn = getattr(fn, "py_func", fn)
+    try:
+        src = textwrap.dedent(inspect.getsource(fn))
+    except (OSError, TypeError) as exc:
+        raise GdchaosInputError(f"cannot read the source of {getattr(fn, '__name__', fn)!r} "
+                                f"({exc}); define it "
+                                "in a file") from None
+    lines = src.splitlines()
+    while lines and not lines[0].lstrip().startswith("def "):
+        lines.pop(0)  # decorators
+    src = "\n".join(lines) + "\n"
+    return src.replace(f"def {fn.__name__}(", f"def {name}(", 1)
+
+
+_SHARP_WRAPPER = '''
+@njit(inline="always")
+def _sharp(x, consts, lam, work):
+    return _sharp_at(x, consts, lam)
+'''
+
+
+def numba_source_of(grad, sharpness=None) -> str:
+    """:meth:`Problem.numba_source` from plain functions ``grad(x, consts, lam, g, work) ->
+    (loss, |g|^2)`` and optionally ``sharpness(x, consts, lam)`` (closed form; without it the
+    engine uses power iteration on Hessian-vector products of ``grad``)."""
+    out = '@njit(inline="always")\n' + function_source(grad, "_grad")
+    if sharpness is not None:
+        out += '\n\n@njit(inline="always")\n' + function_source(sharpness, "_sharp_at")
+        out += _SHARP_WRAPPER
+    return out
+
+
+def torch_retire(torch, t, max_iter, verdict, loss, state_of, idx, status, iters, loss_out, Xf):
+    """Torch runners: record the points that have a verdict (every point at the step limit) and
+    return the mask of those going on, or None when none stopped."""
+    from ..status import UNDECIDED
+
+    stop = verdict >= 0
+    if t == max_iter:
+        stop = torch.ones_like(stop)
+        verdict = torch.where(stop & (verdict < 0), torch.full_like(verdict, UNDECIDED), verdict)
+    if not bool(stop.any()):
+        return None
+    sid = idx[stop]
+    status[sid] = verdict[stop]
+    iters[sid] = t
+    loss_out[sid] = loss[stop]
+    Xf[sid] = state_of(stop)
+    return ~stop
+
+
+def seqsum(terms):
+    """``terms[0] + terms[1] + ...`` left to right (the order of the Numba loops, so that torch
+    and Numba round alike)."""
+    s = terms[0]
+    for t in terms[1:]:
+        s = s + t
+    return s
 
 
 def check_square_target(Y):

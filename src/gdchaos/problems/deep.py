@@ -9,8 +9,8 @@ from functools import reduce
 
 import numpy as np
 
-from .._errors import GdchaosInputError
-from ._base import Problem, check_lam, check_square_target
+from ..errors import GdchaosInputError
+from ._base import Problem, check_lam, check_square_target, numba_source_of, seqsum
 
 
 def _scalar_deep_min(s, k, lam):
@@ -28,14 +28,79 @@ def _scalar_deep_min(s, k, lam):
     return float(min(res.fun, f(0.0)))
 
 
+# Numba-compilable Python (the engine compiles it: gdchaos.engine._kernelgen): the gradient
+# written once, into g, for one point; returns (loss, |g|^2).
+def deep_grad_into(x, consts, lam, g, work):
+    """``x = [W1.ravel(), ..., Wk.ravel()]`` (``n x n`` each); ``consts = [k, n, Y.ravel()]``.
+
+    ``work`` holds prefix products ``pre[j] = W1 ... Wj`` (j = 0..k), suffix products
+    ``suf[j] = Wj ... Wk`` (j = 1..k+1), the residual and one temporary.
+    """
+    k = int(consts[0])
+    n = int(consts[1])
+    nn_ = n * n
+    pre = work[: (k + 1) * nn_].reshape((k + 1, n, n))
+    suf = work[(k + 1) * nn_: (2 * k + 3) * nn_].reshape((k + 2, n, n))
+    R = work[(2 * k + 3) * nn_: (2 * k + 4) * nn_].reshape((n, n))
+    T = work[(2 * k + 4) * nn_: (2 * k + 5) * nn_].reshape((n, n))
+    for a in range(n):
+        for b in range(n):
+            pre[0, a, b] = 1.0 if a == b else 0.0
+            suf[k + 1, a, b] = 1.0 if a == b else 0.0
+    for j in range(1, k + 1):
+        base = (j - 1) * nn_
+        for a in range(n):
+            for b in range(n):
+                s = 0.0
+                for c in range(n):
+                    s += pre[j - 1, a, c] * x[base + c * n + b]
+                pre[j, a, b] = s
+    for j in range(k, 0, -1):
+        base = (j - 1) * nn_
+        for a in range(n):
+            for b in range(n):
+                s = 0.0
+                for c in range(n):
+                    s += x[base + a * n + c] * suf[j + 1, c, b]
+                suf[j, a, b] = s
+    rr = 0.0
+    for a in range(n):
+        for b in range(n):
+            R[a, b] = pre[k, a, b] - consts[2 + a * n + b]
+            rr += R[a, b] * R[a, b]
+    nrm = 0.0
+    for j in range(x.shape[0]):
+        nrm += x[j] * x[j]
+    loss = 0.5 * rr + 0.5 * lam * nrm
+    g2 = 0.0
+    for j in range(1, k + 1):  # grad_j = pre[j-1]^T R suf[j+1]^T
+        for a in range(n):
+            for b in range(n):
+                s = 0.0
+                for c in range(n):
+                    s += R[a, c] * suf[j + 1, b, c]
+                T[a, b] = s
+        for a in range(n):
+            for b in range(n):
+                s = 0.0
+                for c in range(n):
+                    s += pre[j - 1, c, a] * T[c, b]
+                idx = (j - 1) * nn_ + a * n + b
+                s += lam * x[idx]
+                g[idx] = s
+                g2 += s * s
+    return loss, g2
+
+
 @dataclass(frozen=True)
 class DeepMatrixFactorization(Problem):
     Y: tuple = field(default=((0.9, 0.0), (0.0, 0.5)))
     k: int = 3
     lam: float = 0.0
 
-    kernel = "deep"
     name = "deep"
+    OPTIONS = ("Y", "k", "lam")
+    OPTION_DEFAULTS = {"Y": ((1.0, 0.0), (0.0, 1.0))}  # the command line's default target
 
     def __post_init__(self):
         object.__setattr__(self, "Y", check_square_target(self.Y))
@@ -81,6 +146,48 @@ class DeepMatrixFactorization(Problem):
     def consts(self):
         return np.concatenate([[float(self.k), float(self.n)], self.Ymat.ravel()])
 
+    # -- the engine's definitions ------------------------------------------------------------
+    def numba_source(self):
+        return numba_source_of(deep_grad_into)
+
+    def numba_work_size(self):
+        return (2 * int(self.k) + 5) * self.n * self.n
+
+    def torch_loss_grad(self, X, c, lam):
+        import torch
+
+        k = int(c[0])
+        n = int(c[1])
+        Y = c[2:].reshape(n, n)
+        nn_ = n * n
+        W = [[[X[:, j * nn_ + a * n + b] for b in range(n)] for a in range(n)] for j in range(k)]
+        one = torch.ones_like(X[:, 0])
+        zero = torch.zeros_like(X[:, 0])
+        eye = [[one if a == b else zero for b in range(n)] for a in range(n)]
+        pre = [eye]
+        for j in range(k):
+            pre.append(_torch_mm(pre[-1], W[j], n))
+        suf = [None] * (k + 2)
+        suf[k + 1] = eye
+        for j in range(k, 0, -1):
+            suf[j] = _torch_mm(W[j - 1], suf[j + 1], n)
+        R = [[pre[k][a][b] - float(Y[a, b]) for b in range(n)] for a in range(n)]
+        rr = seqsum([R[a][b] * R[a][b] for a in range(n) for b in range(n)])
+        nrm = seqsum([X[:, j] * X[:, j] for j in range(X.shape[1])])
+        loss = 0.5 * rr + 0.5 * lam * nrm
+        gcols = []
+        for j in range(1, k + 1):
+            A = pre[j - 1]
+            B = suf[j + 1]
+            T = [[seqsum([R[a][cc] * B[b][cc] for cc in range(n)]) for b in range(n)]
+                 for a in range(n)]
+            for a in range(n):
+                for b in range(n):
+                    s = seqsum([A[cc][a] * T[cc][b] for cc in range(n)])
+                    gcols.append(s + lam * W[j - 1][a][b])
+        g2 = seqsum([gc * gc for gc in gcols])
+        return loss, torch.stack(gcols, dim=1), g2
+
     def params(self):
         return {"problem": "deep", "k": int(self.k), "Y": [list(r) for r in self.Y],
                 "lam": float(self.lam)}
@@ -111,3 +218,7 @@ class DeepMatrixFactorization(Problem):
             D = np.swapaxes(A, -1, -2) @ A - B @ np.swapaxes(B, -1, -2)
             out = out + np.sum(D * D, axis=(-2, -1))
         return out
+
+
+def _torch_mm(A, B, n):
+    return [[seqsum([A[a][c] * B[c][b] for c in range(n)]) for b in range(n)] for a in range(n)]

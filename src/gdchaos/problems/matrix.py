@@ -7,10 +7,47 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from ..theory import matrix as thm
 from ..theory import scalar as ths
-from ._base import Problem, check_lam, check_square_target
+from ._base import Problem, check_lam, check_square_target, numba_source_of, seqsum
+
+
+# Numba-compilable Python (the engine compiles it: gdchaos.engine._kernelgen): the gradient
+# written once, into g, for one point; returns (loss, |g|^2).
+def matrix_grad_into(x, consts, lam, g, work):
+    """``x = [U.ravel(), V.ravel()]``, U, V ``(d, dy)``; ``consts = [dy, Y.ravel()]``."""
+    P = x.shape[0]
+    dy = int(consts[0])
+    d = P // (2 * dy)
+    m = d * dy
+    rr = 0.0
+    for a in range(dy):  # R = U^T V - Y, stored in work[:dy*dy]
+        for b in range(dy):
+            s = 0.0
+            for r in range(d):
+                s += x[r * dy + a] * x[m + r * dy + b]
+            rab = s - consts[1 + a * dy + b]
+            work[a * dy + b] = rab
+            rr += rab * rab
+    nn = 0.0
+    for j in range(P):
+        nn += x[j] * x[j]
+    loss = 0.5 * rr + 0.5 * lam * nn
+    g2 = 0.0
+    for r in range(d):
+        for a in range(dy):
+            gu = 0.0  # (V R^T)[r, a]
+            gv = 0.0  # (U R)[r, a]
+            for b in range(dy):
+                gu += x[m + r * dy + b] * work[a * dy + b]
+                gv += x[r * dy + b] * work[b * dy + a]
+            gu += lam * x[r * dy + a]
+            gv += lam * x[m + r * dy + a]
+            g[r * dy + a] = gu
+            g[m + r * dy + a] = gv
+            g2 += gu * gu + gv * gv
+    return loss, g2
 
 
 @dataclass(frozen=True)
@@ -19,8 +56,8 @@ class MatrixFactorization(Problem):
     d: int | None = None
     lam: float = 0.0
 
-    kernel = "matrix"
     name = "matrix"
+    OPTIONS = ("Y", "d", "lam")
 
     def __post_init__(self):
         object.__setattr__(self, "Y", check_square_target(self.Y))
@@ -72,6 +109,39 @@ class MatrixFactorization(Problem):
 
     def consts(self):
         return np.concatenate([[float(self.dy)], self.Ymat.ravel()])
+
+    # -- the engine's definitions ------------------------------------------------------------
+    def numba_source(self):
+        return numba_source_of(matrix_grad_into)
+
+    def numba_work_size(self):
+        return self.dy ** 2
+
+    def torch_loss_grad(self, X, c, lam):
+        dy = int(c[0])
+        P = X.shape[1]
+        d = P // (2 * dy)
+        m = d * dy
+        Y = c[1:].reshape(dy, dy)
+        U = lambda r, a: X[:, r * dy + a]  # noqa: E731
+        V = lambda r, a: X[:, m + r * dy + a]  # noqa: E731
+        R = [[seqsum([U(r, a) * V(r, b) for r in range(d)]) - float(Y[a, b]) for b in range(dy)]
+             for a in range(dy)]
+        rr = seqsum([R[a][b] * R[a][b] for a in range(dy) for b in range(dy)])
+        nn = seqsum([X[:, j] * X[:, j] for j in range(P)])
+        loss = 0.5 * rr + 0.5 * lam * nn
+        gcols = [None] * P
+        for r in range(d):
+            for a in range(dy):
+                gu = seqsum([V(r, b) * R[a][b] for b in range(dy)]) + lam * U(r, a)
+                gv = seqsum([U(r, b) * R[b][a] for b in range(dy)]) + lam * V(r, a)
+                gcols[r * dy + a] = gu
+                gcols[m + r * dy + a] = gv
+        g2 = seqsum([gcols[r * dy + a] * gcols[r * dy + a] + gcols[m + r * dy + a] * gcols[m + r * dy + a]
+                      for r in range(d) for a in range(dy)])
+        import torch
+
+        return loss, torch.stack(gcols, dim=1), g2
 
     def params(self):
         return {"problem": "matrix", "d": int(self.d), "Y": [list(r) for r in self.Y],

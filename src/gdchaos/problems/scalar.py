@@ -9,13 +9,52 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_finite
+from ..errors import GdchaosInputError, check_finite
 from ..theory import scalar as th
-from ._base import Problem, check_lam
+from ._base import Problem, check_lam, numba_source_of
 
 MINIMIZER_NAMES = {0: "none", 1: "p-", 2: "p+"}
 #: a final point within MINIMIZER_RTOL |p| of p- (or p+) is labelled 1 (or 2)
 MINIMIZER_RTOL = 0.05
+
+
+# Numba-compilable Python (the engine compiles it: gdchaos.engine._kernelgen): the gradient
+# written once, into g, for one point; returns (loss, |g|^2).
+def scalar_grad_into(x, consts, lam, g, work):
+    P = x.shape[0]
+    d = P // 2
+    y = consts[0]
+    uv = 0.0
+    nn = 0.0
+    for j in range(d):
+        uv += x[j] * x[d + j]
+        nn += x[j] * x[j] + x[d + j] * x[d + j]
+    z = uv - y
+    loss = 0.5 * z * z + 0.5 * lam * nn
+    g2 = 0.0
+    for j in range(d):
+        gu = z * x[d + j] + lam * x[j]
+        gv = z * x[j] + lam * x[d + j]
+        g[j] = gu
+        g[d + j] = gv
+        g2 += gu * gu + gv * gv
+    return loss, g2
+
+
+def scalar_sharpness_at(x, consts, lam):
+    """Prop. 22: top Hessian eigenvalue, closed form (Numba-compilable; one point)."""
+    P = x.shape[0]
+    d = P // 2
+    uv = 0.0
+    w = 0.0
+    for j in range(d):
+        uv += x[j] * x[d + j]
+        w += x[j] * x[j] + x[d + j] * x[d + j]
+    z = uv - consts[0]
+    top = 0.5 * (w + np.sqrt(max(w * w + 4.0 * z * z + 8.0 * z * uv, 0.0)))
+    if d > 1 and abs(z) > top:
+        top = abs(z)
+    return top + lam
 
 
 @dataclass(frozen=True)
@@ -24,8 +63,9 @@ class ScalarFactorization(Problem):
     y: float = 1.0
     lam: float = 0.0
 
-    kernel = "scalar"
     name = "scalar"
+    OPTIONS = ("d", "y", "lam")
+    dense_hessian_records = False  # closed-form sharpness (Prop. 22)
 
     def __post_init__(self):
         if int(self.d) != self.d or self.d < 1:
@@ -54,6 +94,52 @@ class ScalarFactorization(Problem):
 
     def consts(self):
         return np.array([self.y], dtype=np.float64)
+
+    # -- the engine's definitions (Numba: the functions above; torch: below) ------------------
+    def numba_source(self):
+        return numba_source_of(scalar_grad_into, scalar_sharpness_at)
+
+    def fast_records(self, X0, Xf, names):
+        from ._scalar_numba import scalar_records
+
+        return scalar_records(self, X0, Xf, names)
+
+    def torch_loss_grad(self, X, c, lam):
+        import torch
+
+        P = X.shape[1]
+        d = P // 2
+        y = float(c[0])
+        uv = X[:, 0] * X[:, d]
+        nn = X[:, 0] * X[:, 0] + X[:, d] * X[:, d]
+        for j in range(1, d):
+            uv = uv + X[:, j] * X[:, d + j]
+            nn = nn + (X[:, j] * X[:, j] + X[:, d + j] * X[:, d + j])
+        z = uv - y
+        loss = 0.5 * z * z + 0.5 * lam * nn
+        zc = z[:, None]
+        gu = zc * X[:, d:] + lam * X[:, :d]
+        gv = zc * X[:, :d] + lam * X[:, d:]
+        g = torch.cat((gu, gv), dim=1)
+        g2 = gu[:, 0] * gu[:, 0] + gv[:, 0] * gv[:, 0]
+        for j in range(1, d):
+            g2 = g2 + (gu[:, j] * gu[:, j] + gv[:, j] * gv[:, j])
+        return loss, g, g2
+
+    def torch_sharpness(self, X, c, lam):
+        P = X.shape[1]
+        d = P // 2
+        uv = X[:, 0] * X[:, d]
+        w = X[:, 0] * X[:, 0] + X[:, d] * X[:, d]
+        for j in range(1, d):
+            uv = uv + X[:, j] * X[:, d + j]
+            w = w + (X[:, j] * X[:, j] + X[:, d + j] * X[:, d + j])
+        z = uv - float(c[0])
+        disc = w * w + 4.0 * z * z + 8.0 * z * uv
+        top = 0.5 * (w + disc.clamp(min=0.0).sqrt())
+        if d > 1:
+            top = top.maximum(z.abs())
+        return top + lam
 
     def params(self):
         return {"problem": "scalar", "d": int(self.d), "y": float(self.y), "lam": float(self.lam)}

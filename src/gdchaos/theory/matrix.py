@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from . import scalar as _scalar
 
 __all__ = [

@@ -125,3 +125,17 @@ def chebyshev_to_tent(x):
 
 def tent_to_chebyshev(s):
     return np.sin(0.5 * np.pi * np.asarray(s, dtype=float))
+
+
+def planar_jacobian(X, eta, y, lam=0.0):
+    """Closed-form Jacobian ``(n, 2, 2)`` of the planar map on ``(z, w)`` (Prop. 3)."""
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+    z, w = X[:, 0], X[:, 1]
+    a = 1.0 - eta * lam
+    c = a * a + eta * eta * z * z
+    J = np.empty((X.shape[0], 2, 2))
+    J[:, 0, 0] = 2.0 * eta * eta * z * (z + y) + c - eta * a * w
+    J[:, 0, 1] = -eta * a * z
+    J[:, 1, 0] = 2.0 * eta * eta * z * w - 4.0 * eta * a * (2.0 * z + y)
+    J[:, 1, 1] = c
+    return J

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 
 __all__ = [
     "ScalarMinimizers",

@@ -18,8 +18,8 @@ from typing import Callable
 
 import numpy as np
 
-from .. import __version__
-from .._errors import GdchaosInputError
+from ..version import __version__
+from ..errors import GdchaosInputError
 
 
 @dataclass

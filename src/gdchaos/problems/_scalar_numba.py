@@ -1,20 +1,14 @@
-"""Numba kernels for the per-point records of the scalar and quotient problems.
-
-They compute, in one parallel pass over the final parameters, the records a run asked for
-(``want`` = ``[sq_norm, imbalance, sharpness, minimizer]`` as 0/1 flags; outputs not asked for
-may be empty arrays), with the formulas of the problems' NumPy methods (tested against them to
-1e-12).  Matrix and deep problems use their NumPy ``records`` (Hessians, eigenvalues).
-Like the GD kernels they take only arrays and scalars and never raise per point: overflowing
-values come out as inf or NaN.
+"""Numba kernel of the scalar factorization's per-point records, beside
+:mod:`gdchaos.problems.scalar`, which loads it on first use.  One parallel pass computes the
+records a run asked for (``want`` = ``[sq_norm, imbalance, sharpness, minimizer]`` as 0/1 flags;
+outputs not asked for may be empty arrays) with the formulas of the problem's NumPy methods
+(tested against them to 1e-12); overflowing values come out as inf or NaN, never an exception.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
-
-from ..problems.scalar import MINIMIZER_RTOL
-from ..theory import scalar as th
 
 _OPTS = dict(parallel=True, cache=True, nogil=True)
 
@@ -74,44 +68,23 @@ def scalar_records_kernel(X0, Xf, y, lam, want, r, sign, scale, sq, imb, sh, min
             mini[i] = lab
 
 
-@njit(**_OPTS)
-def quotient_records_kernel(Xf, y, lam, want, sq, imb, sh):
-    """Quotient map ``x = [z, w]``: ``w``, ``w^2 - 4 (z + y)^2`` and the top Hessian eigenvalue of
-    the fibre's loss (Prop. 22, d = 1 part)."""
-    for i in prange(Xf.shape[0]):
-        z = Xf[i, 0]
-        w = Xf[i, 1]
-        uv = z + y
-        if want[0]:
-            sq[i] = w
-        if want[1]:
-            imb[i] = w * w - 4.0 * uv * uv
-        if want[2]:
-            sh[i] = 0.5 * (w + np.sqrt(max(w * w + 4.0 * z * z + 8.0 * z * uv, 0.0))) + lam
+def scalar_records(problem, X0, Xf, names):
+    """The records ``names`` of a scalar-factorization run by :func:`scalar_records_kernel`."""
+    from ..theory import scalar as th
+    from .scalar import MINIMIZER_RTOL
 
-
-def kernel_records(problem, X0, Xf, names):
-    """Records ``names`` by a kernel where the problem has one, else ``None``."""
-    if problem.kernel not in ("scalar", "quotient"):
-        return None
     n = Xf.shape[0]
     want = np.array([k in names for k in ("sq_norm", "imbalance", "sharpness", "minimizer")],
                     dtype=np.int8)
     out = {k: np.empty(n if k in names else 0) for k in ("sq_norm", "imbalance", "sharpness")}
-    Xf = np.ascontiguousarray(Xf, dtype=np.float64)
+    out["minimizer"] = np.empty(n if "minimizer" in names else 0, dtype=np.int8)
     y, lam = float(problem.y), float(problem.lam)
-    if problem.kernel == "quotient":
-        if n:
-            quotient_records_kernel(Xf, y, lam, want, out["sq_norm"], out["imbalance"],
-                                    out["sharpness"])
-        out["minimizer"] = np.zeros(n if "minimizer" in names else 0, dtype=np.int8)
-    else:
-        m = th.minimizer_set(y, lam)
-        r = float(np.sqrt(m.radius_sq)) if m.kind == "sphere" else 0.0
-        scale = MINIMIZER_RTOL * np.sqrt(2.0 * m.radius_sq) if m.kind == "sphere" else 0.0
-        out["minimizer"] = np.empty(n if "minimizer" in names else 0, dtype=np.int8)
-        if n:
-            scalar_records_kernel(np.ascontiguousarray(X0, dtype=np.float64), Xf, y, lam, want,
-                                  r, float(m.sign), float(scale), out["sq_norm"],
-                                  out["imbalance"], out["sharpness"], out["minimizer"])
+    m = th.minimizer_set(y, lam)
+    r = float(np.sqrt(m.radius_sq)) if m.kind == "sphere" else 0.0
+    scale = MINIMIZER_RTOL * np.sqrt(2.0 * m.radius_sq) if m.kind == "sphere" else 0.0
+    if n:
+        scalar_records_kernel(np.ascontiguousarray(X0, dtype=np.float64),
+                              np.ascontiguousarray(Xf, dtype=np.float64), y, lam, want, r,
+                              float(m.sign), float(scale), out["sq_norm"], out["imbalance"],
+                              out["sharpness"], out["minimizer"])
     return {k: out[k] for k in names}
