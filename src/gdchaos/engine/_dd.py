@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._errors import GdchaosInputError, check_nonneg, check_positive
+from ..errors import GdchaosInputError, check_nonneg, check_positive
 
 
 def _kernel():

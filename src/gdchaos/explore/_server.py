@@ -14,7 +14,7 @@ import ipaddress
 import socket
 import sys
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from ._state import ViewState, state_from_query
 
 UNUSED_SESSION_MS = 10_000

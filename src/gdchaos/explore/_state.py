@@ -1,6 +1,7 @@
 """The explorer's state: every parameter of a view, validated, to and from a URL query.
 
-A view is a problem (the options of ``gdchaos basin``, parsed by the CLI's own problem parser),
+A view is a problem (the options of ``gdchaos basin``, built by
+:func:`gdchaos.problems.make_problem` as the command line builds it),
 a run configuration, a 2-D slice and a window on it, a colouring and a precision.  Every value
 that comes from a page or a URL goes through :func:`state_from_query`, which raises
 :class:`gdchaos.GdchaosInputError` with one clear line for anything it cannot use.
@@ -8,11 +9,10 @@ that comes from a page or a URL goes through :func:`state_from_query`, which rai
 
 from __future__ import annotations
 
-import argparse
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 
 PROBLEMS = ("quotient", "scalar", "matrix", "deep")
 COLORS = ("status", "minimizer", "sq_norm", "sharpness", "iterations", "distance")
@@ -171,11 +171,26 @@ def check_state(st: ViewState):
 
 
 def make_problem(st: ViewState):
-    """The problem, built by the command line's own parser of the problem options."""
-    from .._cli import _common as C
+    """The problem, built by :func:`gdchaos.problems.make_problem` (the command line's own
+    route to a problem): options the problem does not use are refused, y defaults to 1."""
+    from ..problems import make_problem as _make
 
-    args = argparse.Namespace(problem=st.problem, y=st.y, Y=st.Y, d=st.d, k=st.k, lam=st.lam)
-    return C.problem_from_args(args, y_default="1")
+    opts = {"y": None if st.y is None else _float("y", st.y),
+            "Y": None if st.Y is None else _matrix(st.Y),
+            "d": st.d, "k": st.k, "lam": _float("lam", st.lam)}
+    if opts["lam"] < 0:
+        raise GdchaosInputError(f"lam must be >= 0, got {st.lam!r}")
+    return _make(st.problem, opts, defaults={"y": 1.0})
+
+
+def _matrix(text):
+    """``"0.9,0;0,0.8"`` (rows separated by ``;``) -> a square matrix, as ``--Y`` takes it."""
+    import numpy as np
+
+    rows = [[_float("Y", t) for t in r.split(",")] for r in str(text).split(";") if r.strip()]
+    if not rows or any(len(r) != len(rows) for r in rows):
+        raise GdchaosInputError(f"Y must be a square matrix 'a,b;c,d', got {str(text)[:40]!r}")
+    return np.array(rows)
 
 
 def config(st: ViewState):

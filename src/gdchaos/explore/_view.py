@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from ._state import (DD_COST, MAX_SIDE, MAX_TRAJECTORY, MAX_WORK, ViewState, config,
                      make_problem)
 

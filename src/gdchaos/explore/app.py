@@ -18,7 +18,7 @@ import urllib.parse
 
 import numpy as np
 
-from .._errors import GdchaosInputError
+from ..errors import GdchaosInputError
 from ._state import COLORS, PRECISIONS, PROBLEMS, ViewState, make_problem, state_from_query
 from ._view import compute_map, reproduce, trajectory
 
