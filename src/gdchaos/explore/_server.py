@@ -102,15 +102,13 @@ def serve(port=5006, host="127.0.0.1", show=False, threaded=False, query=None):
     kw = dict(port=int(port), address=host, show=show, title="gdchaos explore",
               websocket_origin=[f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"],
               unused_session_lifetime=UNUSED_SESSION_MS, check_unused_sessions=CHECK_UNUSED_MS,
-              websocket_max_message_size=MAX_MESSAGE, threaded=threaded, start=not threaded)
+              websocket_max_message_size=MAX_MESSAGE, threaded=threaded)
     if not loop:
         print(f"gdchaos explore: warning: serving on {host}, reachable from other machines",
               file=sys.stderr)
     warm_up(base)
-    if threaded:
-        server = pn.serve({"/": page}, **kw)
-        server.start()
-        return server
+    if threaded:  # Panel starts the thread (and its IO loop); ``.stop()`` ends it
+        return pn.serve({"/": page}, **kw)
     print(f"gdchaos explore: http://{host}:{port}/  (Ctrl-C stops)", flush=True)
     pn.serve({"/": page}, **kw)
     return None

@@ -27,6 +27,9 @@ MAX_SESSIONS = 64  # viewers at once; more get a "busy" page (memory stays bound
 _LOCK = threading.Lock()  # one computation at a time, process-wide
 _SESSIONS = {"n": 0}
 _SESSION_LOCK = threading.Lock()
+#: process-wide counters: maps computed, requests for a map (the page's own count is in its
+#: machine-readable view, ``computed``); read by the tests and the load benchmark
+STATS = {"maps": 0, "requests": 0}
 STATUS_CMAP = ["#f2c14e", "#2a6f97", "#bdbdbd", "#d1495b", "#ffffff"]  # plotting.STATUS_COLORS
 
 
@@ -52,6 +55,7 @@ class Explorer:
         self.sync_url = sync_url
         self.view = None
         self.version = 0
+        self.computed = 0  # maps this page computed (fewer than range events: stale ones drop)
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self.info = pn.pane.HTML("", sizing_mode="stretch_width")
         self.data = pn.pane.HTML("", width=0, height=0, margin=0)  # machine-readable view
@@ -169,9 +173,12 @@ class Explorer:
             except GdchaosInputError as exc:
                 self._error(str(exc))
         st = self.state
+        STATS["requests"] += 1
         try:
             with _LOCK:
                 view = compute_map(st, *self.frame)
+                STATS["maps"] += 1
+                self.computed += 1
         except GdchaosInputError as exc:
             self._error(str(exc))
             view = self.view
@@ -240,6 +247,7 @@ class Explorer:
         meta = {"state": q, "nx": view.nx, "ny": view.ny, "x0": st.x0, "x1": st.x1, "y0": st.y0,
                 "y1": st.y1, "xs": [float(view.xs[0]), float(view.xs[-1])],
                 "ys": [float(view.ys[0]), float(view.ys[-1])], "warning": view.warning,
+                "computed": self.computed,
                 "url": "?" + urllib.parse.urlencode(q)}
         self.data.object = (f"<div id='gdchaos-view' data-view='{html.escape(json.dumps(meta))}'>"
                             "</div>")
