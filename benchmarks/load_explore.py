@@ -1,24 +1,23 @@
 """Load test of `gdchaos explore` on loopback: N simulated viewers panning for T seconds.
 
-Starts `gdchaos explore` on a free loopback port, then N threads each open a real Bokeh
-session on it (``bokeh.client.pull_session``: the server builds the same page as for a
-browser) and keep asking for new maps: each sets the page's step size to a new random value
-in [0.9, 1.1] (a property patch, what the browser sends when eta is typed), waits until the
-server's new image has arrived, records the latency, and asks again.  Each request costs the
-server what a pan costs (the whole window recomputed at 560 x 460 by the engine and the image
-pushed); a Python client cannot send Bokeh's ``rangesupdate`` UI event itself (the server
-cannot resolve its model reference), so the window stays put.  The server's resident
-memory is sampled every 0.5 s.  Prints one JSON object: requests, errors, latency median /
-95th percentile / max, memory at start / peak / after the viewers left.  Bounded: it stops
-after T seconds (plus at most 30 s for answers in flight) and kills the server it started.
+Starts `gdchaos explore` on a free loopback port (a separate process, so its memory is its
+own), then N threads each open a page on it with :class:`gdchaos.explore.client.Viewer` (a
+Bokeh client session: the server builds the same page as for a browser) and pan as BokehJS
+does (new x/y ranges and a ``rangesupdate`` event): each viewer moves its window by a random
+step of up to 30% of its size, waits until the image of the new window has arrived, records
+that latency (pan sent -> new image applied on the client) and pans again, until T seconds
+have passed.  Every pan must cost one recompute: the page reports how many maps it computed
+(``computed``), and the script checks that the total equals the number of pans.  The
+server's resident memory (RSS) is sampled every 0.5 s.  Prints one JSON object.  Bounded: it
+stops after T seconds plus the answers in flight (at most ``--timeout`` each) and ends the
+server it started.
 
-    python benchmarks/load_explore.py [--viewers 50] [--seconds 60]
+    nice python benchmarks/load_explore.py [--viewers 50] [--seconds 60]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import socket
@@ -30,12 +29,17 @@ import urllib.request
 
 import numpy as np
 
+_LOCK = threading.Lock()
+
 
 def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return float("nan")
 
 
@@ -45,103 +49,99 @@ def free_port():
         return s.getsockname()[1]
 
 
-def viewer(url, stop, out, k):
-    import panel.models  # noqa: F401 - the client must know Panel's Bokeh models
-    from bokeh.client import pull_session
-    from tornado.ioloop import IOLoop
+def windows(rng, deadline, start=(-2.5, 3.0, 0.0, 10.0)):
+    """Random pans (each by up to 30% of the window) around the starting view, until the
+    deadline; zoom in or out by up to 20% now and then."""
+    x0, x1, y0, y1 = start
+    while time.time() < deadline:
+        w, h = x1 - x0, y1 - y0
+        dx, dy = rng.uniform(-0.3, 0.3) * w, rng.uniform(-0.3, 0.3) * h
+        s = rng.uniform(0.8, 1.25) if rng.random() < 0.25 else 1.0
+        cx = min(max((x0 + x1) / 2 + dx, -4.0), 4.0)
+        cy = min(max((y0 + y1) / 2 + dy, -2.0), 12.0)
+        w, h = min(w * s, 8.0), min(h * s, 14.0)
+        x0, x1, y0, y1 = cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+        yield (x0, x1, y0, y1)
 
-    asyncio.set_event_loop(asyncio.new_event_loop())
-    rng = np.random.default_rng(k)
+
+def viewer(url, deadline, timeout, out, k):
+    from gdchaos.explore.client import Viewer
+
     try:
-        session = pull_session(url=url, io_loop=IOLoop.current())
+        v = Viewer(url)
+        first = v.meta()["computed"]
     except Exception as exc:  # noqa: BLE001 - counted as an error
-        out["errors"].append(f"connect: {type(exc).__name__}: {exc}")
+        out["errors"].append(f"connect: {type(exc).__name__}: {exc}"[:300])
         return
-    doc = session.document
-    try:
-        eta_box = [m for m in doc.models if "gdchaos-eta" in (getattr(m, "css_classes", None)
-                                                               or [])][0]
-        view = [m for m in doc.models if isinstance(getattr(m, "text", None), str)
-                and "gdchaos-view" in m.text][0]
-        while not stop.is_set():
-            eta = repr(round(float(rng.uniform(0.9, 1.1)), 6))
-            t0 = time.perf_counter()
-            eta_box.value = eta  # a property patch, as the browser sends on Enter
-            while True:
-                session.force_roundtrip()
-                if f"&quot;eta&quot;: &quot;{eta}&quot;" in view.text:
-                    out["latency"].append(time.perf_counter() - t0)
-                    break
-                if time.perf_counter() - t0 > 60:
-                    out["errors"].append("no new image within 60 s")
-                    break
-                time.sleep(0.02)
-    except Exception as exc:  # noqa: BLE001
-        out["errors"].append(f"{type(exc).__name__}: {exc}")
-    finally:
-        session.close()
+    res = v.run(windows(np.random.default_rng(k), deadline), timeout=timeout)
+    with _LOCK:
+        out["latency"].extend(res["latency"])
+        out["pans"] += len(res["latency"])
+        if res["meta"]:
+            out["recomputes"] += res["meta"]["computed"] - first
+        if res["error"]:
+            out["errors"].append(res["error"][:300])
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--viewers", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--timeout", type=float, default=180.0, help="longest wait for one image")
     ap.add_argument("--after", type=float, default=15.0,
                     help="seconds to watch memory after the viewers leave")
     a = ap.parse_args(argv)
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     srv = subprocess.Popen([sys.executable, "-m", "gdchaos.cli", "explore", "--port", str(port)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         t0 = time.time()
         while True:
             try:
-                urllib.request.urlopen(url, timeout=5).read()
+                urllib.request.urlopen(url, timeout=10).read()
                 break
             except OSError:
-                if srv.poll() is not None or time.time() - t0 > 120:
-                    raise SystemExit(f"server did not start: {srv.stderr.read()[-2000:]}")
+                if srv.poll() is not None or time.time() - t0 > 180:
+                    raise SystemExit("the server did not start")
                 time.sleep(0.5)
-        time.sleep(3)
+        time.sleep(12)  # the probe's page is dropped after the unused-session lifetime
         mem = {"start": rss_mb(srv.pid)}
         samples = []
-        out = {"latency": [], "errors": []}
-        stop = threading.Event()
+        out = {"latency": [], "errors": [], "pans": 0, "recomputes": 0}
         done = threading.Event()
 
         def sample():
             while not done.is_set():
-                samples.append((time.time(), rss_mb(srv.pid)))
+                samples.append(rss_mb(srv.pid))
                 time.sleep(0.5)
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        threads = [threading.Thread(target=viewer, args=(url, stop, out, k), daemon=True)
-                   for k in range(a.viewers)]
+        threading.Thread(target=sample, daemon=True).start()
         t_run = time.time()
+        deadline = t_run + a.seconds
+        threads = [threading.Thread(target=viewer, args=(url, deadline, a.timeout, out, k),
+                                    daemon=True) for k in range(a.viewers)]
         for t in threads:
             t.start()
-            time.sleep(0.05)
-        time.sleep(max(0.0, a.seconds - (time.time() - t_run)))
-        stop.set()
         for t in threads:
-            t.join(timeout=90)
+            t.join(timeout=a.seconds + a.timeout + 60)
         run_s = time.time() - t_run
-        mem["peak_during"] = max(m for _, m in samples)
-        time.sleep(a.after)  # sessions of closed viewers are dropped by the server
+        mem["peak"] = max(samples)
+        time.sleep(a.after)  # the closed viewers' sessions are dropped by the server
         done.set()
-        mem["after"] = rss_mb(srv.pid)
+        mem["end"] = rss_mb(srv.pid)
         lat = np.array(out["latency"])
-        res = {"viewers": a.viewers, "seconds": round(run_s, 1), "pans": int(lat.size),
+        res = {"viewers": a.viewers, "seconds": a.seconds, "wall_s": round(run_s, 1),
+               "pans": out["pans"], "recomputes": out["recomputes"],
                "errors": len(out["errors"]), "error_examples": out["errors"][:5],
-               "latency_median_s": float(np.median(lat)) if lat.size else None,
-               "latency_p95_s": float(np.percentile(lat, 95)) if lat.size else None,
-               "latency_max_s": float(lat.max()) if lat.size else None,
+               "latency_median_s": round(float(np.median(lat)), 3) if lat.size else None,
+               "latency_p95_s": round(float(np.percentile(lat, 95)), 3) if lat.size else None,
+               "latency_max_s": round(float(lat.max()), 3) if lat.size else None,
                "server_rss_mb": {k: round(v, 1) for k, v in mem.items()},
                "server_alive": srv.poll() is None, "cpus": os.cpu_count()}
         print(json.dumps(res, indent=1))
-        return 0 if not out["errors"] and res["server_alive"] else 1
+        ok = not out["errors"] and res["server_alive"] and out["recomputes"] == out["pans"]
+        return 0 if ok else 1
     finally:
         srv.terminate()
         try:
