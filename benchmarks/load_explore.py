@@ -90,6 +90,8 @@ def main(argv=None):
     ap.add_argument("--timeout", type=float, default=180.0, help="longest wait for one image")
     ap.add_argument("--after", type=float, default=15.0,
                     help="seconds to watch memory after the viewers leave")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="waves of viewers, one after the other (memory must not grow)")
     a = ap.parse_args(argv)
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
@@ -117,21 +119,27 @@ def main(argv=None):
                 time.sleep(0.5)
 
         threading.Thread(target=sample, daemon=True).start()
-        t_run = time.time()
-        deadline = t_run + a.seconds
-        threads = [threading.Thread(target=viewer, args=(url, deadline, a.timeout, out, k),
-                                    daemon=True) for k in range(a.viewers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=a.seconds + a.timeout + 60)
-        run_s = time.time() - t_run
-        mem["peak"] = max(samples)
-        time.sleep(a.after)  # the closed viewers' sessions are dropped by the server
+        rounds = []
+        for r in range(a.rounds):
+            n0, t_run = len(samples), time.time()
+            deadline = t_run + a.seconds
+            threads = [threading.Thread(target=viewer, args=(url, deadline, a.timeout, out,
+                                                             r * a.viewers + k), daemon=True)
+                       for k in range(a.viewers)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=a.seconds + a.timeout + 60)
+            run_s = time.time() - t_run
+            peak = max(samples[n0:])
+            time.sleep(a.after)  # the closed viewers' sessions are dropped by the server
+            rounds.append({"wall_s": round(run_s, 1), "rss_peak_mb": round(peak, 1),
+                           "rss_after_mb": round(rss_mb(srv.pid), 1)})
         done.set()
+        mem["peak"] = max(samples)
         mem["end"] = rss_mb(srv.pid)
         lat = np.array(out["latency"])
-        res = {"viewers": a.viewers, "seconds": a.seconds, "wall_s": round(run_s, 1),
+        res = {"viewers": a.viewers, "seconds": a.seconds, "rounds": rounds,
                "pans": out["pans"], "recomputes": out["recomputes"],
                "errors": len(out["errors"]), "error_examples": out["errors"][:5],
                "latency_median_s": round(float(np.median(lat)), 3) if lat.size else None,

@@ -3,17 +3,15 @@
 Opens the page, zooms three times into the convergence boundary with the mouse wheel, checks
 that the displayed map (the pixels of the Bokeh image, read from the page) equals the engine's
 map for that window, clicks a point and sees its trajectory, changes eta and sees the map
-change, reopens the view from its URL, and saves a screenshot.
+change, reopens the view from its URL, saves a screenshot, and checks that the pages asked
+nothing of any host but the server (loopback): every resource is served locally.
 """
 
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
+import urllib.parse
 
 import numpy as np
 import pytest
@@ -43,37 +41,21 @@ IMAGE_JS = """() => {
 }"""
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server():
+def server(explore_url):
     if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
         pytest.skip("chromium is not installed (apt-get install -y chromium); the explorer's "
                     "browser test needs Debian's /usr/bin/chromium")
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed (test extra)")
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gdchaos.cli", "explore", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    t0 = time.time()
-    while time.time() - t0 < 60:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"gdchaos explore exited: {proc.stdout.read()[-2000:]}")
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("gdchaos explore did not answer within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    return explore_url
+
+
+def _outside(url, server):
+    """A request that leaves the server (loopback) and the page itself (data:, blob:)."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme in ("data", "blob", "about"):
+        return False
+    return parsed.hostname not in ("127.0.0.1", "localhost", "::1")
 
 
 def _meta(page):
@@ -124,7 +106,9 @@ def test_explore_in_chromium(server, tmp_path):
     t_start = time.time()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        requests = []
         page = browser.new_page(viewport={"width": 1300, "height": 1150})
+        page.on("request", lambda r: requests.append(r.url))
         page.goto(server)
         page.wait_for_selector("#gdchaos-view", state="attached", timeout=30000)
         meta, img = _wait_view(page, lambda m: True)
@@ -171,6 +155,7 @@ def test_explore_in_chromium(server, tmp_path):
 
         # the URL carries the state: a new page opens the same view
         page2 = browser.new_page(viewport={"width": 1300, "height": 1150})
+        page2.on("request", lambda r: requests.append(r.url))
         page2.goto(server + meta2["url"])
         page2.wait_for_selector("#gdchaos-view", state="attached", timeout=30000)
         meta3, _ = _wait_view(page2, lambda m: m["state"].get("eta") == "0.8")
@@ -183,4 +168,7 @@ def test_explore_in_chromium(server, tmp_path):
         if out:
             shutil.copy(shot, out)
         browser.close()
+    # every resource (scripts, stylesheets, fonts) came from the server itself
+    assert requests and not [u for u in requests if _outside(u, server)], \
+        sorted({u for u in requests if _outside(u, server)})
     assert time.time() - t_start < 90

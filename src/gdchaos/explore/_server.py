@@ -5,7 +5,8 @@ line on the page, never a traceback); each map is bounded in pixels x steps (``M
 one computation runs at a time; at most ``MAX_SESSIONS`` pages are open at once (more get a
 short "busy" page), and a page whose browser has gone is dropped within
 ``UNUSED_SESSION_MS``, so memory stays bounded however many viewers come; the app reads and
-writes no files (PNG exports are built in memory).
+writes no files (PNG exports are built in memory).  Every resource of the page (scripts,
+stylesheets) is served by the server itself: the page asks nothing of any other host.
 """
 
 from __future__ import annotations
@@ -99,6 +100,11 @@ def serve(port=5006, host="127.0.0.1", show=False, threaded=False, query=None):
     from .app import _import
 
     pn, _ = _import()
+    from bokeh.settings import settings
+
+    # every script and stylesheet from this server (the machine may be offline): Bokeh's and
+    # Panel's own files under /static, never a CDN, whatever BOKEH_RESOURCES says
+    settings.resources.set_value("server")
     kw = dict(port=int(port), address=host, show=show, title="gdchaos explore",
               websocket_origin=[f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"],
               unused_session_lifetime=UNUSED_SESSION_MS, check_unused_sessions=CHECK_UNUSED_MS,
