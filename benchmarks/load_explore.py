@@ -88,7 +88,7 @@ def main(argv=None):
     ap.add_argument("--viewers", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--timeout", type=float, default=180.0, help="longest wait for one image")
-    ap.add_argument("--after", type=float, default=15.0,
+    ap.add_argument("--after", type=float, default=40.0,
                     help="seconds to watch memory after the viewers leave")
     ap.add_argument("--rounds", type=int, default=1,
                     help="waves of viewers, one after the other (memory must not grow)")
@@ -122,6 +122,7 @@ def main(argv=None):
         rounds = []
         for r in range(a.rounds):
             n0, t_run = len(samples), time.time()
+            p0, c0, l0, e0 = out["pans"], out["recomputes"], len(out["latency"]), len(out["errors"])
             deadline = t_run + a.seconds
             threads = [threading.Thread(target=viewer, args=(url, deadline, a.timeout, out,
                                                              r * a.viewers + k), daemon=True)
@@ -133,7 +134,13 @@ def main(argv=None):
             run_s = time.time() - t_run
             peak = max(samples[n0:])
             time.sleep(a.after)  # the closed viewers' sessions are dropped by the server
-            rounds.append({"wall_s": round(run_s, 1), "rss_peak_mb": round(peak, 1),
+            lat = np.array(out["latency"][l0:]) if len(out["latency"]) > l0 else np.zeros(1)
+            rounds.append({"wall_s": round(run_s, 1), "pans": out["pans"] - p0,
+                           "recomputes": out["recomputes"] - c0,
+                           "errors": len(out["errors"]) - e0,
+                           "latency_median_s": round(float(np.median(lat)), 3),
+                           "latency_p95_s": round(float(np.percentile(lat, 95)), 3),
+                           "rss_peak_mb": round(peak, 1),
                            "rss_after_mb": round(rss_mb(srv.pid), 1)})
         done.set()
         mem["peak"] = max(samples)
