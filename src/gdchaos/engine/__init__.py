@@ -1,6 +1,7 @@
 """Batched GD engine: kernels, initializations, runs and tiled stores."""
 
 from ..problems import RECORDS
+from ._dd import quotient_grid_dd  # double-double quotient map (deep zooms)
 from ._grid import Slice2D, random_orthonormal_directions, sample_box
 from ._run import (BACKENDS, MAX_ITER, TILE_POINTS, RunConfig, RunResult, basin, check_device,
                    prepare, run_info, run_points)
@@ -14,4 +15,5 @@ __all__ = ["Slice2D", "random_orthonormal_directions", "sample_box", "BACKENDS",
            "RECORDS", "TILE_POINTS", "RunConfig", "RunResult", "basin", "check_device", "prepare",
            "run_info", "run_points", "status_fractions", "CONVERGED", "DIVERGED", "NOT_RUN",
            "OUTSIDE", "SADDLE", "STATUS_NAMES", "UNDECIDED", "TiledStore", "VarSpec", "open_store",
-           "verify_store", "Axis", "Optimizer", "hyper_map", "run_optimizer"]
+           "verify_store", "Axis", "Optimizer", "hyper_map", "run_optimizer",
+           "quotient_grid_dd"]

@@ -1,0 +1,64 @@
+"""``gdchaos explore``: the live map in the browser (gdchaos.explore)."""
+
+from __future__ import annotations
+
+from . import _common as C
+
+EPILOG = """examples:
+  gdchaos explore                                   # figure 3's quotient map, http://127.0.0.1:5006/
+  gdchaos explore --problem scalar --d 5 --y 1 --lam 0.6 --eta 1 --iters 1000 --port 5007
+Pan and zoom recompute the map; click a point for its trajectory.  Needs the 'explore' extra.
+"""
+
+
+def register(sub):
+    p = sub.add_parser("explore", help="a live map in the browser that recomputes as you zoom",
+                       description="Start a local web app (Panel/HoloViews on a Bokeh server) "
+                       "showing the map of a window, recomputed by the engine on every pan and "
+                       "zoom, and print its address.", epilog=EPILOG,
+                       formatter_class=C.EXAMPLES_FMT)
+    p.add_argument("--problem", default="quotient", choices=["scalar", "matrix", "deep",
+                                                             "quotient"])
+    g = p.add_argument_group("problem options (as in gdchaos basin)")
+    g.add_argument("--d", type=C.positive, default=None, help="scalar/matrix: inner dimension")
+    g.add_argument("--y", default=None, help="scalar/quotient target y (quotient default 0.5)")
+    g.add_argument("--Y", default=None, help="matrix/deep target 'a,b;c,d'")
+    g.add_argument("--k", type=int, default=None, help="deep: number of factors")
+    g.add_argument("--lam", default=None, help="weight decay lam >= 0")
+    r = p.add_argument_group("view")
+    r.add_argument("--eta", default=None, help="step size (default 1)")
+    r.add_argument("--momentum", default=None, help="heavy-ball momentum")
+    r.add_argument("--iters", default=None, help="step limit (default 200)")
+    r.add_argument("--range", default=None, help="XMIN,XMAX,YMIN,YMAX of the first window")
+    r.add_argument("--color", default=None, help="status, minimizer, sq_norm, sharpness, "
+                   "iterations")
+    s = p.add_argument_group("server")
+    s.add_argument("--port", type=C.nonneg, default=5006, help="port (default 5006)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    s.add_argument("--show", action="store_true", help="open a browser")
+    p.set_defaults(func=cmd_explore)
+
+
+def query_from_args(args):
+    """The explorer's URL state from the options given (validated by the explorer)."""
+    from ..explore import state_from_query
+
+    q = {"problem": args.problem}
+    if args.problem != "quotient":
+        q.update(y=None, lam="0")
+    for name in ("d", "y", "Y", "k", "lam", "eta", "momentum", "iters", "color"):
+        if getattr(args, name) is not None:
+            q[name] = str(getattr(args, name))
+    if args.range is not None:
+        q.update(zip(("x0", "x1", "y0", "y1"), map(repr, C.floats(args.range, "--range", 4))))
+    elif args.problem != "quotient":
+        q.update(x0="-4", x1="4", y0="-4", y1="4")
+    state_from_query(q)  # refuse bad options before the server starts
+    return q
+
+
+def cmd_explore(args):
+    from ..explore import serve
+
+    q = query_from_args(args)
+    return serve(port=args.port, host=args.host, show=args.show, query=q) or 0
