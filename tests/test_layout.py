@@ -29,7 +29,7 @@ MAX_LINES = 500
 
 LEAVES = {"status", "errors", "version"}
 LAYERS = {"theory": 0, "problems": 1, "engine": 2, "analysis": 3, "plotting": 3, "nn": 4,
-          "experiments": 5, "_cli": 6, "cli": 6, "__init__": 6}
+          "experiments": 5, "explore": 6, "_cli": 6, "cli": 6, "__init__": 6}
 PROBLEM_NAMES = {"scalar", "matrix", "deep", "quotient"}
 _FIG = re.compile(r"gdchaos\.experiments\.fig\d\d")
 

@@ -43,15 +43,18 @@ def query_from_args(args):
     """The explorer's URL state from the options given (validated by the explorer)."""
     from ..explore import state_from_query
 
+    from ..explore import ViewState
+
     q = {"problem": args.problem}
-    if args.problem != "quotient":
+    other = args.problem != ViewState().problem  # not the default view's problem: its defaults
+    if other:
         q.update(y=None, lam="0")
     for name in ("d", "y", "Y", "k", "lam", "eta", "momentum", "iters", "color"):
         if getattr(args, name) is not None:
             q[name] = str(getattr(args, name))
     if args.range is not None:
         q.update(zip(("x0", "x1", "y0", "y1"), map(repr, C.floats(args.range, "--range", 4))))
-    elif args.problem != "quotient":
+    elif other:
         q.update(x0="-4", x1="4", y0="-4", y1="4")
     state_from_query(q)  # refuse bad options before the server starts
     return q

@@ -39,7 +39,9 @@ def overlays(st, problem):
     out = []
     l4, l5 = 8.0 / eta - 4.0 * lam, 4.0 / eta - 4.0 * lam
     name4 = "boundary of D0 (Thm 1)" if lam == 0 else "Q = 8/eta - 4 lam (Thm 4)"
-    if problem.name == "quotient":
+    from ..problems import QuotientMap, ScalarFactorization
+
+    if isinstance(problem, QuotientMap):  # the theory of section 3 (Theorems 4-5 over (z, w))
         yy = problem.y
         Z, W = np.meshgrid(x, y)
         with np.errstate(invalid="ignore"):
@@ -59,7 +61,7 @@ def overlays(st, problem):
         else:
             out.append(("T(M)", "#2ca02c", [(np.array([mz]), np.array([mw]))]))
         return out
-    if problem.name != "scalar":
+    if not isinstance(problem, ScalarFactorization):
         return out
     from ._view import slice_for
 
@@ -80,3 +82,11 @@ def overlays(st, problem):
         out.append(("minimizers", "#2ca02c", [(np.array([r, -r]), np.array([m.sign * r,
                                                                             -m.sign * r]))]))
     return out
+
+
+def has_overlays(problem) -> bool:
+    """Whether the theory draws curves on this problem's maps (the quotient map over (z, w) and
+    scalar factorization's slices)."""
+    from ..problems import QuotientMap, ScalarFactorization
+
+    return isinstance(problem, (QuotientMap, ScalarFactorization))

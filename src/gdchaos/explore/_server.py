@@ -73,7 +73,9 @@ def warm_up(st):
     from ._view import compute_map
 
     compute_map(replace(st, iters=1), 4, 4)
-    if st.problem == "quotient":
+    from ._state import make_problem
+
+    if make_problem(st).supports_double_double:
         compute_map(replace(st, iters=1, precision="dd", x0=-1.0, x1=1.0, y0=0.0, y1=1.0), 4, 4)
 
 

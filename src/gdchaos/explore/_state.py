@@ -27,7 +27,6 @@ DD_COST = 6.0
 MAX_SIDE = 1024
 #: longest trajectory shown on a click
 MAX_TRAJECTORY = 2000
-DEFAULT_WINDOW = {"quotient": (-2.5, 3.0, 0.0, 10.0)}
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,10 @@ def state_from_query(query, base: ViewState | None = None) -> ViewState:
         else:
             kw[key] = str(val).strip()
     if "problem" in kw and kw["problem"] != base.problem and "x0" not in kw:
-        win = DEFAULT_WINDOW.get(kw["problem"], (-4.0, 4.0, -4.0, 4.0))
+        from ..problems import BUILTIN
+
+        cls = BUILTIN.get(kw["problem"])
+        win = cls.default_window if cls is not None else (-4.0, 4.0, -4.0, 4.0)
         kw.update(x0=win[0], x1=win[1], y0=win[2], y1=win[3])
         for opt in ("y", "Y", "d", "k"):
             kw.setdefault(opt, None)
@@ -141,8 +143,6 @@ def check_state(st: ViewState):
         raise GdchaosInputError(f"colour must be one of {', '.join(COLORS)}, got {st.color[:40]!r}")
     if st.precision not in PRECISIONS:
         raise GdchaosInputError(f"precision must be float64 or dd, got {st.precision[:40]!r}")
-    if st.precision == "dd" and st.problem != "quotient":
-        raise GdchaosInputError("precision dd (double-double) is for the quotient map only")
     if st.slice not in (None, "axes", "random"):
         raise GdchaosInputError(f"slice must be axes or random, got {st.slice[:40]!r}")
     if not 1 <= st.iters <= MAX_ITERS:
@@ -161,10 +161,14 @@ def check_state(st: ViewState):
             raise GdchaosInputError(f"{name} must be an integer in [1, 64], got {v}")
     problem = make_problem(st)
     config(st)  # RunConfig's own checks (eta > 0, momentum in [0, 1), ...)
-    if problem.name == "quotient" and st.momentum:
-        raise GdchaosInputError("the quotient map is exact for plain GD only (momentum 0)")
-    if problem.name == "quotient" and st.slice == "random":
-        raise GdchaosInputError("the quotient map's plane is (z, w) itself (slice axes only)")
+    if st.precision == "dd" and not problem.supports_double_double:
+        raise GdchaosInputError("precision dd (double-double) is for the quotient map only")
+    if st.momentum and not problem.supports_momentum:
+        raise GdchaosInputError(f"the {problem.name} problem is exact for plain GD only "
+                                "(momentum 0)")
+    if st.slice is not None and st.slice not in problem.slice_kinds:
+        raise GdchaosInputError(f"the {problem.name} problem's maps take slice "
+                                f"{' or '.join(problem.slice_kinds)} only")
     if problem.n_params > 256:
         raise GdchaosInputError(f"the problem has {problem.n_params} parameters; the explorer "
                                 "takes at most 256")

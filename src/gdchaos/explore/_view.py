@@ -63,7 +63,7 @@ def fit_resolution(st: ViewState, problem, nx, ny):
     much."""
     nx, ny = max(1, min(int(nx), MAX_SIDE)), max(1, min(int(ny), MAX_SIDE))
     cost = st.iters * max(1.0, problem.n_params / 2) * (DD_COST if st.precision == "dd" else 1)
-    if problem.name in ("matrix", "deep"):
+    if problem.dense_hessian_records:
         cost *= 4  # Hessian-vector products of the stability check, NumPy records
     scale = min(1.0, (MAX_WORK / (nx * ny * cost)) ** 0.5)
     if scale < 1:
@@ -92,7 +92,8 @@ def resolution_warning(st: ViewState, nx, ny):
     uy = np.spacing(max(abs(st.y0), abs(st.y1)))
     worst = min(dx / ux, dy / uy)
     if worst < ULP_PIXELS:
-        more = " (switch precision to dd)" if st.problem == "quotient" else ""
+        more = (" (switch precision to dd)" if make_problem(st).supports_double_double
+                else "")
         return (f"float64 stops resolving this window: a pixel is {worst:.2g} ulp of its "
                 f"coordinates (faithful above {ULP_PIXELS:g}; experiments/extras.py zoom){more}")
     return None
@@ -178,9 +179,11 @@ def trajectory(st: ViewState, a, b, steps=None):
            "start": (a, b), "zw": None}
     if st.precision == "dd":
         out["a"], out["b"] = X[:, 0] - st.az, X[:, 1] - st.aw
-    if problem.name == "quotient":
+    from ..problems import QuotientMap, ScalarFactorization
+
+    if isinstance(problem, QuotientMap):  # its parameters are (z, w) already
         out["zw"] = (X[:, 0], X[:, 1])
-    elif problem.name == "scalar":
+    elif isinstance(problem, ScalarFactorization):  # T(u, v) = (u.v - y, |u|^2 + |v|^2)
         from ..theory.quotient import quotient_T
 
         u, v = X[:, :problem.d], X[:, problem.d:]

@@ -19,6 +19,8 @@ import urllib.parse
 import numpy as np
 
 from ..errors import GdchaosInputError
+from ..status import status_fractions
+from ._overlays import has_overlays
 from ._state import COLORS, PRECISIONS, PROBLEMS, ViewState, make_problem, state_from_query
 from ._view import compute_map, reproduce, trajectory
 
@@ -159,8 +161,8 @@ class Explorer:
         return (img * lines).opts(
             hv.opts.Image(frame_width=pw, frame_height=ph, tools=["hover", "tap"],
                           active_tools=["wheel_zoom"], colorbar=True, framewise=False,
-                          xlabel="z = u.v - y" if st.problem == "quotient" else "slice x",
-                          ylabel="w = |u|^2 + |v|^2" if st.problem == "quotient" else "slice y"),
+                          xlabel=make_problem(st).axis_labels[0] or "slice x",
+                          ylabel=make_problem(st).axis_labels[1] or "slice y"),
             hv.opts.Overlay(legend_position="top_right"))
 
     def _image(self, x_range=None, y_range=None, version=0):
@@ -227,12 +229,11 @@ class Explorer:
         width = st.x1 - st.x0
         where = (f" around ({st.az + st.az_lo!r}, {st.aw + st.aw_lo!r})"
                  if st.precision == "dd" else "")
-        frac = {n: float(np.mean(view.status == c)) for c, n in
-                ((1, "converged"), (2, "diverged"), (0, "undecided"), (4, "outside"))}
+        frac = status_fractions(view.status)
         txt = (f"<b>width {width:.3g}</b>{html.escape(where)} &nbsp; {view.nx} x {view.ny} pixels, "
                f"{view.seconds:.2f} s, precision {st.precision}; "
                + ", ".join(f"{k} {100 * v:.1f}%" for k, v in frac.items() if v))
-        if st.problem in ("quotient", "scalar") and st.precision == "float64":
+        if has_overlays(make_problem(st)) and st.precision == "float64":
             txt += ("<br><small>curves: black = Q = 8/eta - 4 lam (Thm 4; boundary of D0 when "
                     "lam = 0), purple = Q = 4/eta - 4 lam (Thm 5), grey = edge of the state "
                     "space, green = minimizers (T(M))</small>")

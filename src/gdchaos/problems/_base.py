@@ -94,6 +94,8 @@ class Problem:
     OPTIONS: tuple = ()
     #: the command line's defaults where they differ from the class's
     OPTION_DEFAULTS: dict = {}
+    #: whether the explorer's double-double kernel (deep zooms) exists for this problem
+    supports_double_double = False
     #: False for problems exact for plain GD only (the quotient map)
     supports_momentum = True
     #: the kinds of 2-D slices a map of this problem may use

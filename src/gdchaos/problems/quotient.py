@@ -24,6 +24,7 @@ class QuotientMap(Problem):
     name = "quotient"
     OPTIONS = ("y", "lam")
     supports_momentum = False  # the quotient map is exact for plain GD only
+    supports_double_double = True  # engine.quotient_grid_dd
     slice_kinds = ("axes",)  # the plane (z, w) itself
     dense_hessian_records = False
     #: figure 3's window of the (z, w) plane
