@@ -20,6 +20,7 @@ Users' problems subclass :class:`gdchaos.problems.custom.NumbaProblem` or ``Torc
 
 from __future__ import annotations
 
+import functools
 import inspect
 import textwrap
 from typing import Callable, NamedTuple
@@ -275,7 +276,13 @@ class Problem:
 def function_source(fn, name: str) -> str:
     """The source of the plain-Python function ``fn`` (decorators dropped, dedented) renamed
     ``name``: the text the engine compiles."""
-    fn = getattr(fn, "__func__", fn)
+    return _function_source(getattr(fn, "__func__", fn), name)
+
+
+@functools.lru_cache(maxsize=256)
+def _function_source(fn, name):
+    """:func:`function_source`, read once per function object (every run looks its kernel up
+    by this text; a redefined function is a new object, so it is read again)."""
     fn = getattr(fn, "py_func", fn)
     try:
         src = textwrap.dedent(inspect.getsource(fn))
