@@ -158,11 +158,11 @@ class Explorer:
         self.tap = hv.streams.Tap(source=img, x=None, y=None)
         self.tap.add_subscriber(self._on_tap)
         pw, ph = self.frame
+        labels = make_problem(st).axis_labels
         return (img * lines).opts(
             hv.opts.Image(frame_width=pw, frame_height=ph, tools=["hover", "tap"],
                           active_tools=["wheel_zoom"], colorbar=True, framewise=False,
-                          xlabel=make_problem(st).axis_labels[0] or "slice x",
-                          ylabel=make_problem(st).axis_labels[1] or "slice y"),
+                          xlabel=labels[0] or "slice x", ylabel=labels[1] or "slice y"),
             hv.opts.Overlay(legend_position="top_right"))
 
     def _image(self, x_range=None, y_range=None, version=0):

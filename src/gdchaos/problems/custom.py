@@ -133,9 +133,7 @@ class NumbaProblem(UserProblem):
         if mod is None:
             from numba import njit
 
-            mod = njit(cache=False)(type(self).loss_grad.__func__
-                                    if hasattr(type(self).loss_grad, "__func__")
-                                    else type(self).loss_grad)
+            mod = njit(cache=False)(type(self).loss_grad)  # a staticmethod: the plain function
             object.__setattr__(self, "_compiled", mod)
         return mod
 
