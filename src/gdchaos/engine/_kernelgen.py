@@ -334,25 +334,28 @@ _OPT_UPDATES = {
 }
 
 
-def _opt_loop(kind):
+def _opt_loop(kind, rule=None):
     update, thr = _OPT_UPDATES[kind]
     conv = _CONVERGED_STEP if thr is None else _CONVERGED_STABLE
     step_free = "beta == 0.0" if thr is not None else "False"
+    if rule == "loss_below_tol":  # no stability or step test
+        conv, step_free = _CONVERGED_STEP, "True"
     return (_OPT_LOOP.replace("@CONVERGED@", conv).replace("@UPDATE@", update)
             .replace("@THRESHOLD@", thr or "2.0").replace("@STEP_FREE@", step_free)
             .replace("@KIND@", kind))
 
 
-def optimizer_kernel(problem, kind):
+def optimizer_kernel(problem, kind, rule=None):
     """The compiled optimizer kernel of a gradient problem for optimizer ``kind`` (a key of
-    ``gdchaos.engine.optim.KINDS``), scratch size bound: ``run(X0, consts, HP, gidx, ncol,
+    ``gdchaos.engine.optim.KINDS``) and convergence rule ``rule`` (``None``: the kind's own;
+    ``"loss_below_tol"``), scratch size bound: ``run(X0, consts, HP, gidx, ncol,
     beta2, eps, max_iter, tol, div, gtol, f32, window, Xout, status, iters, loss_out,
     score_out)``."""
     source = problem.numba_source()
     if source is None:
         raise GdchaosInputError(f"problem {problem.name!r} has no Numba definition; run it with "
                                 "backend='torch' (--backend torch)")
-    mod = _module(source, f"{problem.name} ({kind})", _LOOP + _opt_loop(kind))
+    mod = _module(source, f"{problem.name} ({kind})", _LOOP + _opt_loop(kind, rule))
     wsize = int(problem.numba_work_size())
     kernel = mod.opt_kernel
 

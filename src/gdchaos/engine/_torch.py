@@ -49,13 +49,13 @@ def run_torch(problem, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gto
     iters = torch.zeros(n, dtype=torch.int32, device=dev)
     loss_out = torch.zeros(n, dtype=dt, device=dev)
     idx = torch.arange(n, device=dev)
-    f = problem.torch_loss_grad
+    f = problem.torch_loss_grad_at
     c = np.asarray(consts, dtype=np.float64)
     Xp = X.clone()
     for t in range(max_iter + 1):
         if idx.numel() == 0:
             break
-        loss, g, g2 = f(X, c, lam)
+        loss, g, g2 = f(X, c, lam, t)
         diff = X - Xp
         s2 = seqsum([diff[:, j] * diff[:, j] for j in range(P)])
         verdict = torch.full_like(status[idx], -1)
@@ -85,11 +85,12 @@ def run_torch(problem, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gto
 
 
 def run_torch_opt(problem, X0, consts, HP, gidx, ncol, kind, beta2, eps, max_iter, tol, div,
-                  gtol, f32, window, device=None):
+                  gtol, f32, window, device=None, rule=None):
     """The optimizer kernel of :mod:`gdchaos.engine._kernelgen` (``opt_kernel``) in torch: the
     same per-point hyperparameters ``HP``, update (:mod:`gdchaos.engine.optim`), stopping rule
-    and trainability score; returns ``(Xf, status, iters, loss, score)`` as NumPy.  The weight
-    decay ``lam`` must be one number for the whole batch (``HP[:, ncol + 2]``)."""
+    (``rule``: the optimizer's ``stop_rule``) and trainability score; returns ``(Xf, status,
+    iters, loss, score)`` as NumPy.  The weight decay ``lam`` must be one number for the whole
+    batch (``HP[:, ncol + 2]``)."""
     from .optim import LINEAR_KINDS
 
     torch = _import_torch()
@@ -106,6 +107,7 @@ def run_torch_opt(problem, X0, consts, HP, gidx, ncol, kind, beta2, eps, max_ite
     beta, wd, lmin = H[:, ncol], H[:, ncol + 1], H[:, ncol + 3]
     equal = (E == E[:, :1]).all(dim=1)
     linear = kind in LINEAR_KINDS
+    loss_only = rule == "loss_below_tol"
     if kind == "nesterov":
         thr = (2.0 + 2.0 * beta) / (1.0 + 2.0 * beta)
     else:
@@ -125,16 +127,15 @@ def run_torch_opt(problem, X0, consts, HP, gidx, ncol, kind, beta2, eps, max_ite
     loss0 = None
     c = np.asarray(consts, dtype=np.float64)
     for t in range(max_iter + 1):
-        loss, g, g2 = problem.torch_loss_grad(X, c, lam)
+        loss, g, g2 = problem.torch_loss_grad_at(X, c, lam, t)
         if t == 0:
             loss0 = loss.clone()
         ring[:, t % window] = loss
-        diff = X - Xp
-        s2 = seqsum([diff[:, j] * diff[:, j] for j in range(P)])
+        s2 = _sq_step(X, Xp)
         at_rest = (beta == 0.0) if linear else torch.zeros_like(s2, dtype=torch.bool)
-        near = (loss - lmin <= tol) & (at_rest | (s2 <= tol))
+        near = (loss - lmin <= tol) & (at_rest | (s2 <= tol) | loss_only)
         conv = near.clone()
-        if linear:
+        if linear and not loss_only:
             cand = near & (g2 != 0.0)
             eq, ne = cand & equal, cand & ~equal
             if bool(eq.any()):
@@ -183,6 +184,19 @@ def run_torch_opt(problem, X0, consts, HP, gidx, ncol, kind, beta2, eps, max_ite
         X = Xn
     return (Xf.cpu().numpy(), status.cpu().numpy(), iters.cpu().numpy(),
             loss_out.cpu().numpy(), score.cpu().numpy())
+
+
+#: above this many parameters the squared step is summed by torch (below: left to right, the
+#: order of the Numba loops, so that the two backends round alike)
+SEQSUM_MAX_PARAMS = 64
+
+
+def _sq_step(X, Xp):
+    """``|x_t - x_{t-1}|^2`` per row."""
+    diff = X - Xp
+    if X.shape[1] > SEQSUM_MAX_PARAMS:
+        return (diff * diff).sum(1)
+    return seqsum([diff[:, j] * diff[:, j] for j in range(X.shape[1])])
 
 
 def _pre_sharpness(problem, X, E, c, lam):

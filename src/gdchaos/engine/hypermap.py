@@ -214,7 +214,7 @@ def run_optimizer(problem, X0, optimizer: Optimizer, *, hyper=None, max_iter=100
                    iterations=np.empty(n, dtype=np.int32), final_loss=np.empty(n),
                    score=np.empty(n))
         if n:
-            optimizer_kernel(problem, optimizer.kind)(
+            optimizer_kernel(problem, optimizer.kind, optimizer.stop_rule)(
                 X0, *args, float(optimizer.beta2), float(optimizer.eps), *tail, out["params"],
                 out["status"], out["iterations"], out["final_loss"], out["score"])
         return out
@@ -222,7 +222,7 @@ def run_optimizer(problem, X0, optimizer: Optimizer, *, hyper=None, max_iter=100
 
     Xf, st, it, loss, score = run_torch_opt(problem, X0, *args, optimizer.kind,
                                             float(optimizer.beta2), float(optimizer.eps), *tail,
-                                            device=device)
+                                            device=device, rule=optimizer.stop_rule)
     return dict(params=Xf, status=st, iterations=it, final_loss=loss, score=score)
 
 

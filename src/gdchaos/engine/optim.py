@@ -45,11 +45,14 @@ LINEAR_KINDS = ("gd", "heavy_ball", "nesterov")
 
 #: name -> meaning of the optimizers' convergence rules (entries of
 #: :data:`gdchaos.status.CONVERGENCE_RULES`; a run's ``convergence_rule``)
-STOP_RULES = {k: CONVERGENCE_RULES[k] for k in ("loss+linear-stability", "loss+step")}
+STOP_RULES = {k: CONVERGENCE_RULES[k]
+              for k in ("loss+linear-stability", "loss+step", "loss_below_tol")}
 
 
 def stop_rule(kind: str) -> str:
-    """The name of the convergence rule of optimizer ``kind`` (a key of :data:`STOP_RULES`)."""
+    """The default convergence rule of optimizer ``kind`` (a key of :data:`STOP_RULES`;
+    ``loss_below_tol``, the networks' rule with no stability or step test, is chosen with
+    ``Optimizer(rule="loss_below_tol")``)."""
     return "loss+linear-stability" if kind in LINEAR_KINDS else "loss+step"
 
 
@@ -69,7 +72,8 @@ class Optimizer:
     ``eta``: the global step size; ``group_eta``: step sizes of named parameter groups (a dict
     ``{"u": 0.1}``; groups not named take ``eta``); ``momentum``: heavy ball/Nesterov ``beta``
     or Adam's ``b1`` (default 0 for gd, 0.9 otherwise); ``beta2``, ``eps``: Adam's;
-    ``weight_decay``: AdamW's decoupled weight decay.
+    ``weight_decay``: AdamW's decoupled weight decay; ``rule``: the convergence rule (a key
+    of :data:`STOP_RULES`; default :func:`stop_rule` of the kind).
     """
 
     kind: str = "gd"
@@ -79,6 +83,7 @@ class Optimizer:
     beta2: float = 0.999
     eps: float = 1e-8
     weight_decay: float = 0.0
+    rule: str | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -103,9 +108,13 @@ class Optimizer:
             raise GdchaosInputError("weight_decay is AdamW's (the other optimizers take weight "
                                     "decay as the problem's lam)")
 
+        if self.rule is not None and self.rule not in (stop_rule(self.kind), "loss_below_tol"):
+            raise GdchaosInputError(f"convergence rule of {self.kind} must be "
+                                    f"{stop_rule(self.kind)} or loss_below_tol, got {self.rule!r}")
+
     @property
     def stop_rule(self):
-        return stop_rule(self.kind)
+        return stop_rule(self.kind) if self.rule is None else self.rule
 
     def step_sizes(self, groups, n_params):
         """The step size of every parameter (a float64 vector): ``eta``, with the parameters of

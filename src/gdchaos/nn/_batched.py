@@ -1,11 +1,6 @@
-"""Batched loss and gradient of many MLPs on one shared training set, and the exact reduction of
-the first layer to the span of the training inputs.
-
-**Manual backward.**  For a batch ``P`` of flat parameter vectors (B, n), :meth:`NetProblem.value_and_grad`
-computes every network's loss and gradient with batched matrix products in the layout
-``(B, width, N)`` (the first layer as one GEMM shared by the batch), without autograd: 2-3 times
-faster than ``vmap(grad(...))`` and equal to it to rounding.  Hessian-vector products use
-``torch.func`` on :func:`gdchaos.nn.models.mlp_loss` instead.
+"""Many MLPs on one shared training set, trained in the exact reduction of the first layer to
+the span of the training inputs (the loss and gradient are those of :mod:`gdchaos.nn.models`:
+:func:`~gdchaos.nn.models.batched_value_and_grad` on the reduced inputs).
 
 **Input-span reduction (exact).**  With N training inputs in dimension d > N, the data loss depends
 on the first-layer weights ``W`` only through ``W Q`` where ``Q`` (d, r) is an orthonormal basis of
@@ -26,7 +21,8 @@ from collections.abc import Sequence
 import torch
 
 from ..errors import GdchaosInputError
-from .models import check_loss, check_widths, n_params
+from .models import (batched_value_and_grad, check_loss, check_widths, loss_from_output,
+                     mlp_forward, n_params)
 
 
 class NetProblem:
@@ -94,64 +90,12 @@ class NetProblem:
         return torch.cat([W.reshape(B, -1), Pr[:, h1 * r:]], dim=1)
 
     # ------------------------------------------------------------------ loss and gradient
-    def _layer_views(self, T: torch.Tensor):
-        """Per-layer weight ``(B, out, in)`` and bias ``(B, out)`` views into flat rows ``T``."""
-        w = self.rwidths
-        B = T.shape[0]
-        Ws, bs, k = [], [], 0
-        for i in range(len(w) - 1):
-            o, m = w[i + 1], w[i]
-            Ws.append(T[:, k:k + o * m].view(B, o, m))
-            k += o * m
-            bs.append(T[:, k:k + o])
-            k += o
-        return Ws, bs
-
     def value_and_grad(self, P: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Losses (B,) and gradients (B, n) of the data loss at reduced parameters ``P``."""
-        B = P.shape[0]
-        w = self.rwidths
-        N = self.Xr.shape[0]
-        nl = len(w) - 1
-        Ws, bs = self._layer_views(P)
-        # forward in layout (B, width, N)
-        acts = []  # post-activations, (B, width, N)
-        h = None
-        for i in range(nl):
-            if i == 0:
-                z = torch.mm(Ws[0].reshape(B * w[1], w[0]), self.Xr.T).view(B, w[1], N)
-                z += bs[0][:, :, None]
-            else:
-                z = torch.baddbmm(bs[i][:, :, None], Ws[i], h)
-            if i < nl - 1:
-                h = z.clamp_min_(0.0)
-                acts.append(h)
-            else:
-                f = z.view(B, N)
-        if self.loss == "mse":
-            r = f - self.y
-            L = (r * r).mean(1)
-            df = r.mul_(2.0 / N)
-        else:
-            L = (torch.nn.functional.softplus(f) - self.y * f).mean(1)
-            df = (torch.sigmoid(f) - self.y).mul_(1.0 / N)
-        G = torch.empty_like(P)
-        gWs, gbs = self._layer_views(G)
-        dz = df.view(B, 1, N)
-        for i in range(nl - 1, -1, -1):
-            gbs[i].copy_(dz.sum(2))
-            if i == 0:
-                gWs[0].copy_(torch.mm(dz.reshape(B * w[1], N), self.Xr).view(B, w[1], w[0]))
-            else:
-                a = acts[i - 1]
-                gWs[i].copy_(torch.bmm(dz, a.transpose(1, 2)))
-                dz = torch.bmm(Ws[i].transpose(1, 2), dz)
-                dz.mul_(a > 0)
-        return L, G
+        """Losses (B,) and gradients (B, n) of the data loss at reduced parameters ``P``
+        (:func:`gdchaos.nn.models.batched_value_and_grad` on the reduced inputs)."""
+        return batched_value_and_grad(P, self.Xr, self.y, self.rwidths, self.loss)
 
     def losses(self, P: torch.Tensor) -> torch.Tensor:
         """Losses (B,) at reduced parameters (no gradient)."""
-        from .models import loss_from_output, mlp_forward
-
         f = torch.func.vmap(lambda p: mlp_forward(p, self.Xr, self.rwidths))(P)
         return loss_from_output(f, self.y, self.loss)

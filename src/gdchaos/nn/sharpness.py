@@ -27,7 +27,7 @@ import torch
 
 from ..errors import GdchaosInputError
 from ._common import threaded
-from .models import check_loss, check_widths, mlp_loss
+from .models import as_arch, check_loss, mlp_loss
 
 Matvec = Callable[[torch.Tensor], torch.Tensor]
 
@@ -43,7 +43,7 @@ def start_vector(n: int, seed: int = 0, dtype: torch.dtype = torch.float64) -> t
 def loss_hvp(X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], loss: str = "mse"):
     """``hvp(params, v)``: Hessian-vector product of one network's training loss at ``params``
     (1-D) along ``v`` (1-D), by forward-over-reverse differentiation.  ``vmap``-able."""
-    widths = check_widths(widths)
+    widths = as_arch(widths)
     check_loss(loss)
     grad = torch.func.grad(lambda p: mlp_loss(p, X, y, widths, loss))
 
@@ -64,7 +64,7 @@ def hessian_matrix(params: torch.Tensor, X: torch.Tensor, y: torch.Tensor, width
                    loss: str = "mse") -> torch.Tensor:
     """The full Hessian (n, n) of one network's training loss (``torch.func.hessian``); for
     checks on small networks only."""
-    widths = check_widths(widths)
+    widths = as_arch(widths)
     H = torch.func.hessian(lambda p: mlp_loss(p, X, y, widths, loss))(params)
     return 0.5 * (H + H.T)
 
@@ -195,7 +195,7 @@ def top_eigenvalues(P: torch.Tensor, X: torch.Tensor, y: torch.Tensor, widths: S
     1e-10) or power iteration (``max_iter`` 100, ``tol`` = relative tolerance 1e-3).  Rows with
     non-finite parameters give NaN.  Processed in chunks to bound memory.  ``threads``: torch CPU
     threads during the call (1: results independent of the caller's setting)."""
-    widths = check_widths(widths)
+    widths = as_arch(widths)
     P = torch.as_tensor(P)
     if P.ndim == 1:
         P = P[None]

@@ -132,6 +132,11 @@ class Problem:
         raise GdchaosInputError(f"problem {self.name!r} has no torch definition; run it with "
                                 "backend='numba'")
 
+    def torch_loss_grad_at(self, X, c, lam, step):
+        """Torch backend: :meth:`torch_loss_grad` at step ``step`` of a run (a problem whose
+        loss changes with the step, such as minibatches, overrides this)."""
+        return self.torch_loss_grad(X, c, lam)
+
     def torch_sharpness(self, X, c, lam):
         """Torch backend: top Hessian eigenvalue of each row of ``X`` (candidate minimizers)."""
         import torch
