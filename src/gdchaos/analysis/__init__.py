@@ -35,6 +35,7 @@ from .symbolic import (PeriodicOrbit, boundary_itinerary, boundary_periodic_orbi
 from .uncertainty import (UncertaintyResult, box_sampler, engine_outcome, quotient_sampler,
                           uncertainty_exponent)
 from .wada import WadaResult, wada_grid, wada_merging
+from .zoomdim import LocalSlopeResult, local_slope_dimension, window_boundary
 
 __all__ = [
     "ENTROPY_MAPS", "map_entropy",
@@ -69,4 +70,5 @@ __all__ = [
     "inverse_branches", "inverse_branches_zw", "quintic_coefficients",
     # fits
     "LinearFit", "fit_line", "largest_linear_region",
+    "LocalSlopeResult", "local_slope_dimension", "window_boundary",  # zoom frames (zoomdim)
 ]
