@@ -86,10 +86,12 @@ def _add_common(p, out_default):
 
 def register(subparsers) -> None:
     """Add ``nn`` with subcommands ``sweep`` and ``slice`` to an argparse subparsers object."""
-    nn = subparsers.add_parser("nn", help="ReLU networks on CIFAR-10: step-size sweeps, slices",
+    nn = subparsers.add_parser("nn", help="networks: step-size sweeps, slices (CIFAR-10), "
+                               "trainability maps",
                                description="Network experiments of the paper (figures 4, 5, 12, "
-                                           "13): full-batch GD on a ReLU MLP, float64.")
-    sub = nn.add_subparsers(dest="nn_command", metavar="{sweep,slice}")
+                                           "13): full-batch GD on a ReLU MLP, float64; and maps "
+                                           "of small networks over two hyperparameters.")
+    sub = nn.add_subparsers(dest="nn_command", metavar="{sweep,slice,map}")
     sub.required = True
     sw = sub.add_parser("sweep", help="final norm and sharpness against the step size (fig. 4, 12)",
                         description="Train one fixed initialization at many step sizes, as one "
@@ -122,6 +124,9 @@ def register(subparsers) -> None:
                    help="stop after this many tiles (resume later; fractions are of all points, "
                         "not_run counting the pending ones)")
     sl.set_defaults(func=cmd_slice)
+    from .nn_map import register as register_map
+
+    register_map(sub)
 
 
 # ------------------------------------------------------------------------------ parsing helpers

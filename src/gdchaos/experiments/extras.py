@@ -25,9 +25,10 @@ import time
 import numpy as np
 
 from ..problems import QuotientMap
+from .trainability import PRESETS as _TRAIN_PRESETS
 from ..status import status_fractions
 
-ITEMS = ("dimension", "lam", "zoom")
+ITEMS = ("dimension", "lam", "zoom", "trainability")
 
 PRESETS = {
     "quick": {"dimension": dict(resolutions=[500, 1000, 2000, 4000], n_uncertain=200000,
@@ -49,6 +50,9 @@ PRESETS["tiny"] = {"dimension": dict(resolutions=[300, 600], n_uncertain=20000,
                                iters=800),
                    "zoom": dict(grid=40, decades=11, iters=800, centre_guess=[1.28, 4.72], period=2,
                            ld_rows=8, fps=2)}
+
+for _name in PRESETS:  # Sohl-Dickstein (2024)'s experiments: presets in their own module
+    PRESETS[_name]["trainability"] = dict(_TRAIN_PRESETS[_name])
 
 FIG3 = dict(y=0.5, lam=0.2, eta=1.0, zrange=tuple(QuotientMap.default_window[:2]),
             wrange=tuple(QuotientMap.default_window[2:]))
@@ -346,7 +350,14 @@ def zoom_item(s, out, progress=print):
                     "no faithful frame"}
 
 
-_RUNNERS = {"dimension": dimension_item, "lam": lam_item, "zoom": zoom_item}
+def trainability_item(s, out, progress=print):
+    from .trainability import trainability_item as item
+
+    return item(s, out, progress=progress)
+
+
+_RUNNERS = {"dimension": dimension_item, "lam": lam_item, "zoom": zoom_item,
+            "trainability": trainability_item}
 
 
 def run_extras(preset="quick", out="extras", only=None, progress=print):

@@ -163,7 +163,7 @@ class MLP(Problem):
         if self.batch_size is None:
             return L, G, g2
         Xb, yb = self._data(X.device, self.batch_indices(step))
-        G = batched_value_and_grad(X, Xb, yb, self.arch, self.loss_name)[1]
+        G = self._value_and_grad(X, Xb, yb)[1]
         if lam:
             G = G + lam * X
         return L, G, (G * G).sum(1)
@@ -171,11 +171,26 @@ class MLP(Problem):
     def torch_loss_grad(self, X, c, lam):
         """Full-batch loss (with ``lam/2 |x|^2``), gradient and squared gradient norm."""
         Xd, yd = self._data(X.device)
-        L, G = batched_value_and_grad(X, Xd, yd, self.arch, self.loss_name)
+        L, G = self._value_and_grad(X, Xd, yd)
         if lam:
             L = L + 0.5 * lam * (X * X).sum(1)
             G = G + lam * X
         return L, G, (G * G).sum(1)
+
+    def _value_and_grad(self, P, Xd, yd):
+        """:func:`~gdchaos.nn.models.batched_value_and_grad` in blocks of networks whose
+        activations fit a CPU's cache (about 2 MB: 3-4 times faster than one block on CPU)."""
+        B = P.shape[0]
+        per = self.arch.widths[1] * Xd.shape[0]
+        block = B if P.is_cuda else max(8, (1 << 18) // max(per, 1))
+        if B <= block:
+            return batched_value_and_grad(P, Xd, yd, self.arch, self.loss_name)
+        L = torch.empty(B, dtype=P.dtype, device=P.device)
+        G = torch.empty_like(P)
+        for s in range(0, B, block):
+            L[s:s + block], G[s:s + block] = batched_value_and_grad(
+                P[s:s + block], Xd, yd, self.arch, self.loss_name)
+        return L, G
 
     def torch_sharpness(self, X, c, lam):
         """Top eigenvalue of the full-batch Hessian (plus ``lam``) per row: dense for up to 600

@@ -1,0 +1,247 @@
+"""Sohl-Dickstein (2024), "The boundary of neural network trainability is fractal": his six
+two-hyperparameter experiments recomputed by our engine (the extras item ``trainability``;
+docs/nn.md states every choice).
+
+Setup (his notebook, ``Sohl-Dickstein/fractal``): one hidden layer of width 16, input dimension
+16, no biases, mean-field parameterization ``f(x) = (1/16) W1 act(alpha0 W0 x)`` with ``alpha0 =
+sqrt(2/16)`` (tanh, ReLU) or ``sqrt(1/16)`` (identity), weights and data ``N(0, 1)``, mean squared
+error without 1/2, full-batch GD with one learning rate per layer; 272 data points (as many as
+parameters), 16 for the identity network, 1 for "single data point"; minibatches of 16 drawn
+with replacement, the same sequence for every pixel; trainable when the mean of the last 20
+losses is below the first.  Conditions: ``tanh``, ``relu``, ``identity``, ``minibatch``,
+``single_point`` (input against output learning rate) and ``offset`` (an offset added to the
+input-layer weights against one learning rate for both layers).
+
+For each map: its boundary's box-counting dimension with its interval (our estimator,
+:func:`gdchaos.analysis.box_dimension`, on the pixels of :func:`window_boundary`) and his method
+(:func:`gdchaos.analysis.local_slope_dimension` on the one frame).  Then a zoom into one
+boundary: frames shrinking by a constant factor around a boundary point found by bisection to
+the last bits of float64, over ``decades`` decades, each frame recomputed; his method pools the
+local slopes of all frames, as he did.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import numpy as np
+
+from ..errors import GdchaosInputError
+
+CONDITIONS = {
+    "tanh": dict(settings=dict(activation="tanh")),
+    "relu": dict(settings=dict(activation="relu")),
+    "identity": dict(settings=dict(activation="identity", n_points=16)),
+    "minibatch": dict(settings=dict(activation="tanh", batch_size=16, batch_seed=42)),
+    "single_point": dict(settings=dict(activation="tanh", n_points=1)),
+    "offset": dict(settings=dict(activation="tanh"), x="offset_in", y="eta"),
+}
+#: log10 windows ``(x0, x1, y0, y1)`` of the overview maps (chosen so that each holds its
+#: boundary; his overview frames are not published)
+WINDOWS = {"lr": (-1.0, 5.0, -1.0, 5.0), "offset": (-3.0, 1.0, -1.0, 5.0)}
+#: the published range of the six dimensions (secondary summaries of the paper; the per-condition
+#: table was not retrievable here, see docs/nn.md)
+PUBLISHED_RANGE = (1.17, 1.98)
+
+PRESETS = {
+    "tiny": dict(grid=16, iters=49, conditions=list(CONDITIONS), zoom="single_point",
+                 zoom_grid=24, frames=3, decades=2.0, zoom_iters=49),
+    "quick": dict(grid=64, iters=199, conditions=list(CONDITIONS), zoom="single_point",
+                  zoom_grid=64, frames=11, decades=10.0, zoom_iters=199),
+    "paper": dict(grid=256, iters=499, conditions=list(CONDITIONS), zoom="tanh",
+                  zoom_grid=256, frames=31, decades=10.0, zoom_iters=499),
+}
+
+
+def condition_map(name, grid, iters, window=None, store=None, progress=False):
+    """The map of condition ``name`` on ``window`` (log10 bounds; default :data:`WINDOWS`)."""
+    from ..engine.hypermap import Axis
+    from ..nn.maps import NetMapSettings, network_map
+
+    c = CONDITIONS[name]
+    s = NetMapSettings(iters=int(iters), **c["settings"])
+    xname, yname = c.get("x", "eta_in"), c.get("y", "eta_out")
+    w = window or WINDOWS["offset" if xname == "offset_in" else "lr"]
+    ds = network_map(s, Axis(xname, 10.0 ** w[0], 10.0 ** w[1], log=True),
+                     Axis(yname, 10.0 ** w[2], 10.0 ** w[3], log=True), grid, store=store,
+                     overwrite=store is not None, progress=progress)
+    return ds, s
+
+
+def boundary_dimensions(labels):
+    """Our estimator and his method on one map of labels (bool, trainable)."""
+    from ..analysis import box_dimension, local_slope_dimension, window_boundary
+
+    edge = window_boundary(labels)
+    out = {"boundary_pixels": int(edge.sum())}
+    if edge.sum() < 8:
+        return dict(out, ours=None, ours_ci=None, his=None)
+    try:
+        bc = box_dimension(edge)
+        out.update(ours=float(bc.dimension), ours_ci=[float(v) for v in bc.ci])
+    except GdchaosInputError as exc:  # too small a map for a fit window: say so
+        out.update(ours=None, ours_ci=None, ours_note=str(exc))
+    try:
+        ls = local_slope_dimension([labels])
+        out["his"] = float(ls.dimension)
+    except GdchaosInputError as exc:  # too small a map for his box sizes: say so
+        out["his"], out["his_note"] = None, str(exc)
+    return out
+
+
+def _label_at(settings, xname, yname, lx, ly, iters):
+    """Trainable or not at one point ``(10^lx, 10^ly)`` (one network)."""
+    from ..engine.hypermap import run_optimizer
+
+    p = settings.problem()
+    x0 = p.init(settings.init_seed, settings.init_scheme)
+    X0 = x0[None].copy()
+    hyper = {}
+    for name, v in ((xname, 10.0 ** lx), (yname, 10.0 ** ly)):
+        if name.startswith("offset_"):
+            X0[0, p.param_groups[name[len("offset_"):]]] += v
+        else:
+            hyper[name] = np.array([v])
+    res = run_optimizer(p, X0, settings.optimizer_obj(), hyper=hyper, max_iter=iters,
+                        tol=settings.tol, div_threshold=settings.div, gtol=0.0, backend="torch",
+                        window=settings.window)
+    return bool(res["score"][0] < 1.0)
+
+
+def find_boundary_point(name, iters, a, b, bits=52):
+    """A boundary point on the segment from ``a`` to ``b`` (log10 coordinates; labels must
+    differ at the ends), by bisection until the two ends are adjacent float64 numbers (or
+    ``bits`` halvings)."""
+    from ..nn.maps import NetMapSettings
+
+    c = CONDITIONS[name]
+    s = NetMapSettings(iters=int(iters), **c["settings"])
+    xname, yname = c.get("x", "eta_in"), c.get("y", "eta_out")
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    la, lb = _label_at(s, xname, yname, *a, iters), _label_at(s, xname, yname, *b, iters)
+    if la == lb:
+        return None
+    for _ in range(int(bits)):
+        m = 0.5 * (a + b)
+        if np.array_equal(m, a) or np.array_equal(m, b):
+            break
+        if _label_at(s, xname, yname, *m, iters) == la:
+            a = m
+        else:
+            b = m
+    return 0.5 * (a + b)
+
+
+def zoom_sequence(name, grid, iters, centre, decades, frames, width=2.0):
+    """Maps of ``frames`` windows around ``centre`` (log10), the first ``width`` decades wide,
+    each a factor ``10^(decades/(frames-1))`` narrower.  Returns ``[(half_width, labels), ...]``."""
+    out = []
+    for k in range(int(frames)):
+        h = 0.5 * width * 10.0 ** (-decades * k / max(frames - 1, 1))
+        w = (centre[0] - h, centre[0] + h, centre[1] - h, centre[1] + h)
+        ds, _ = condition_map(name, grid, iters, window=w)
+        out.append((h, np.asarray(ds["trainable"].values, dtype=bool)))
+    return out
+
+
+def trainability_item(s, out, progress=print):
+    """The extras item: the six maps, their dimensions, the zoom, one figure set and a table."""
+    from ..nn.maps import plot_network_map
+    from ..plotting import use_style
+
+    t0 = time.perf_counter()
+    os.makedirs(out, exist_ok=True)
+    plt = use_style()
+    conds = list(s["conditions"])
+    rows, maps = [], {}
+    for name in conds:
+        progress(f"  trainability: {name} ({s['grid']}^2, {s['iters'] + 1} losses)")
+        ds, _ = condition_map(name, s["grid"], s["iters"])
+        maps[name] = ds
+        lab = np.asarray(ds["trainable"].values, dtype=bool)
+        rows.append(dict(condition=name, trainable=float(lab.mean()),
+                         **boundary_dimensions(lab)))
+    ncol = min(3, len(conds))
+    nrow = -(-len(conds) // ncol)
+    fig, axs = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.8 * nrow), squeeze=False)
+    for ax, name in zip(axs.ravel(), conds):
+        plot_network_map(maps[name], None, ax=ax, title=name)
+    for ax in axs.ravel()[len(conds):]:
+        ax.axis("off")
+    fig.tight_layout()
+    png = os.path.join(out, "trainability_maps.png")
+    fig.savefig(png)
+    plt.close(fig)
+    zoom = _zoom(s, out, plt, progress)
+    table = _table(rows, zoom)
+    with open(os.path.join(out, "trainability_table.md"), "w") as f:
+        f.write(table)
+    numbers = {"conditions": rows, "zoom": {k: v for k, v in zoom.items() if k != "png"},
+               "published_range": list(PUBLISHED_RANGE), "settings": s,
+               "seconds": time.perf_counter() - t0}
+    with open(os.path.join(out, "trainability.json"), "w") as f:
+        json.dump(numbers, f, indent=1, default=float)
+    text = ("Sohl-Dickstein (2024)'s six experiments (width-16 tanh/ReLU/identity networks, "
+            "mean-field, learning rates of the two layers), recomputed: blue trainable, red not. "
+            + table.replace("\n", " "))
+    return {"title": "The boundary of neural network trainability (Sohl-Dickstein 2024)",
+            "text": text, "images": [png, zoom["png"]], "gifs": [], "numbers": numbers}
+
+
+def _zoom(s, out, plt, progress):
+    name = s["zoom"]
+    it = s["zoom_iters"]
+    w = WINDOWS["offset" if CONDITIONS[name].get("x") == "offset_in" else "lr"]
+    cx = 0.5 * (w[0] + w[1])
+    centre = find_boundary_point(name, it, (cx, w[2]), (cx, w[3]))
+    if centre is None:
+        return {"condition": name, "note": "no boundary on the probe segment", "png": None}
+    progress(f"  trainability: zoom into {name} at log10 = ({centre[0]:.15f}, {centre[1]:.15f})")
+    seq = zoom_sequence(name, s["zoom_grid"], it, centre, s["decades"], s["frames"])
+    from ..analysis import local_slope_dimension, window_boundary
+
+    frames = [lab for _, lab in seq]
+    edges = [int(window_boundary(f).sum()) for f in frames]
+    his = None
+    if all(e > 0 for e in edges) and s["zoom_grid"] >= 24:
+        his = local_slope_dimension(frames, sizes="dyadic", min_size=2)
+    k = len(seq)
+    fig, axs = plt.subplots(1, k, figsize=(1.6 * k, 1.9), squeeze=False)
+    for ax, (h, lab) in zip(axs[0], seq):
+        ax.imshow(np.where(lab, 1.0, -1.0), cmap="Spectral", vmin=-1.5, vmax=1.5,
+                  origin="lower", interpolation="nearest")
+        ax.set_title(f"width 1e{np.log10(2 * h):.0f}", fontsize=7)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    png = os.path.join(out, "trainability_zoom.png")
+    fig.savefig(png)
+    plt.close(fig)
+    return {"condition": name, "centre_log10": [float(v) for v in centre],
+            "decades": float(s["decades"]), "frames": k, "boundary_pixels": edges,
+            "his_dimension": None if his is None else float(his.dimension),
+            "his_ci": None if his is None else [float(v) for v in his.ci], "png": png}
+
+
+def _fmt(v, ci=None):
+    if v is None:
+        return "-"
+    return f"{v:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
+
+
+def _table(rows, zoom):
+    lines = ["| condition | trainable | boundary px | ours (box counting, 95%) | his method "
+             "(one frame) |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['condition']} | {r['trainable']:.3f} | {r['boundary_pixels']} | "
+                     f"{_fmt(r.get('ours'), r.get('ours_ci'))} | {_fmt(r.get('his'))} |")
+    lines.append("")
+    lines.append(f"Published (Sohl-Dickstein 2024): six dimensions between {PUBLISHED_RANGE[0]} "
+                 f"and {PUBLISHED_RANGE[1]}; the per-condition table was not retrievable here.")
+    if zoom.get("his_dimension") is not None:
+        lines.append(f"Zoom into {zoom['condition']} over {zoom['decades']:.0f} decades "
+                     f"({zoom['frames']} frames, boundary in every frame): his method "
+                     f"{_fmt(zoom['his_dimension'], zoom['his_ci'])}.")
+    return "\n".join(lines) + "\n"
