@@ -180,12 +180,8 @@ def _steps_curves(s):
 
     c, y = s["steps"], float(s["y"])
     a = np.geomspace(c["eta_u"][0], c["eta_u"][1], 2000)
-    lo, hi = hyper.eta_v_interval(a, c["init"][0], c["init"][1], y)
-    hi = np.where(hi > 0, hi, np.nan)
-    out = [(a, hi, "k-", r"exact: (E2), $\eta_u\eta_v y^2=1$")]
-    if np.any(lo > 0):
-        out.append((a, np.where(lo > 0, lo, np.nan), "k-", None))
-    return out
+    hi = hyper.eta_v_critical(a, c["init"][0], c["init"][1], y)
+    return [(a, np.where(hi > 0, hi, np.nan), "k-", r"exact: (E2), $\eta_u\eta_v y^2=1$")]
 
 
 def _lam_curves(s):

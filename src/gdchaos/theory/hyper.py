@@ -46,7 +46,7 @@ for a.e. init iff ``sqrt(ab) < eta*((b/a)^(1/4) u, (a/b)^(1/4) v)``, i.e. iff
 (by (E) in the primed variables, ``sqrt(ab) (|u'|^2 + |v'|^2) = b |u|^2 + a |v|^2``).  At a = b
 this is (E).  For fixed ``(u0, v0)`` and ``a``, (E2) is linear in ``b``: with
 ``N = 4 - a |v0|^2`` and ``D = |u0|^2 + a y (y - u0.v0)`` the region is ``b D < N`` intersected with
-``b < 1/(a y^2)``, an interval in ``b`` (see :func:`eta_v_interval`).  Linear stability at a
+``b < 1/(a y^2)``; for d = 1 it is always an interval ``0 < b < b*(a)`` (:func:`eta_v_critical`).  Linear stability at a
 minimizer, ``eta_u |v|^2 + eta_v |u|^2 < 2``, is the special case on M.  *Not covered:* weight
 decay with two step sizes (the conjugacy gives GD on a loss with unequal decays
 ``lam sqrt(a/b)`` on u' and ``lam sqrt(b/a)`` on v', outside Theorems 4-5); matrix or deep
@@ -77,7 +77,7 @@ __all__ = [
     "scale_converges",
     "two_steps_converges",
     "two_steps_form",
-    "eta_v_interval",
+    "eta_v_critical",
     "lam_bound_curves",
     "lam_admissible_max",
     "lam_theorem5",
@@ -149,23 +149,27 @@ def two_steps_form(eta_u, eta_v, u0, v0, y):
     return b * (u0 @ u0) + a * (v0 @ v0) + a * b * y * (y - u0 @ v0)
 
 
-def eta_v_interval(eta_u, u0, v0, y):
-    """For each ``eta_u``, the interval ``(lo, hi)`` of ``eta_v > 0`` where GD converges (a.e.),
-    from (E2): ``eta_v D < N`` with ``N = 4 - eta_u |v0|^2``, ``D = |u0|^2 + eta_u y (y - u0.v0)``,
-    and ``eta_v < 1/(eta_u y^2)``.  Empty where ``lo >= hi``; ``lo = 0`` unless ``D < 0 <= -N``."""
+def eta_v_critical(eta_u, u0, v0, y):
+    """For each ``eta_u``, the critical ``eta_v``: GD from ``(u0, v0)`` converges (a.e.) iff
+    ``0 < eta_v < eta_v_critical`` (0: for no ``eta_v``).
+
+    From (E2): ``eta_v D < N`` and ``eta_v < 1/(eta_u y^2)`` with ``N = 4 - eta_u |v0|^2`` and
+    ``D = |u0|^2 + eta_u y (y - u0.v0)``.  For ``D > 0`` this is ``eta_v < min(N/D, 1/(eta_u y^2))``.
+    For ``D <= 0`` it is ``eta_v < 1/(eta_u y^2)`` if ``N > 0`` and empty otherwise: the candidate
+    interval ``(N/D, 1/(eta_u y^2))`` of ``D < 0, N <= 0`` is always empty: it needs
+    ``N eta_u y^2 > D``, but ``D < 0`` means ``eta_u y^2 < eta_u y u0.v0 - |u0|^2``, so
+    ``N eta_u y^2 - D = 3 eta_u y^2 - eta_u^2 y^2 |v0|^2 - |u0|^2 + eta_u y u0.v0
+    < 4 eta_u y u0.v0 - 4 |u0|^2 - eta_u^2 y^2 |v0|^2 <= -(2 |u0| - eta_u |y| |v0|)^2 <= 0``
+    (Cauchy-Schwarz)."""
     u0, v0 = _p(u0, v0)
     a = np.asarray(eta_u, dtype=float)
     y = float(y)
     n = 4.0 - a * (v0 @ v0)
     d = (u0 @ u0) + a * y * (y - u0 @ v0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        cap = np.inf if y == 0 else 1.0 / (a * y * y)
-        cap = np.broadcast_to(cap, a.shape)
+        cap = np.broadcast_to(np.inf if y == 0 else 1.0 / (a * y * y), a.shape)
         nd = n / d
-    hi = np.where(d > 0, np.minimum(np.maximum(nd, 0.0), cap), cap)
-    lo = np.where((d < 0) & (n <= 0), nd, 0.0)  # D < 0: eta_v D < N means eta_v > N/D
-    lo = np.where((d == 0) & (n <= 0), np.inf, lo)  # 0 < N impossible: empty
-    return lo, hi
+    return np.where(d > 0, np.minimum(np.maximum(nd, 0.0), cap), np.where(n > 0, cap, 0.0))
 
 
 # -------------------------------------------------------------- (c) step size against lam
