@@ -46,13 +46,15 @@ def band_mask(labels, k):
 
 def agreement(converged, labels, band=2):
     """Compare a boolean map ``converged`` with predicted ``labels`` (1 converges, 0 does not,
-    ``NO_CLAIM`` no prediction).  Returns ``{agreement, scored, band, per_label}``."""
+    ``NO_CLAIM`` no prediction).  Returns ``{agreement, scored, band, disagreeing_in_band,
+    per_label}`` (pixel counts; ``band``: claimed pixels inside the excluded band)."""
     conv = np.asarray(converged, bool)
     lab = np.asarray(labels)
     scored = (lab != NO_CLAIM) & ~band_mask(lab, int(band))
     ok = conv == (lab == 1)
     res = {"agreement": float(ok[scored].mean()) if scored.any() else float("nan"),
            "scored": int(scored.sum()), "band": int(((lab != NO_CLAIM) & ~scored).sum()),
+           "disagreeing_in_band": int((~ok & (lab != NO_CLAIM) & ~scored).sum()),
            "per_label": {}}
     for v, name in ((1, "predicted_converges"), (0, "predicted_fails")):
         m = scored & (lab == v)
@@ -157,7 +159,8 @@ def _plot(ds, curves, log_x, log_y, xlabel, ylabel, title, path):
     h = list(status.legend_handles) if status is not None else []
     lbl = [t.get_text() for t in status.get_texts()] if status is not None else []
     hc, lc = ax.get_legend_handles_labels()
-    ax.legend(h + hc, lbl + lc, loc="upper right", fontsize=7, framealpha=0.9)
+    ax.legend(h + hc, lbl + lc, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+              fontsize=7, frameon=False)
     save_figure(fig, path)
     plt.close(fig)
     return path
@@ -196,7 +199,7 @@ def _lam_curves(s):
     return [(eta, np.where(glob <= amax, glob, np.nan), "k-", r"Thm 5: $\eta=8/(4\lambda+Q)$"),
             (eta, np.where(close <= amax, close, np.nan), "k--", r"Thm 5: $\eta=4/(4\lambda+Q)$"),
             (eta, amax, "k:", "admissible: " + r"$\lambda<\min(1/\eta-|y|, 1/(2\eta))$"),
-            (lim, lam, "r-.", "minimizers unstable (right)")]
+            (lim, lam, "r-.", "every minimizer unstable (beyond)")]
 
 
 def mf_maps_item(s, out, progress=print):
