@@ -64,7 +64,7 @@ def agreement(converged, labels, band=2):
 
 
 def _run(problem, ax, ay, s, init):
-    from .. import hyper_map
+    from ..engine import hyper_map
 
     return hyper_map(problem, ax, ay, int(s["grid"]), init=np.asarray(init, float),
                      max_iter=int(s["iters"]), keep_params=True)
@@ -72,7 +72,8 @@ def _run(problem, ax, ay, s, init):
 
 def scale_map(s, eta_scale=1.0):
     """(eta, init scale) map; ``eta_scale`` multiplies the predicted boundary (for tests)."""
-    from .. import Axis, ScalarFactorization
+    from ..engine import Axis
+    from ..problems import ScalarFactorization
     from ..theory import hyper
 
     c, y = s["scale"], float(s["y"])
@@ -85,7 +86,8 @@ def scale_map(s, eta_scale=1.0):
 
 def steps_map(s, eta_scale=1.0):
     """(eta_u, eta_v) map on log axes; prediction from the conjugacy and Theorem 1."""
-    from .. import Axis, ScalarFactorization
+    from ..engine import Axis
+    from ..problems import ScalarFactorization
     from ..theory import hyper
 
     c, y = s["steps"], float(s["y"])
@@ -100,7 +102,8 @@ def steps_map(s, eta_scale=1.0):
 def lam_map(s, eta_scale=1.0):
     """(eta, lam) map: labels 1 where Theorem 5 says 'converges', 0 where every minimizer is
     linearly unstable, ``NO_CLAIM`` elsewhere; also the closest-minimizer labels."""
-    from .. import Axis, ScalarFactorization
+    from ..engine import Axis
+    from ..problems import ScalarFactorization
     from ..theory import hyper
 
     c, y = s["lam"], float(s["y"])

@@ -46,10 +46,9 @@ for a.e. init iff ``sqrt(ab) < eta*((b/a)^(1/4) u, (a/b)^(1/4) v)``, i.e. iff
 (by (E) in the primed variables, ``sqrt(ab) (|u'|^2 + |v'|^2) = b |u|^2 + a |v|^2``).  At a = b
 this is (E).  For fixed ``(u0, v0)`` and ``a``, (E2) is linear in ``b``: with
 ``N = 4 - a |v0|^2`` and ``D = |u0|^2 + a y (y - u0.v0)`` the region is ``b D < N`` intersected with
-``b < 1/(a y^2)``; for d = 1 it is always an interval ``0 < b < b*(a)`` (:func:`eta_v_critical`).  Linear stability at a
-minimizer, ``eta_u |v|^2 + eta_v |u|^2 < 2``, is the special case on M.  *Not covered:* weight
-decay with two step sizes (the conjugacy gives GD on a loss with unequal decays
-``lam sqrt(a/b)`` on u' and ``lam sqrt(b/a)`` on v', outside Theorems 4-5); matrix or deep
+``b < 1/(a y^2)``; it is always an interval ``0 < b < b*(a)`` (:func:`eta_v_critical`).
+*Not covered:* weight decay with two step sizes (the conjugacy gives GD on a loss with unequal
+decays ``lam sqrt(a/b)`` on u' and ``lam sqrt(b/a)`` on v', outside Theorems 4-5); matrix or deep
 factorization with per-factor step sizes beyond the orthogonal invariant set.
 
 **(c) Step size against weight decay** (``lam > 0``, init ``(u0, v0)`` fixed).  Theorems 4-5
