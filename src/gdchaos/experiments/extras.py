@@ -11,6 +11,8 @@
   residual in long double and rounded once to float64.  Each frame is
   checked against the same frame computed in extended precision (``numpy.longdouble``) to show
   where float64 runs out.
+- ``mf_maps``: scalar factorization over (eta, init scale), (eta_u, eta_v) and (eta, lam) with
+  the theory's exact boundaries and the measured agreement (:mod:`.mf_hypermaps`).
 
 Each item returns a record ``{"title", "text", "images", "gifs", "numbers"}``; the files go to
 the output folder.
@@ -27,8 +29,9 @@ import numpy as np
 from ..problems import QuotientMap
 from .trainability import PRESETS as _TRAIN_PRESETS
 from ..status import status_fractions
+from .mf_hypermaps import mf_maps_item
 
-ITEMS = ("dimension", "lam", "zoom", "trainability")
+ITEMS = ("dimension", "lam", "zoom", "mf_maps", "trainability")
 
 PRESETS = {
     "quick": {"dimension": dict(resolutions=[500, 1000, 2000, 4000], n_uncertain=200000,
@@ -36,20 +39,23 @@ PRESETS = {
               "lam": dict(lams=list(np.round(np.linspace(0.0, 0.6, 25), 3)), grid=250,
                           range=[-3.5, 3.5, -3.5, 3.5], eta=1.0, y=0.8, iters=3000, fps=4),
               "zoom": dict(grid=300, decades=14, iters=2000, centre_guess=[1.28, 4.72], period=2,
-                           ld_rows=60, fps=2)},
+                           ld_rows=60, fps=2),
+              "mf_maps": dict(grid=200, iters=20000)},
     "paper": {"dimension": dict(resolutions=[500, 1000, 2000, 4000, 8000], n_uncertain=1000000,
                                 eps=[1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6]),
               "lam": dict(lams=list(np.round(np.linspace(0.0, 0.6, 49), 4)), grid=400,
                           range=[-3.5, 3.5, -3.5, 3.5], eta=1.0, y=0.8, iters=3000, fps=6),
               "zoom": dict(grid=500, decades=14, iters=2000, centre_guess=[1.28, 4.72], period=2,
-                           ld_rows=100, fps=2)},
+                           ld_rows=100, fps=2),
+              "mf_maps": dict(grid=400, iters=50000)},
 }
 PRESETS["tiny"] = {"dimension": dict(resolutions=[300, 600], n_uncertain=20000,
                                      eps=[3e-2, 1e-2, 3e-3, 1e-3]),
                    "lam": dict(PRESETS["quick"]["lam"], lams=[0.0, 0.1, 0.3], grid=50,
                                iters=800),
                    "zoom": dict(grid=40, decades=11, iters=800, centre_guess=[1.28, 4.72], period=2,
-                           ld_rows=8, fps=2)}
+                           ld_rows=8, fps=2),
+                   "mf_maps": dict(grid=40, iters=5000)}
 
 for _name in PRESETS:  # Sohl-Dickstein (2024)'s experiments: presets in their own module
     PRESETS[_name]["trainability"] = dict(_TRAIN_PRESETS[_name])
@@ -357,7 +363,7 @@ def trainability_item(s, out, progress=print):
 
 
 _RUNNERS = {"dimension": dimension_item, "lam": lam_item, "zoom": zoom_item,
-            "trainability": trainability_item}
+            "mf_maps": mf_maps_item, "trainability": trainability_item}
 
 
 def run_extras(preset="quick", out="extras", only=None, progress=print):
