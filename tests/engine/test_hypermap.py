@@ -193,3 +193,17 @@ def test_float32_map_keeps_float32_states():
                    optimizer=Optimizer("heavy_ball", momentum=0.5))
     X = ds.params.values
     assert np.array_equal(X, X.astype(np.float32).astype(np.float64))
+
+
+def test_lam_axis_on_torch_equals_numba():
+    """The weight-decay axis on the torch backend (one batch per lam) gives Numba's statuses
+    and final points."""
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("needs the torch extra")
+    p = gc.ScalarFactorization(d=1, y=1.0)
+    kw = dict(optimizer=Optimizer("gd", eta=0.5), init=[1.2, 0.4], max_iter=400, keep_params=True)
+    a = gc.hyper_map(p, Axis("eta", 0.2, 1.5), Axis("lam", 0.0, 0.6), 12, backend="numba", **kw)
+    b = gc.hyper_map(p, Axis("eta", 0.2, 1.5), Axis("lam", 0.0, 0.6), 12, backend="torch", **kw)
+    assert len(np.unique(a.status.values)) > 1
+    assert (a.status.values == b.status.values).mean() >= 0.99
+    np.testing.assert_allclose(a.params.values, b.params.values, rtol=1e-9, atol=1e-12)

@@ -106,8 +106,9 @@ def test_nesterov_threshold_is_the_jury_bound(beta):
 
 def test_stop_rules_named():
     assert stop_rule("adam") == "loss+step" and stop_rule("gd") == "loss+linear-stability"
-    assert set(STOP_RULES) == {stop_rule(k) for k in KINDS}
+    assert set(STOP_RULES) == {stop_rule(k) for k in KINDS} | {"loss_below_tol"}
     assert Optimizer("adamw").as_dict()["stop_rule"] == "loss+step"
+    assert Optimizer("gd", rule="loss_below_tol").as_dict()["stop_rule"] == "loss_below_tol"
 
 
 def test_preconditioned_stability_rule():
@@ -147,3 +148,16 @@ def test_bad_optimizers_refused(bad):
 def test_unknown_group_refused():
     with pytest.raises(gc.GdchaosInputError, match="no parameter group"):
         Optimizer(group_eta={"W1": 0.1}).step_sizes(gc.ScalarFactorization().param_groups, 2)
+
+
+@pytest.mark.parametrize("backend", _backends())
+def test_rule_loss_below_tol_on_both_backends(backend):
+    """The networks' rule (no stability test): a point at an unstable minimizer's level of loss
+    counts as converged, where the default rule keeps going."""
+    problem = gc.ScalarFactorization(d=1, y=1.0)
+    X0 = np.array([[1.0 + 1e-9, 1.0]])  # at a minimizer with u^2 + v^2 = 2: unstable for eta 1.1
+    kw = dict(max_iter=50, tol=1e-6, backend=backend)
+    loose = run_optimizer(problem, X0, Optimizer("gd", eta=1.1, rule="loss_below_tol"), **kw)
+    strict = run_optimizer(problem, X0, Optimizer("gd", eta=1.1), **kw)
+    assert loose["status"][0] == gc.CONVERGED and loose["iterations"][0] == 0
+    assert not (strict["status"][0] == gc.CONVERGED and strict["iterations"][0] == 0)

@@ -30,7 +30,7 @@ AXES = {
     "eta_GROUP": "step size of one parameter group",
     "momentum": "heavy ball/Nesterov beta, Adam/AdamW b1",
     "weight_decay": "AdamW's decoupled weight decay",
-    "lam": "the problem's weight decay lam (Numba backend)",
+    "lam": "the problem's weight decay lam",
     "init_scale": "x0 = s * (init + a e1 + b e2) (+ offsets)",
     "offset_GROUP": "a number added to every parameter of one group at the start",
     "slice_x": "coordinate a along the slice direction e1",
@@ -118,13 +118,10 @@ def check_axis(problem, optimizer: Optimizer, axis: Axis, backend="numba"):
         if axis.lo < 0:
             raise GdchaosInputError("axis weight_decay must be >= 0")
     elif name == "lam":
-        if not (dataclasses.is_dataclass(problem)
-                and "lam" in {f.name for f in dataclasses.fields(problem)}):
+        if problem.with_lam(problem.lam) is None:
             raise GdchaosInputError(f"axis lam: the {problem.name} problem has no weight decay lam")
         if axis.lo < 0:
             raise GdchaosInputError("axis lam must be >= 0")
-        if backend != "numba":
-            raise GdchaosInputError("axis lam runs on backend numba only")
     elif name not in ("eta", "init_scale", "slice_x", "slice_y"):
         raise GdchaosInputError(f"unknown axis {name!r}; choose from {', '.join(AXES)}")
 
@@ -150,8 +147,7 @@ class _Layout:
     def lmin(self, lam):
         lam = float(lam)
         if lam not in self._lmin:
-            p = self.problem if lam == self.problem.lam else dataclasses.replace(self.problem,
-                                                                                 lam=lam)
+            p = self.problem.with_lam(lam)
             self._lmin[lam] = float(p.min_value)
         return self._lmin[lam]
 
@@ -220,10 +216,18 @@ def run_optimizer(problem, X0, optimizer: Optimizer, *, hyper=None, max_iter=100
         return out
     from ._torch import run_torch_opt
 
-    Xf, st, it, loss, score = run_torch_opt(problem, X0, *args, optimizer.kind,
-                                            float(optimizer.beta2), float(optimizer.eps), *tail,
-                                            device=device, rule=optimizer.stop_rule)
-    return dict(params=Xf, status=st, iterations=it, final_loss=loss, score=score)
+    out = dict(params=np.empty_like(X0), status=np.empty(n, dtype=np.int8),
+               iterations=np.empty(n, dtype=np.int32), final_loss=np.empty(n),
+               score=np.empty(n))
+    lam_col = HP[:, lay.ncol + 2]
+    for lam in np.unique(lam_col):  # the torch runner takes one weight decay per batch
+        m = lam_col == lam
+        res = run_torch_opt(problem, X0[m], args[0], HP[m], *args[2:], optimizer.kind,
+                            float(optimizer.beta2), float(optimizer.eps), *tail, device=device,
+                            rule=optimizer.stop_rule)
+        for k, v in zip(("params", "status", "iterations", "final_loss", "score"), res):
+            out[k][m] = v
+    return out
 
 
 def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | None = None,
@@ -372,7 +376,7 @@ def _map_records(problem, X0, Xf, names, lam=None):
            for k in names}
     for v in np.unique(lam):
         m = lam == v
-        p = dataclasses.replace(problem, lam=float(v))
+        p = problem.with_lam(float(v))
         for k, arr in _map_records(p, X0[m], Xf[m], names).items():
             out[k][m] = arr
     return out

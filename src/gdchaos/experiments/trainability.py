@@ -15,9 +15,10 @@ input-layer weights against one learning rate for both layers).
 For each map: its boundary's box-counting dimension with its interval (our estimator,
 :func:`gdchaos.analysis.box_dimension`, on the pixels of :func:`window_boundary`) and his method
 (:func:`gdchaos.analysis.local_slope_dimension` on the one frame).  Then a zoom into one
-boundary: frames shrinking by a constant factor around a boundary point found by bisection to
-the last bits of float64, over ``decades`` decades, each frame recomputed; his method pools the
-local slopes of all frames, as he did.
+boundary (:func:`zoom_sequence`), as he zoomed by hand: each frame a constant factor narrower,
+centred where the previous frame's boundary is densest, on a boundary point found by bisection
+to the last bits of float64, every frame recomputed; his method pools the local slopes of all
+frames, as he did.
 """
 
 from __future__ import annotations
@@ -110,10 +111,10 @@ def _label_at(settings, xname, yname, lx, ly, iters):
     return bool(res["score"][0] < 1.0)
 
 
-def find_boundary_point(name, iters, a, b, bits=52):
+def find_boundary_point(name, iters, a, b, bits=60):
     """A boundary point on the segment from ``a`` to ``b`` (log10 coordinates; labels must
     differ at the ends), by bisection until the two ends are adjacent float64 numbers (or
-    ``bits`` halvings)."""
+    ``bits`` halvings); ``None`` if the labels at the ends agree."""
     from ..nn.maps import NetMapSettings
 
     c = CONDITIONS[name]
@@ -134,15 +135,62 @@ def find_boundary_point(name, iters, a, b, bits=52):
     return 0.5 * (a + b)
 
 
-def zoom_sequence(name, grid, iters, centre, decades, frames, width=2.0):
-    """Maps of ``frames`` windows around ``centre`` (log10), the first ``width`` decades wide,
-    each a factor ``10^(decades/(frames-1))`` narrower.  Returns ``[(half_width, labels), ...]``."""
+def densest_boundary_pair(labels, xs, ys, span):
+    """Where the boundary of ``labels`` (rows ``ys``, columns ``xs``) is densest in a window
+    ``span`` pixels wide (centres restricted to the middle half of the map): two adjacent
+    pixels of different labels there, as their coordinates ``(a, b)``; ``None`` without a
+    boundary."""
+    from ..analysis import window_boundary
+
+    edge = window_boundary(labels).astype(float)
+    if not edge.any():
+        return None
+    n0, n1 = edge.shape
+    span = max(1, min(int(span), n0, n1))
+    c = np.pad(np.cumsum(np.cumsum(edge, 0), 1), ((1, 0), (1, 0)))
+    dens = c[span:, span:] - c[:-span, span:] - c[span:, :-span] + c[:-span, :-span]
+    i0, j0 = np.unravel_index(np.argmax(_middle(dens)), _middle(dens).shape)
+    i0 += dens.shape[0] // 4
+    j0 += dens.shape[1] // 4
+    ci, cj = i0 + span // 2, j0 + span // 2
+    ii, jj = np.nonzero(edge)
+    k = np.argmin((ii - ci) ** 2 + (jj - cj) ** 2)
+    i, j = ii[k], jj[k]
+    for di, dj in ((0, 1), (1, 0), (1, 1)):
+        if labels[i, j] != labels[i + di, j + dj]:
+            return (xs[j], ys[i]), (xs[j + dj], ys[i + di])
+    return (xs[j + 1], ys[i]), (xs[j], ys[i + 1])
+
+
+def _middle(a):
+    n0, n1 = a.shape
+    return a[n0 // 4: n0 - n0 // 4 or None, n1 // 4: n1 - n1 // 4 or None]
+
+
+def zoom_sequence(name, grid, iters, window, decades, frames):
+    """A zoom into the boundary of condition ``name``, as one zooms by hand: each frame a factor
+    ``f = 10^(decades/(frames-1))`` narrower than the last, centred on a boundary point (found by
+    bisection to float64 resolution) where the previous frame's boundary is densest (in a
+    window as wide as the next frame).  Starts from ``window`` (log10 bounds).  Returns
+    ``[(window, labels), ...]``."""
+    f = 10.0 ** (float(decades) / max(int(frames) - 1, 1))
+    w = tuple(float(v) for v in window)
     out = []
     for k in range(int(frames)):
-        h = 0.5 * width * 10.0 ** (-decades * k / max(frames - 1, 1))
-        w = (centre[0] - h, centre[0] + h, centre[1] - h, centre[1] + h)
         ds, _ = condition_map(name, grid, iters, window=w)
-        out.append((h, np.asarray(ds["trainable"].values, dtype=bool)))
+        lab = np.asarray(ds["trainable"].values, dtype=bool)
+        out.append((w, lab))
+        if k == int(frames) - 1:
+            break
+        pair = densest_boundary_pair(lab, np.log10(ds.x.values), np.log10(ds.y.values),
+                                     grid / f)
+        if pair is None:
+            break
+        centre = find_boundary_point(name, iters, *pair)
+        if centre is None:  # the pixels' labels are those of the map: cannot happen
+            break
+        hx, hy = 0.5 * (w[1] - w[0]) / f, 0.5 * (w[3] - w[2]) / f
+        w = (centre[0] - hx, centre[0] + hx, centre[1] - hy, centre[1] + hy)
     return out
 
 
@@ -191,36 +239,38 @@ def trainability_item(s, out, progress=print):
 
 
 def _zoom(s, out, plt, progress):
-    name = s["zoom"]
-    it = s["zoom_iters"]
-    w = WINDOWS["offset" if CONDITIONS[name].get("x") == "offset_in" else "lr"]
-    cx = 0.5 * (w[0] + w[1])
-    centre = find_boundary_point(name, it, (cx, w[2]), (cx, w[3]))
-    if centre is None:
-        return {"condition": name, "note": "no boundary on the probe segment", "png": None}
-    progress(f"  trainability: zoom into {name} at log10 = ({centre[0]:.15f}, {centre[1]:.15f})")
-    seq = zoom_sequence(name, s["zoom_grid"], it, centre, s["decades"], s["frames"])
     from ..analysis import local_slope_dimension, window_boundary
 
+    name = s["zoom"]
+    w = WINDOWS["offset" if CONDITIONS[name].get("x") == "offset_in" else "lr"]
+    progress(f"  trainability: zoom into {name}, {s['decades']:g} decades in {s['frames']} "
+             "frames")
+    seq = zoom_sequence(name, s["zoom_grid"], s["zoom_iters"], w, s["decades"], s["frames"])
     frames = [lab for _, lab in seq]
     edges = [int(window_boundary(f).sum()) for f in frames]
     his = None
     if all(e > 0 for e in edges) and s["zoom_grid"] >= 24:
         his = local_slope_dimension(frames, sizes="dyadic", min_size=2)
     k = len(seq)
-    fig, axs = plt.subplots(1, k, figsize=(1.6 * k, 1.9), squeeze=False)
-    for ax, (h, lab) in zip(axs[0], seq):
+    ncol = min(k, 6)
+    nrow = -(-k // ncol)
+    fig, axs = plt.subplots(nrow, ncol, figsize=(2.0 * ncol, 2.2 * nrow), squeeze=False)
+    for ax, (win, lab) in zip(axs.ravel(), seq):
         ax.imshow(np.where(lab, 1.0, -1.0), cmap="Spectral", vmin=-1.5, vmax=1.5,
                   origin="lower", interpolation="nearest")
-        ax.set_title(f"width 1e{np.log10(2 * h):.0f}", fontsize=7)
+        ax.set_title(f"width 1e{np.log10(win[1] - win[0]):.1f}", fontsize=7)
         ax.set_xticks([])
         ax.set_yticks([])
+    for ax in axs.ravel()[k:]:
+        ax.axis("off")
     fig.tight_layout()
     png = os.path.join(out, "trainability_zoom.png")
     fig.savefig(png)
     plt.close(fig)
-    return {"condition": name, "centre_log10": [float(v) for v in centre],
-            "decades": float(s["decades"]), "frames": k, "boundary_pixels": edges,
+    last = seq[-1][0]
+    return {"condition": name, "final_window_log10": [float(v) for v in last],
+            "decades": float(np.log10((w[1] - w[0]) / (last[1] - last[0]))), "frames": k,
+            "boundary_pixels": edges,
             "his_dimension": None if his is None else float(his.dimension),
             "his_ci": None if his is None else [float(v) for v in his.ci], "png": png}
 

@@ -134,6 +134,16 @@ class MLP(Problem):
         return (f"MLP(widths={self.arch.widths}, activation={self.arch.activation!r}, "
                 f"n_data={self.X.shape[0]})")
 
+    def with_lam(self, lam):
+        """This network and data with weight decay ``lam``."""
+        import copy
+
+        if float(lam) == self.lam:
+            return self
+        out = copy.copy(self)
+        out.lam = check_nonneg("weight decay lam", lam)
+        return out
+
     def init(self, seed=0, scheme=None, scale=1.0):
         """An initialization (a NumPy vector): ``scheme`` ``normal`` (the default with layer
         multipliers: mean-field), else ``torch`` (PyTorch's ``nn.Linear`` default); see

@@ -104,6 +104,16 @@ class Problem:
     #: whether the sharpness record needs a dense P x P Hessian per point (memory estimates)
     dense_hessian_records = True
 
+    def with_lam(self, lam):
+        """The same problem with weight decay ``lam`` (a map over the axis ``lam``), or ``None``
+        where the problem has no weight decay to set (default: a dataclass with a ``lam``
+        field)."""
+        import dataclasses
+
+        if dataclasses.is_dataclass(self) and "lam" in {f.name for f in dataclasses.fields(self)}:
+            return self if float(lam) == self.lam else dataclasses.replace(self, lam=float(lam))
+        return None
+
     @property
     def param_groups(self):
         """Named groups of parameters (name -> index array) that may take their own step size
