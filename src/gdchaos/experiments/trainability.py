@@ -47,12 +47,14 @@ WINDOWS = {"lr": (-1.0, 5.0, -1.0, 5.0), "offset": (-3.0, 1.0, -1.0, 5.0)}
 PUBLISHED_RANGE = (1.17, 1.98)
 
 PRESETS = {
-    "tiny": dict(grid=16, iters=49, conditions=list(CONDITIONS), zoom="single_point",
-                 zoom_grid=24, frames=3, decades=2.0, zoom_iters=49),
-    "quick": dict(grid=64, iters=199, conditions=list(CONDITIONS), zoom="single_point",
-                  zoom_grid=64, frames=11, decades=10.0, zoom_iters=199),
+    "tiny": dict(grid=16, iters=49, conditions=["identity", "single_point"], zoom="single_point",
+                 zoom_grid=16, frames=3, decades=2.0, zoom_iters=49, cond_frames=2,
+                 cond_decades=2.0),
+    "quick": dict(grid=64, iters=199, conditions=list(CONDITIONS), zoom="tanh", zoom_grid=48,
+                  frames=11, decades=10.0, zoom_iters=499, cond_frames=3, cond_decades=4.0),
     "paper": dict(grid=256, iters=499, conditions=list(CONDITIONS), zoom="tanh",
-                  zoom_grid=256, frames=31, decades=10.0, zoom_iters=499),
+                  zoom_grid=128, frames=21, decades=10.0, zoom_iters=499, cond_frames=5,
+                  cond_decades=8.0),
 }
 
 
@@ -71,14 +73,34 @@ def condition_map(name, grid, iters, window=None, store=None, progress=False):
     return ds, s
 
 
+def zoom_dimension(name, s):
+    """His method on a short zoom into condition ``name``: ``s["cond_frames"]`` frames of
+    ``s["zoom_grid"]`` pixels, each ``10^(cond_decades/(cond_frames-1))`` narrower, the overview
+    frame left out of the pooled slopes (it sees the boundary's large-scale shape)."""
+    from ..analysis import local_slope_dimension, window_boundary
+
+    c = CONDITIONS[name]
+    w = WINDOWS["offset" if c.get("x") == "offset_in" else "lr"]
+    seq = zoom_sequence(name, s["zoom_grid"], s["iters"], w, s["cond_decades"],
+                        s["cond_frames"])
+    deep = [lab for _, lab in seq[1:]]
+    px = [int(window_boundary(lab).sum()) for _, lab in seq]
+    if not deep or min(px[1:]) == 0:
+        return {"zoom_boundary_pixels": px, "his": None, "his_ci": None}
+    r = local_slope_dimension(deep, sizes="dyadic", min_size=2)
+    return {"zoom_boundary_pixels": px, "his": float(r.dimension),
+            "his_ci": [float(v) for v in r.ci],
+            "zoom_width_log10": float(np.log10(seq[-1][0][1] - seq[-1][0][0]))}
+
+
 def boundary_dimensions(labels):
-    """Our estimator and his method on one map of labels (bool, trainable)."""
+    """Our estimator on one map of labels (bool, trainable), and his method on it alone."""
     from ..analysis import box_dimension, local_slope_dimension, window_boundary
 
     edge = window_boundary(labels)
     out = {"boundary_pixels": int(edge.sum())}
     if edge.sum() < 8:
-        return dict(out, ours=None, ours_ci=None, his=None)
+        return dict(out, ours=None, ours_ci=None, his_overview=None)
     try:
         bc = box_dimension(edge)
         out.update(ours=float(bc.dimension), ours_ci=[float(v) for v in bc.ci])
@@ -86,9 +108,9 @@ def boundary_dimensions(labels):
         out.update(ours=None, ours_ci=None, ours_note=str(exc))
     try:
         ls = local_slope_dimension([labels])
-        out["his"] = float(ls.dimension)
+        out["his_overview"] = float(ls.dimension)
     except GdchaosInputError as exc:  # too small a map for his box sizes: say so
-        out["his"], out["his_note"] = None, str(exc)
+        out["his_overview"], out["his_note"] = None, str(exc)
     return out
 
 
@@ -210,7 +232,7 @@ def trainability_item(s, out, progress=print):
         maps[name] = ds
         lab = np.asarray(ds["trainable"].values, dtype=bool)
         rows.append(dict(condition=name, trainable=float(lab.mean()),
-                         **boundary_dimensions(lab)))
+                         **boundary_dimensions(lab), **zoom_dimension(name, s)))
     ncol = min(3, len(conds))
     nrow = -(-len(conds) // ncol)
     fig, axs = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.8 * nrow), squeeze=False)
@@ -248,9 +270,9 @@ def _zoom(s, out, plt, progress):
     seq = zoom_sequence(name, s["zoom_grid"], s["zoom_iters"], w, s["decades"], s["frames"])
     frames = [lab for _, lab in seq]
     edges = [int(window_boundary(f).sum()) for f in frames]
-    his = None
-    if all(e > 0 for e in edges) and s["zoom_grid"] >= 24:
-        his = local_slope_dimension(frames, sizes="dyadic", min_size=2)
+    his = None  # his method on the zoom frames (the overview left out, as per condition)
+    if len(frames) > 1 and min(edges[1:]) > 0:
+        his = local_slope_dimension(frames[1:], sizes="dyadic", min_size=2)
     k = len(seq)
     ncol = min(k, 6)
     nrow = -(-k // ncol)
@@ -282,16 +304,19 @@ def _fmt(v, ci=None):
 
 
 def _table(rows, zoom):
-    lines = ["| condition | trainable | boundary px | ours (box counting, 95%) | his method "
-             "(one frame) |", "|---|---|---|---|---|"]
+    lines = ["| condition | trainable | ours, overview (box counting, 95%) | his method, zoom "
+             "frames (95%) | boundary px of the zoom frames |", "|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['condition']} | {r['trainable']:.3f} | {r['boundary_pixels']} | "
-                     f"{_fmt(r.get('ours'), r.get('ours_ci'))} | {_fmt(r.get('his'))} |")
+        lines.append(f"| {r['condition']} | {r['trainable']:.3f} | "
+                     f"{_fmt(r.get('ours'), r.get('ours_ci'))} | "
+                     f"{_fmt(r.get('his'), r.get('his_ci'))} | "
+                     f"{', '.join(map(str, r.get('zoom_boundary_pixels', [])))} |")
     lines.append("")
     lines.append(f"Published (Sohl-Dickstein 2024): six dimensions between {PUBLISHED_RANGE[0]} "
                  f"and {PUBLISHED_RANGE[1]}; the per-condition table was not retrievable here.")
     if zoom.get("his_dimension") is not None:
-        lines.append(f"Zoom into {zoom['condition']} over {zoom['decades']:.0f} decades "
-                     f"({zoom['frames']} frames, boundary in every frame): his method "
+        lines.append(f"Zoom into {zoom['condition']} over {zoom['decades']:.1f} decades "
+                     f"({zoom['frames']} frames, boundary pixels per frame "
+                     f"{', '.join(map(str, zoom['boundary_pixels']))}): his method "
                      f"{_fmt(zoom['his_dimension'], zoom['his_ci'])}.")
     return "\n".join(lines) + "\n"
