@@ -133,3 +133,20 @@ def test_synthetic_data_is_seeded_and_sized():
     assert a.data_sha256 == b.data_sha256 and a.X.shape == (272, 16)
     assert MLP.synthetic(seed=4).data_sha256 != a.data_sha256
     assert MLP.synthetic(activation="identity", n_points=16).X.shape == (16, 16)
+
+
+def test_identity_boundary_has_lower_dimension_than_tanh():
+    """At equal resolution (24 px frames, a zoom of two frames by 100 each into the densest
+    boundary, 100 losses), his local-slope dimension of the identity network's boundary is
+    below tanh's, with disjoint intervals (identity stays a smooth curve; tanh's fills in)."""
+    from gdchaos.analysis import local_slope_dimension
+    from gdchaos.experiments.trainability import WINDOWS, zoom_sequence
+
+    dims = {}
+    for name in ("identity", "tanh"):
+        seq = zoom_sequence(name, 24, 99, WINDOWS["lr"], 4.0, 3)
+        dims[name] = local_slope_dimension([lab for _, lab in seq[1:]], sizes="dyadic",
+                                           min_size=2)
+    assert dims["identity"].dimension < dims["tanh"].dimension
+    assert dims["identity"].ci[1] < dims["tanh"].ci[0]
+    assert dims["identity"].dimension == pytest.approx(1.0, abs=0.1)
