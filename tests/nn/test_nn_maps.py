@@ -98,7 +98,7 @@ def test_nn_map_command(tmp_path, capsys):
     out = tmp_path / "m.zarr"
     png = tmp_path / "m.png"
     args = ["nn", "map", "--n-points", "1", "--grid", "12", "--iters", "29", "--out", str(out),
-            "--json", "--png", str(png)]
+            "--json", "--png", str(png), "--records", "sharpness"]
     assert main(args) == 0
     rec = json.loads(capsys.readouterr().out)
     assert 0 < rec["trainable"] < 1 and rec["grid"] == [12, 12]
@@ -106,6 +106,11 @@ def test_nn_map_command(tmp_path, capsys):
 
     img = imread(png)
     assert img.shape[0] > 100 and img[..., :3].std() > 0.05  # a picture, not a blank
+    import xarray as xr
+
+    ds = xr.open_zarr(out)
+    sh = ds["sharpness"].values[ds["status"].values != 2]
+    assert sh.size and np.all(np.isfinite(sh)) and np.all(sh > 0)
     assert main(args) == 0  # resumed: the same store, nothing recomputed
     assert json.loads(capsys.readouterr().out)["trainable"] == rec["trainable"]
 

@@ -75,6 +75,8 @@ def register(sub):
     r.add_argument("--device", default=None, help="torch device (cpu, cuda)")
     r.add_argument("--threads", type=C.positive, default=None, help="CPU threads (default: all)")
     o = m.add_argument_group("output")
+    o.add_argument("--records", default="none", help="also store any of sq_norm, sharpness "
+                   "(top Hessian eigenvalue at the final parameters), ... (comma list; none)")
     o.add_argument("--tile-rows", type=C.positive, default=None, help="rows per tile")
     o.add_argument("--out", required=True, help="zarr store (resumed if it exists)")
     o.add_argument("--overwrite", action="store_true", help="replace an existing store")
@@ -87,6 +89,7 @@ def register(sub):
 
 def cmd_map(args):
     from ..nn.maps import NetMapSettings, network_map, plot_network_map
+    from ..problems import check_records
     from .core import grid_shape
 
     s = NetMapSettings(activation=args.activation, width=args.width, depth=args.depth,
@@ -101,6 +104,7 @@ def cmd_map(args):
                        iters=args.iters, tol=C.number(args.tol, "--tol"),
                        div=C.number(args.div, "--div"), window=args.window)
     nx, ny = grid_shape(args)
+    records = check_records(args.records)
     C.check_image_path(args.png, "--png")
     scheduler = C.scheduler_from_args(args)
     if scheduler is None:
@@ -109,6 +113,7 @@ def cmd_map(args):
     ds = network_map(s, args.x_axis, args.y_axis, (nx, ny), store=args.out,
                      overwrite=args.overwrite, progress=not (args.quiet or args.json),
                      data_dir=args.data_dir, device=args.device, tile_rows=args.tile_rows,
+                     records=records,
                      scheduler=scheduler, threads=args.threads if scheduler else None)
     seconds = time.perf_counter() - t0
     trainable = float(ds["trainable"].values.mean())
