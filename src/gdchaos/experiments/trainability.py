@@ -280,7 +280,7 @@ def _zoom(s, out, plt, progress):
     for ax, (win, lab) in zip(axs.ravel(), seq):
         ax.imshow(np.where(lab, 1.0, -1.0), cmap="Spectral", vmin=-1.5, vmax=1.5,
                   origin="lower", interpolation="nearest")
-        ax.set_title(f"width 1e{np.log10(win[1] - win[0]):.1f}", fontsize=7)
+        ax.set_title(f"{win[1] - win[0]:.0e} decades wide", fontsize=7)
         ax.set_xticks([])
         ax.set_yticks([])
     for ax in axs.ravel()[k:]:
