@@ -346,14 +346,32 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     if on_cluster:
         return tiles_on_cluster(ts, store_args, partial(_tile, **tile), config.backend, device,
                                 scheduler, client, overwrite, progress, threads, desc)
-    return tiles_into_store(ts, partial(_tile, **tile), overwrite, progress, desc)
+    def buffers():  # the store's layout (an existing store keeps its own tile rows)
+        return _tile_buffers(ts.tile_rows * grid.nx, P)
+
+    return tiles_into_store(ts, partial(_tile, **tile), overwrite, progress, desc, buffers)
 
 
-def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, desc="basin"):
+def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, desc="basin",
+                     buffers=None):
     """Compute the pending tiles of the store ``ts`` (``compute(sl=rows)`` -> the variables of
     those rows) and write them; returns the store's dataset.  Shared by :func:`basin` and
-    :func:`gdchaos.engine.hypermap.hyper_map`."""
+    :func:`gdchaos.engine.hypermap.hyper_map`.
+
+    With ``buffers`` (a function of no arguments returning a set of output arrays for one tile)
+    ``compute`` is called as ``compute(sl=rows, buffers=set)`` and may return views of the set;
+    a set is handed out again only once the write of the tile it holds has finished, so a run
+    reuses a few sets instead of taking fresh memory for every tile."""
     from tqdm.auto import tqdm
+
+    free = []  # buffer sets whose tile is written
+    ds = None
+
+    def run(sl):
+        if buffers is None:
+            return None, compute(sl=sl)
+        bufs = free.pop() if free else buffers()
+        return bufs, compute(sl=sl, buffers=bufs)
 
     try:
         # one writer thread: it builds (or verifies) the store while the first tiles of a new
@@ -363,30 +381,34 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
             fresh = not os.path.exists(ts.path)  # then every tile is pending, in order
             opening = writer.submit(ts.open, overwrite=overwrite, resume=True)
             early = {}  # tiles computed while a new store's template is built (a few at most)
-            while fresh and len(early) < min(ts.n_tiles, _EARLY_TILES):
+            while fresh and len(early) < min(ts.n_tiles, _EARLY_TILES) and not opening.done():
                 sl = ts.tile_rows_slice(len(early))
-                early[len(early)] = (sl, compute(sl=sl))
-                if opening.done():
-                    break
+                early[len(early)] = (sl, *run(sl))
             pending = opening.result()
             bar = tqdm(total=ts.n_tiles, initial=ts.n_tiles - len(pending),
                        disable=not progress, desc=desc, unit="tile", leave=False)
-            inflight = None
+            inflight = None  # (future, buffer set) of the write in flight
             for i in pending:
-                sl, data = early.pop(i, (None, None))
+                sl, bufs, data = early.pop(i, (None, None, None))
                 if sl != ts.tile_rows_slice(i):  # none computed early, or another run made the
-                    data = compute(sl=ts.tile_rows_slice(i))  # store: its layout
+                    if bufs is not None:  # store: its layout
+                        free.append(bufs)
+                    bufs, data = run(ts.tile_rows_slice(i))
                 if inflight is not None:
-                    inflight.result()
+                    inflight[0].result()
+                    free.append(inflight[1])
                     bar.update(1)
-                inflight = writer.submit(ts.write_tile, i, data)
+                inflight = (writer.submit(ts.write_tile, i, data), bufs)
+            # the dataset is opened (metadata, coordinates: written with the template) while
+            # the last tile is written
             if inflight is not None:
-                inflight.result()
+                ds = ts.dataset()
+                inflight[0].result()
                 bar.update(1)
             bar.close()
     finally:
         ts.close()  # drop the writer lock
-    return ts.dataset()
+    return ts.dataset() if ds is None else ds
 
 
 def tiles_on_cluster(ts, store_args, compute, backend, device, scheduler, client, overwrite,
@@ -409,15 +431,20 @@ def tiles_on_cluster(ts, store_args, compute, backend, device, scheduler, client
     return ts.dataset()
 
 
-def _tile(problem, grid, sl, config, names, coordinate, points, keep_params, device, out=None):
+def _tile(problem, grid, sl, config, names, coordinate, points, keep_params, device, out=None,
+          buffers=None):
     """Run the grid rows ``sl``; returns the store's variables with leading shape
     ``(rows, nx)``.  With ``out`` (whole-grid arrays by name) the kernel's outputs are written
-    into their rows directly."""
+    into their rows directly; with ``buffers`` (flat arrays of at least a tile's points, from
+    :func:`_tile_buffers`) into their first ``rows * nx`` entries."""
     rows = sl.stop - sl.start
+    n = rows * grid.nx
     dest = None
     if out is not None:
-        dest = {k: out[k][sl].reshape((rows * grid.nx,) + out[k].shape[2:])
+        dest = {k: out[k][sl].reshape((n,) + out[k].shape[2:])
                 for k in ("status", "iterations", "final_loss", "params") if k in out}
+    elif buffers is not None and config.backend == "numba" and buffers["status"].shape[0] >= n:
+        dest = {k: v[:n] for k, v in buffers.items()}
     res = run_points(problem, grid.points(sl), config=config, coordinate=coordinate,
                      points=points, keep_params=keep_params, device=device, records=names,
                      _out=dest)
@@ -425,6 +452,12 @@ def _tile(problem, grid, sl, config, names, coordinate, points, keep_params, dev
     if "distances" in data:
         data["distance"] = data.pop("distances")
     return data
+
+
+def _tile_buffers(n, n_params):
+    """Output arrays of the kernel for a tile of ``n`` points (see :func:`tiles_into_store`)."""
+    return {"params": np.empty((n, n_params)), "status": np.empty(n, dtype=np.int8),
+            "iterations": np.empty(n, dtype=np.int32), "final_loss": np.empty(n)}
 
 
 def tiles_in_memory(compute, coords, variables, sizes, static, attrs, run_info, tile_rows,
