@@ -91,10 +91,13 @@ def write_document(folder, doc) -> None:
                   json.dumps(doc, allow_nan=True, indent=2).encode())
 
 
-def _write_atomic(path, data) -> None:
+def _write_atomic(path, data, more=()) -> None:
+    """Write ``data`` then the pieces ``more`` to ``path`` through a temporary file."""
     tmp = f"{path}.{uuid.uuid4().hex}.partial"  # zarr's own temporary names
     with open(tmp, "wb") as f:
         f.write(data)
+        for piece in more:
+            f.write(piece)
     os.replace(tmp, path)
 
 
@@ -121,8 +124,7 @@ class ChunkWriter:
         than the chunk: the rest is the fill value, as zarr pads it)."""
         block = np.asarray(block)
         if block.shape != self.chunks:
-            full = np.full(self.chunks, self.fill if self.fill is not None else 0,
-                           dtype=self.dtype)
+            full = np.full(self.chunks, self._fill_value(), dtype=self.dtype)
             full[tuple(slice(0, s) for s in block.shape)] = block
             block = full
         raw = np.ascontiguousarray(block, dtype=self.dtype)
@@ -130,11 +132,32 @@ class ChunkWriter:
             return memoryview(raw.view(np.uint8).reshape(-1))
         return self._blosc.encode(raw.view(np.uint8).reshape(-1))
 
+    def _fill_value(self):
+        return self.fill if self.fill is not None else 0
+
     def write(self, index, block) -> None:
         """Write ``block`` as the chunk at grid position ``index`` (a tuple of ints)."""
         folder = os.path.join(self.path, "c", *(str(int(i)) for i in index[:-1]))
         os.makedirs(folder, exist_ok=True)
-        _write_atomic(os.path.join(folder, str(int(index[-1]))), self.encode(block))
+        block = np.asarray(block)
+        path = os.path.join(folder, str(int(index[-1])))
+        if self._blosc is None and block.shape[1:] == self.chunks[1:] \
+                and block.shape[0] < self.chunks[0]:
+            # an edge chunk short of rows, stored raw: its bytes, then the fill value's
+            raw = np.ascontiguousarray(block, dtype=self.dtype)
+            _write_atomic(path, memoryview(raw.view(np.uint8).reshape(-1)),
+                          self._fill_bytes(int(np.prod(self.chunks)) - raw.size))
+        else:
+            _write_atomic(path, self.encode(block))
+
+    def _fill_bytes(self, count):
+        """Pieces of bytes of ``count`` fill values (one small pattern, written repeatedly)."""
+        piece = np.full(min(count, 1 << 16), self._fill_value(), dtype=self.dtype)
+        mv = memoryview(piece.view(np.uint8).reshape(-1))
+        while count > 0:
+            k = min(count, piece.size)
+            yield mv[:k * self.dtype.itemsize]
+            count -= k
 
 
 def write_array(folder, arr, dims, compressed, fill=0, attrs=None) -> None:
