@@ -60,3 +60,16 @@ def test_build_killed_before_its_marker_file_is_cleaned(tmp_path):
     assert ts.open() == list(range(12))
     ts.close()
     assert sorted(os.listdir(tmp_path)) == [other.name, "s.zarr"]
+
+
+def test_slice_points_into_a_buffer_are_the_slice_points():
+    from gdchaos.engine import Slice2D
+
+    for grid in (Slice2D.axes(2, (-2.5, 3), (0, 10), 37, 11),
+                 Slice2D.random(10, (-4, 4), (-3, 4), 13, 9, seed=3, center=np.arange(10.0))):
+        buf = np.full((4 * grid.nx + 5, grid.n_params), np.nan)
+        for sl in (slice(0, 4), slice(3, 7), slice(grid.ny - 1, grid.ny)):
+            n = (sl.stop - sl.start) * grid.nx
+            got = _run._slice_points(grid, sl, buf[:n])
+            assert np.shares_memory(got, buf)
+            np.testing.assert_array_equal(got, grid.points(sl))

@@ -346,8 +346,13 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     if on_cluster:
         return tiles_on_cluster(ts, store_args, partial(_tile, **tile), config.backend, device,
                                 scheduler, client, overwrite, progress, threads, desc)
+    shared = {}  # one tile is computed at a time: one array of initializations serves all sets
+
     def buffers():  # the store's layout (an existing store keeps its own tile rows)
-        return _tile_buffers(ts.tile_rows * grid.nx, P)
+        n = ts.tile_rows * grid.nx
+        if shared.get("points") is None or shared["points"].shape[0] < n:
+            shared["points"] = np.empty((n, P))
+        return _tile_buffers(n, P, shared["points"])
 
     return tiles_into_store(ts, partial(_tile, **tile), overwrite, progress, desc, buffers)
 
@@ -361,7 +366,8 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
     With ``buffers`` (a function of no arguments returning a set of output arrays for one tile)
     ``compute`` is called as ``compute(sl=rows, buffers=set)`` and may return views of the set;
     a set is handed out again only once the write of the tile it holds has finished, so a run
-    reuses a few sets instead of taking fresh memory for every tile."""
+    reuses a few sets instead of taking fresh memory for every tile.  ``compute`` is called
+    from this thread, one tile at a time."""
     from tqdm.auto import tqdm
 
     free = []  # buffer sets whose tile is written
@@ -436,28 +442,44 @@ def _tile(problem, grid, sl, config, names, coordinate, points, keep_params, dev
     """Run the grid rows ``sl``; returns the store's variables with leading shape
     ``(rows, nx)``.  With ``out`` (whole-grid arrays by name) the kernel's outputs are written
     into their rows directly; with ``buffers`` (flat arrays of at least a tile's points, from
-    :func:`_tile_buffers`) into their first ``rows * nx`` entries."""
+    :func:`_tile_buffers`) the initializations and the kernel's outputs go into their first
+    ``rows * nx`` entries."""
     rows = sl.stop - sl.start
     n = rows * grid.nx
     dest = None
     if out is not None:
         dest = {k: out[k][sl].reshape((n,) + out[k].shape[2:])
                 for k in ("status", "iterations", "final_loss", "params") if k in out}
-    elif buffers is not None and config.backend == "numba" and buffers["status"].shape[0] >= n:
-        dest = {k: v[:n] for k, v in buffers.items()}
-    res = run_points(problem, grid.points(sl), config=config, coordinate=coordinate,
-                     points=points, keep_params=keep_params, device=device, records=names,
-                     _out=dest)
+    X0 = None
+    if buffers is not None and buffers["status"].shape[0] >= n:
+        X0 = _slice_points(grid, sl, buffers["points"][:n])
+        if config.backend == "numba":
+            dest = {k: buffers[k][:n] for k in ("status", "iterations", "final_loss", "params")}
+    res = run_points(problem, grid.points(sl) if X0 is None else X0, config=config,
+                     coordinate=coordinate, points=points, keep_params=keep_params, device=device,
+                     records=names, _out=dest)
     data = {k: v.reshape((rows, grid.nx) + v.shape[1:]) for k, v in res.as_dict().items()}
     if "distances" in data:
         data["distance"] = data.pop("distances")
     return data
 
 
-def _tile_buffers(n, n_params):
-    """Output arrays of the kernel for a tile of ``n`` points (see :func:`tiles_into_store`)."""
-    return {"params": np.empty((n, n_params)), "status": np.empty(n, dtype=np.int8),
-            "iterations": np.empty(n, dtype=np.int32), "final_loss": np.empty(n)}
+def _tile_buffers(n, n_params, points=None):
+    """The initializations (``points``, if given) and the kernel's outputs for a tile of ``n``
+    points (see :func:`tiles_into_store`)."""
+    return {"points": np.empty((n, n_params)) if points is None else points,
+            "params": np.empty((n, n_params)),
+            "status": np.empty(n, dtype=np.int8), "iterations": np.empty(n, dtype=np.int32),
+            "final_loss": np.empty(n)}
+
+
+def _slice_points(grid, sl, out):
+    """``grid.points(sl)``, the same kernel, written into ``out`` (``(rows * nx, P)``)."""
+    from ._kernels import slice_points_kernel
+
+    ys = np.ascontiguousarray(grid.ys[sl])
+    slice_points_kernel(grid._row_base(), np.ascontiguousarray(grid.directions[1]), ys, out)
+    return out
 
 
 def tiles_in_memory(compute, coords, variables, sizes, static, attrs, run_info, tile_rows,
