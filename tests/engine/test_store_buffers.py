@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from gdchaos.engine import TiledStore, VarSpec, open_store
-from gdchaos.engine import _run
+from gdchaos.engine import _run, _tiles
 
 
 def _store(path, ny=23, nx=5, tile_rows=2):
@@ -42,8 +42,8 @@ def test_buffers_reused_only_after_their_write(tmp_path, monkeypatch):
         out["s"][...] = i % 100
         return out
 
-    ds = _run.tiles_into_store(ts, compute, buffers=buffers)
-    assert ts.n_tiles == 12 and 2 <= len(made) <= 2 + _run._EARLY_TILES
+    ds = _tiles.tiles_into_store(ts, compute, buffers=buffers)
+    assert ts.n_tiles == 12 and 2 <= len(made) <= 2 + _tiles._EARLY_TILES
     expect = np.repeat(np.arange(12), 2)[:23]
     np.testing.assert_array_equal(ds["v"].values[:, 0], expect)
     np.testing.assert_array_equal(open_store(tmp_path / "s.zarr")["s"].values[:, 3], expect)
