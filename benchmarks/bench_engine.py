@@ -14,9 +14,13 @@ R^5, a 600 x 600 slice, 1000 steps).  Columns, all medians over ``--repeat`` run
 * optionally (``--heavy-reference``) the heavier NumPy reference of ``engine/_reference.py``
   (finished points frozen with ``np.where`` at every step).
 
-Speed-ups are against the paper's loop.  "agree" is the fraction of points on which the store's
-"converged" and the paper loop's verdict agree.  Last line: wall time of ``gdchaos
-critical-step ... --json``.
+Speed-ups are against the paper's loop; the command's columns give the range over the runs in
+brackets.  "agree" is the fraction of points on which the store's "converged" and the paper
+loop's verdict agree.  Last line: wall time of ``gdchaos critical-step ... --json``.
+
+On a shared machine ``--wait-idle S`` waits (up to S seconds) before each timed command until
+the processors are idle (other processes below 10% of the machine over 0.5 s), and reports how
+many runs started on a busy machine anyway.
 """
 
 from __future__ import annotations
@@ -102,9 +106,41 @@ def in_memory(args):
     return lambda: basin(prob, grid, config=cfg)
 
 
-def command(args, store, threads):
+def _cpu_busy(window=0.5):
+    """Fraction of the machine's processor time used (by anything) over ``window`` seconds, or
+    None where /proc/stat is not readable."""
+    def snap():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]  # total, idle + iowait
+
+    try:
+        t0, i0 = snap()
+        time.sleep(window)
+        t1, i1 = snap()
+    except (OSError, ValueError, IndexError):
+        return None
+    return 1 - (i1 - i0) / max(t1 - t0, 1)
+
+
+BUSY = []  # runs that started on a busy machine (--wait-idle)
+
+
+def wait_idle(max_wait):
+    if not max_wait:
+        return
+    end = time.monotonic() + max_wait
+    while time.monotonic() < end:
+        busy = _cpu_busy()
+        if busy is None or busy < 0.1:
+            return
+    BUSY.append(1)
+
+
+def command(args, store, threads, idle=0):
     extra = ["--threads", str(threads)] if threads else []
     shutil.rmtree(store, ignore_errors=True)
+    wait_idle(idle)
     t0 = time.perf_counter()
     r = subprocess.run(CLI + args + extra + ["--out", store, "--json"], capture_output=True,
                        text=True, check=True)
@@ -127,6 +163,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--heavy-reference", action="store_true")
+    ap.add_argument("--wait-idle", type=float, default=0, metavar="S",
+                    help="before each timed command wait up to S s for idle processors")
     a = ap.parse_args()
     import numba
 
@@ -148,9 +186,10 @@ def main():
                                           heavy_fig1)):
             store = os.path.join(tmp, "s.zarr")
             command(args, store, a.threads)  # warm-up: compiled kernels in the cache
-            runs = [command(args, store, a.threads) for _ in range(a.repeat)]
+            runs = [command(args, store, a.threads, a.wait_idle) for _ in range(a.repeat)]
             secs = statistics.median(r[0] for r in runs)
             wall = statistics.median(r[1] for r in runs)
+            lo, hi = min(r[0] for r in runs), max(r[0] for r in runs)
             from gdchaos.engine import CONVERGED, open_store
 
             conv = np.asarray(open_store(store).status) == CONVERGED
@@ -162,7 +201,7 @@ def main():
             tp = time.perf_counter() - t0
             agree = float(np.mean(ref.reshape(conv.shape) == conv))
             row = (f"| {name} | {tp:.2f} | {mem:.3f} ({tp / mem:.0f}x) | {secs:.3f} "
-                   f"({tp / secs:.0f}x) | {wall:.2f} ({tp / wall:.1f}x) |")
+                   f"({tp / secs:.0f}x) [{lo:.3f}-{hi:.3f}] | {wall:.2f} ({tp / wall:.1f}x) |")
             if a.heavy_reference:
                 th = median_time(heavy, 1)
                 row += f" {th:.2f} |"
@@ -175,6 +214,9 @@ def main():
             walls.append(time.perf_counter() - t0)
         print(f"\n`gdchaos critical-step --y 1 --u 1.2 --v 0.3 --json`: "
               f"{statistics.median(walls):.3f} s wall (median of {len(walls)})")
+        if a.wait_idle:
+            print(f"--wait-idle {a.wait_idle:g}: {len(BUSY)} timed command(s) started on a busy "
+                  "machine")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

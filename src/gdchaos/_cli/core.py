@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -216,6 +217,11 @@ def _check_basin_size(args, problem, n_points):
 
 
 def cmd_basin(args):
+    # the kernels' OpenMP threads sleep when a parallel loop ends instead of spinning for
+    # milliseconds, which on few cores takes the processor from the store's writer thread and
+    # from the Python between kernels (half the process's CPU time on 2 cores; docs/engine.md,
+    # "Speed").  Read when Numba starts its threads (prepare, below); a user's setting wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     from ..engine import RunConfig, basin, check_device, prepare
     from ..engine.cluster import store_fractions
     from ..problems import check_records

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -17,6 +15,7 @@ from ..problems import RECORDS, Problem, check_records
 from ._grid import Slice2D
 from ..status import ENGINE_RULE, NOT_RUN, STATUS_DOC, status_fractions
 from ._store import TiledStore, VarSpec
+from ._tiles import tile_buffers, tiles_in_memory, tiles_into_store, tiles_on_cluster  # noqa: F401
 
 BACKENDS = ("numba", "torch")
 MAX_ITER = 2**31 - 1  # iteration counters are int32
@@ -168,8 +167,6 @@ def _records(problem, X0, Xf, names):
 #: default points per tile: big enough that a store's per-chunk costs stay small, small enough
 #: that writing tile k overlaps computing tile k+1 and a killed run loses little
 TILE_POINTS = 1 << 19
-#: tiles a new store may compute ahead while the writer thread builds its template
-_EARLY_TILES = 3
 
 
 def _check_run_args(problem, config, coordinate, points, device, device_here=True):
@@ -346,114 +343,51 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     if on_cluster:
         return tiles_on_cluster(ts, store_args, partial(_tile, **tile), config.backend, device,
                                 scheduler, client, overwrite, progress, threads, desc)
-    return tiles_into_store(ts, partial(_tile, **tile), overwrite, progress, desc)
+    shared = {}  # one tile is computed at a time: one array of initializations serves all sets
+
+    def buffers():  # the store's layout (an existing store keeps its own tile rows)
+        n = ts.tile_rows * grid.nx
+        if shared.get("points") is None or shared["points"].shape[0] < n:
+            shared["points"] = np.empty((n, P))
+        return tile_buffers(n, P, shared["points"])
+
+    return tiles_into_store(ts, partial(_tile, **tile), overwrite, progress, desc, buffers)
 
 
-def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, desc="basin"):
-    """Compute the pending tiles of the store ``ts`` (``compute(sl=rows)`` -> the variables of
-    those rows) and write them; returns the store's dataset.  Shared by :func:`basin` and
-    :func:`gdchaos.engine.hypermap.hyper_map`."""
-    from tqdm.auto import tqdm
-
-    try:
-        # one writer thread: it builds (or verifies) the store while the first tiles of a new
-        # store are computed, then writes tile k while tile k+1 is computed (the kernels release
-        # the GIL); at most one write is in flight, and its errors surface here
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdchaos-store") as writer:
-            fresh = not os.path.exists(ts.path)  # then every tile is pending, in order
-            opening = writer.submit(ts.open, overwrite=overwrite, resume=True)
-            early = {}  # tiles computed while a new store's template is built (a few at most)
-            while fresh and len(early) < min(ts.n_tiles, _EARLY_TILES):
-                sl = ts.tile_rows_slice(len(early))
-                early[len(early)] = (sl, compute(sl=sl))
-                if opening.done():
-                    break
-            pending = opening.result()
-            bar = tqdm(total=ts.n_tiles, initial=ts.n_tiles - len(pending),
-                       disable=not progress, desc=desc, unit="tile", leave=False)
-            inflight = None
-            for i in pending:
-                sl, data = early.pop(i, (None, None))
-                if sl != ts.tile_rows_slice(i):  # none computed early, or another run made the
-                    data = compute(sl=ts.tile_rows_slice(i))  # store: its layout
-                if inflight is not None:
-                    inflight.result()
-                    bar.update(1)
-                inflight = writer.submit(ts.write_tile, i, data)
-            if inflight is not None:
-                inflight.result()
-                bar.update(1)
-            bar.close()
-    finally:
-        ts.close()  # drop the writer lock
-    return ts.dataset()
-
-
-def tiles_on_cluster(ts, store_args, compute, backend, device, scheduler, client, overwrite,
-                     progress, threads, desc):
-    """The cluster counterpart of :func:`tiles_into_store`: each pending tile is one task that
-    runs ``compute(sl=rows)`` and writes its rows (shared by :func:`basin` and
-    :func:`gdchaos.engine.hypermap.hyper_map`)."""
-    from . import cluster
-
-    cluster.check_store_free(ts.path)  # a second writer is refused before a cluster starts
-    with cluster.connect(scheduler, client) as cl:
-        cluster.check_device_on_workers(cl, backend, device)
-        pending = ts.open(overwrite=overwrite, resume=True)
-        try:
-            stats = cluster.run_basin_tiles(cl, ts, store_args, compute, backend, pending,
-                                            threads=threads, progress=progress, desc=desc)
-            ts.finish(summary=dict(stats, scheduler=str(cl.scheduler.address)))
-        finally:
-            ts.close()  # drop the writer lock
-    return ts.dataset()
-
-
-def _tile(problem, grid, sl, config, names, coordinate, points, keep_params, device, out=None):
+def _tile(problem, grid, sl, config, names, coordinate, points, keep_params, device, out=None,
+          buffers=None):
     """Run the grid rows ``sl``; returns the store's variables with leading shape
     ``(rows, nx)``.  With ``out`` (whole-grid arrays by name) the kernel's outputs are written
-    into their rows directly."""
+    into their rows directly; with ``buffers`` (flat arrays of at least a tile's points, from
+    :func:`._tiles.tile_buffers`) the initializations and the kernel's outputs go into their
+    first ``rows * nx`` entries."""
     rows = sl.stop - sl.start
+    n = rows * grid.nx
     dest = None
     if out is not None:
-        dest = {k: out[k][sl].reshape((rows * grid.nx,) + out[k].shape[2:])
+        dest = {k: out[k][sl].reshape((n,) + out[k].shape[2:])
                 for k in ("status", "iterations", "final_loss", "params") if k in out}
-    res = run_points(problem, grid.points(sl), config=config, coordinate=coordinate,
-                     points=points, keep_params=keep_params, device=device, records=names,
-                     _out=dest)
+    X0 = None
+    if buffers is not None and buffers["status"].shape[0] >= n:
+        X0 = _slice_points(grid, sl, buffers["points"][:n])
+        if config.backend == "numba":
+            dest = {k: buffers[k][:n] for k in ("status", "iterations", "final_loss", "params")}
+    res = run_points(problem, grid.points(sl) if X0 is None else X0, config=config,
+                     coordinate=coordinate, points=points, keep_params=keep_params, device=device,
+                     records=names, _out=dest)
     data = {k: v.reshape((rows, grid.nx) + v.shape[1:]) for k, v in res.as_dict().items()}
     if "distances" in data:
         data["distance"] = data.pop("distances")
     return data
 
 
-def tiles_in_memory(compute, coords, variables, sizes, static, attrs, run_info, tile_rows,
-                    progress=False, desc="basin"):
-    """The in-memory counterpart of :func:`tiles_into_store`: every tile computed
-    (``compute(sl=rows, out=arrays)``; a kernel may write into ``out`` directly) into one
-    ``xarray.Dataset`` on ``coords`` ``y`` and ``x``."""
-    import xarray as xr
-    from tqdm.auto import tqdm
+def _slice_points(grid, sl, out):
+    """``grid.points(sl)``, the same kernel, written into ``out`` (``(rows * nx, P)``)."""
+    from ._kernels import slice_points_kernel
 
-    ny = len(coords["y"])
-    sizes = dict(sizes, y=ny, x=len(coords["x"]))
-    out = {name: np.empty(tuple(sizes[d] for d in spec.dims), dtype=spec.dtype)  # every tile fills
-           for name, spec in variables.items()}
-    n_tiles = -(-ny // tile_rows)
-    for i in tqdm(range(n_tiles), disable=not progress, desc=desc, unit="tile", leave=False):
-        sl = slice(i * tile_rows, min(ny, (i + 1) * tile_rows))
-        for k, v in compute(sl=sl, out=out).items():
-            if not np.may_share_memory(v, out[k]):  # the kernel's outputs are there already
-                out[k][sl] = v
-    ds = xr.Dataset(
-        {name: (spec.dims, out[name], spec.attrs or {}) for name, spec in variables.items()},
-        coords=coords)
-    for name, (dims, arr) in static.items():
-        ds[name] = (dims, np.asarray(arr))
-    ds.attrs.update(attrs)
-    ds.attrs["gdchaos_run"] = json.dumps(json.loads(json.dumps(run_info, default=str)),
-                                         sort_keys=True)
-    return ds
+    ys = np.ascontiguousarray(grid.ys[sl])
+    slice_points_kernel(grid._row_base(), np.ascontiguousarray(grid.directions[1]), ys, out)
+    return out
 
 
 def run_info(ds):

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import google_crc32c
@@ -25,6 +24,7 @@ import numpy as np
 
 from ..errors import GdchaosInputError
 from . import _store_fs as fs
+from . import _zarr_files as zf
 
 
 @dataclass(frozen=True)
@@ -42,20 +42,6 @@ def _jsonable(obj):
 def _crc(arr, dtype=None) -> int:
     a = np.ascontiguousarray(arr if dtype is None else np.asarray(arr).astype(dtype, copy=False))
     return google_crc32c.value(a.view(np.uint8).reshape(-1)) if a.size else 0
-
-
-def _compressors(dtype=None):
-    """Blosc LZ4 with byte shuffle for integer arrays (statuses, iteration counts: they shrink
-    10-100x for little work); none for float arrays, whose mantissas barely compress and whose
-    encoding would cost the writer thread more than the disk does (docs/engine.md, "Stores")."""
-    from zarr.codecs import BloscCodec
-
-    if dtype is not None and np.dtype(dtype).kind == "f":
-        return None
-    return BloscCodec(cname="lz4", clevel=5, shuffle="shuffle")
-
-
-_ARRAY_CONFIG = {"write_empty_chunks": True}  # every written tile has its chunk files
 
 
 class TiledStore:
@@ -97,7 +83,7 @@ class TiledStore:
         self._lock = None
         self._done = set()
         self._mutex = threading.Lock()
-        self._pool = None
+        self._writers = {}  # name -> zf.ChunkWriter, once open
         self.recomputed = []  # tiles found recorded but failing verification on open
         self.rebuilt = None  # why the store was rebuilt on open (damaged metadata), or None
 
@@ -159,17 +145,8 @@ class TiledStore:
         self._lock = lock
         return self._verify_tiles(repair=True)
 
-    def _array_pool(self):
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=min(4, len(self.variables)),
-                                            thread_name_prefix="gdchaos-chunk")
-        return self._pool
-
     def close(self):
-        """Drop the writer lock (the data stay) and the chunk writers."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        """Drop the writer lock (the data stay)."""
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -225,9 +202,9 @@ class TiledStore:
 
     def _build(self):
         """Write the complete template into a new sibling folder of ours; returns its path
-        (holding the writer lock of the new store)."""
-        import zarr
-
+        (holding the writer lock of the new store).  The zarr documents and the static chunks
+        are written as files (:mod:`._zarr_files`); zarr itself only for a static array of a
+        kind written there (none of the package's own)."""
         if fs.contains_cwd(self.path):
             raise GdchaosInputError(f"will not write a store at {self.path}: it holds the current "
                                     "folder; name a new folder")
@@ -238,33 +215,20 @@ class TiledStore:
             self._lock = fs.WriterLock.acquire(os.path.join(tmp, fs.LOCK), self.path)
             open(os.path.join(tmp, fs.BUILDING), "w").close()
             os.mkdir(os.path.join(tmp, fs.TILES))
-            g = zarr.open_group(tmp, mode="a")
-            comp = _compressors()
+            zf.write_document(tmp, zf.group_document(dict(self.attrs, gdchaos_run=self.run_json,
+                                                          tile_rows=self.tile_rows)))
             static_crc = {}
-            for name, arr in self.coords.items():
-                a = g.create_array(name, shape=arr.shape, chunks=arr.shape or (1,), dtype=arr.dtype,
-                                   dimension_names=[name], compressors=comp)
-                a[...] = arr
+            statics = [(name, (name,), arr) for name, arr in self.coords.items()]
+            statics += [(name, dims, arr) for name, (dims, arr) in self.static.items()]
+            for name, dims, arr in statics:
+                if zf.supported(arr.shape, arr.dtype):
+                    zf.write_array(os.path.join(tmp, name), arr, dims, compressed=True)
+                else:
+                    zf.write_with_zarr(tmp, name, dims, arr)
                 static_crc[name] = _crc(arr)
-            for name, (dims, arr) in self.static.items():
-                a = g.create_array(name, shape=arr.shape, chunks=arr.shape or (1,), dtype=arr.dtype,
-                                   dimension_names=list(dims), compressors=comp)
-                a[...] = arr
-                static_crc[name] = _crc(arr)
-            for name, spec in self.variables.items():
-                shape = tuple(self.sizes[d] for d in spec.dims)
-                g.create_array(name, shape=shape, chunks=(self.tile_rows,) + shape[1:],
-                               dtype=spec.dtype, fill_value=spec.fill,
-                               dimension_names=list(spec.dims),
-                               compressors=_compressors(spec.dtype),
-                               attributes=_jsonable(spec.attrs or {}))
-            g.create_array("tile_done", shape=(self.n_tiles,), chunks=(1,), dtype="int8",
-                           fill_value=0, dimension_names=["tile"], compressors=comp,
-                           attributes={"description": "1 where the tile (tile_rows rows of the "
-                                       "grid) is computed (its checksums are in gdchaos/tiles/)"})
-            # the group's attributes in one metadata write
-            g.update_attributes(dict(self.attrs, gdchaos_run=self.run_json,
-                                     tile_rows=self.tile_rows))
+            for name, (shape, dtype, chunks, fill, dims, attrs) in self._layout().items():
+                zf.write_document(os.path.join(tmp, name), zf.array_document(
+                    shape, chunks, dtype, fill, dims, zf.compressed(dtype), attrs))
             marker = {"gdchaos_store": fs.FORMAT, "run_sha256": self.run_hash,
                       "tile_rows": self.tile_rows, "n_tiles": self.n_tiles,
                       "arrays": self.array_names, "variables": list(self.variables),
@@ -280,31 +244,60 @@ class TiledStore:
             raise
         return tmp
 
-    def _reopen_group(self, path):
-        import zarr
+    def _layout(self):
+        """name -> (shape, dtype, chunks, fill, dims, attrs) of the tiled arrays."""
+        out = {}
+        for name, spec in self.variables.items():
+            shape = tuple(self.sizes[d] for d in spec.dims)
+            if not zf.supported(shape, spec.dtype):
+                raise ValueError(f"variable {name}: shape {shape}, dtype {spec.dtype} (a store "
+                                 "holds numeric variables of positive size)")
+            out[name] = (shape, np.dtype(spec.dtype), (self.tile_rows,) + shape[1:], spec.fill,
+                         spec.dims, _jsonable(spec.attrs or {}))
+        out["tile_done"] = ((self.n_tiles,), np.dtype("int8"), (1,), 0, ("tile",),
+                            {"description": "1 where the tile (tile_rows rows of the grid) is "
+                             "computed (its checksums are in gdchaos/tiles/)"})
+        return out
 
-        self._group = zarr.open_group(path, mode="r+")
-        self._arrays = {name: self._group[name].with_config(_ARRAY_CONFIG)
-                        for name in list(self.variables) + ["tile_done"]}
+    def _reopen_group(self, path):
+        """Prepare the chunk writers of the store at ``path`` (zarr opens it when read)."""
+        self._group = None
+        self._arrays = {}
+        self._writers = {name: zf.ChunkWriter(os.path.join(path, name), chunks, dtype, fill,
+                                              zf.compressed(dtype))
+                         for name, (_, dtype, chunks, fill, _, _) in self._layout().items()}
         os.makedirs(os.path.join(path, fs.TILES), exist_ok=True)
         self._done = set()
 
+    def _zarr(self):
+        """The store's zarr group and tiled arrays (for reading), opened once."""
+        import zarr
+
+        if self._group is None:
+            self._group = zarr.open_group(self.path, mode="r+")
+            self._arrays = {name: self._group[name]
+                            for name in list(self.variables) + ["tile_done"]}
+        return self._group, self._arrays
+
+    def _set_flag(self, i, value):
+        self._writers["tile_done"].write((i,), np.array([value], dtype=np.int8))
+
     def _check_metadata(self, marker):
         """Why the store's metadata do not match this run (a string), or '' when they do."""
+        self._reopen_group(self.path)
         try:
-            self._reopen_group(self.path)
+            group, _ = self._zarr()
         except Exception as exc:  # noqa: BLE001 - any unreadable metadata means: rebuild
             return f"unreadable metadata ({type(exc).__name__})"
-        expected = {}
-        for name, spec in self.variables.items():
-            shape = tuple(self.sizes[d] for d in spec.dims)
-            expected[name] = (shape, np.dtype(spec.dtype), (self.tile_rows,) + shape[1:])
-        expected["tile_done"] = ((self.n_tiles,), np.dtype("int8"), (1,))
-        return _metadata_problem(self._group, marker, self.run_json, expected)
+        layout = self._layout()
+        expected = {name: (shape, dtype, chunks) for name, (shape, dtype, chunks, *_) in
+                    layout.items()}
+        return _metadata_problem(group, marker, self.run_json, expected) or \
+            zf.codec_problem(self.path, layout)
 
     # ------------------------------------------------------------------ tiles
     def _tile_ok(self, i) -> bool:
-        return _tile_ok(self.path, self._arrays, self._dtypes(), self.tile_rows_slice(i), i)
+        return _tile_ok(self.path, self._zarr()[1], self._dtypes(), self.tile_rows_slice(i), i)
 
     def _dtypes(self):
         return {name: spec.dtype for name, spec in self.variables.items()}
@@ -316,7 +309,7 @@ class TiledStore:
             if self._tile_ok(i):
                 self._done.add(i)
                 if repair and self._flag(i) != 1:
-                    self._arrays["tile_done"][i] = 1
+                    self._set_flag(i, 1)
                 continue
             pending.append(i)
             rec = os.path.join(self.path, fs.TILES, f"{i}.json")
@@ -324,12 +317,12 @@ class TiledStore:
                 self.recomputed.append(i)
                 os.remove(rec)
             if repair and self._flag(i) != 0:
-                self._arrays["tile_done"][i] = 0
+                self._set_flag(i, 0)
         return pending
 
     def _flag(self, i):
         try:
-            return int(self._arrays["tile_done"][i])
+            return int(self._zarr()[1]["tile_done"][i])
         except Exception:  # noqa: BLE001 - a torn flag chunk is rewritten
             return -1
 
@@ -357,13 +350,12 @@ class TiledStore:
         rec = {"tile": int(i), "rows": [sl.start, sl.stop],
                "crc32c": {name: _crc(a) for name, a in arrs.items()}}
         with self._mutex:
-            if self._group is None:
+            if not self._writers:
                 raise RuntimeError("TiledStore.write_tile before open")
-            # the variables' chunks are independent files: encoded and written concurrently
-            list(self._array_pool().map(lambda kv: self._arrays[kv[0]].__setitem__(sl, kv[1]),
-                                        arrs.items()))
+            for name, a in arrs.items():  # one chunk file per variable
+                self._writers[name].write((i,) + (0,) * (a.ndim - 1), a)
             fs.write_json_atomic(os.path.join(self.path, fs.TILES, f"{int(i)}.json"), rec)
-            self._arrays["tile_done"][i] = 1
+            self._set_flag(i, 1)
             self._done.add(int(i))
 
     def finish(self, extra_attrs=None, summary=None):
@@ -372,7 +364,7 @@ class TiledStore:
         ``gdchaos/last_run.json``, outside the dataset."""
         with self._mutex:
             if extra_attrs:
-                self._group.attrs.update(_jsonable(extra_attrs))
+                self._zarr()[0].attrs.update(_jsonable(extra_attrs))
             if summary is not None:
                 fs.write_json_atomic(os.path.join(self.path, fs.LAST_RUN), _jsonable(summary))
 

@@ -2,8 +2,9 @@
 
 Nothing here deletes a path that this package did not create: a store is recognised by its
 marker (``gdchaos/zarr.json`` with a ``gdchaos_store`` attribute), a folder being built by the
-``.gdchaos-building`` file inside a sibling named ``.<name>.gdchaos-tmp-*``, a store being
-replaced by its marker inside a sibling named ``.<name>.gdchaos-old-*``.
+``.gdchaos-building`` file (or, killed before it, only our ``gdchaos/.lock``) inside a sibling
+named ``.<name>.gdchaos-tmp-*``, a store being replaced by its marker inside a sibling named
+``.<name>.gdchaos-old-*``.
 """
 
 from __future__ import annotations
@@ -204,9 +205,19 @@ def remove_leftovers(path) -> None:
             os.rmdir(full)
             continue
         ours = read_marker(full) is not None or (
-            "-tmp-" in e and os.path.isfile(os.path.join(full, BUILDING)))
+            "-tmp-" in e and (os.path.isfile(os.path.join(full, BUILDING)) or _build_start(full)))
         if ours and _lock_is_free(os.path.join(full, LOCK)):
             shutil.rmtree(full, ignore_errors=True)
+
+
+def _build_start(folder) -> bool:
+    """``folder`` holds what a build does before its ``.gdchaos-building`` file: our
+    bookkeeping folder, empty or with its lock file only (a build killed at its start)."""
+    try:
+        return os.listdir(folder) == [META] and \
+            set(os.listdir(os.path.join(folder, META))) <= {".lock"}
+    except OSError:
+        return False
 
 
 def check_parent(path) -> None:

@@ -1,0 +1,134 @@
+"""Tiles of a 2-D map computed into a store (one writer thread, reused tile buffers), into
+memory, or on a cluster: shared by :func:`gdchaos.engine.basin` and
+:func:`gdchaos.engine.hypermap.hyper_map`."""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from ._store import TiledStore
+
+#: tiles a new store may compute ahead while the writer thread builds its template
+_EARLY_TILES = 3
+
+
+def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, desc="basin",
+                     buffers=None):
+    """Compute the pending tiles of the store ``ts`` (``compute(sl=rows)`` -> the variables of
+    those rows) and write them; returns the store's dataset.  Shared by
+    :func:`gdchaos.engine.basin` and :func:`gdchaos.engine.hypermap.hyper_map`.
+
+    With ``buffers`` (a function of no arguments returning a set of output arrays for one tile)
+    ``compute`` is called as ``compute(sl=rows, buffers=set)`` and may return views of the set;
+    a set is handed out again only once the write of the tile it holds has finished, so a run
+    reuses a few sets instead of taking fresh memory for every tile.  ``compute`` is called
+    from this thread, one tile at a time."""
+    from tqdm.auto import tqdm
+
+    free = []  # buffer sets whose tile is written
+    ds = None
+
+    def run(sl):
+        if buffers is None:
+            return None, compute(sl=sl)
+        bufs = free.pop() if free else buffers()
+        return bufs, compute(sl=sl, buffers=bufs)
+
+    try:
+        # one writer thread: it builds (or verifies) the store while the first tiles of a new
+        # store are computed, then writes tile k while tile k+1 is computed (the kernels release
+        # the GIL); at most one write is in flight, and its errors surface here
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdchaos-store") as writer:
+            fresh = not os.path.exists(ts.path)  # then every tile is pending, in order
+            opening = writer.submit(ts.open, overwrite=overwrite, resume=True)
+            early = {}  # tiles computed while a new store's template is built (a few at most)
+            while fresh and len(early) < min(ts.n_tiles, _EARLY_TILES) and not opening.done():
+                sl = ts.tile_rows_slice(len(early))
+                early[len(early)] = (sl, *run(sl))
+            pending = opening.result()
+            bar = tqdm(total=ts.n_tiles, initial=ts.n_tiles - len(pending),
+                       disable=not progress, desc=desc, unit="tile", leave=False)
+            inflight = None  # (future, buffer set) of the write in flight
+            for i in pending:
+                sl, bufs, data = early.pop(i, (None, None, None))
+                if sl != ts.tile_rows_slice(i):  # none computed early, or another run made the
+                    if bufs is not None:  # store: its layout
+                        free.append(bufs)
+                    bufs, data = run(ts.tile_rows_slice(i))
+                if inflight is not None:
+                    inflight[0].result()
+                    free.append(inflight[1])
+                    bar.update(1)
+                inflight = (writer.submit(ts.write_tile, i, data), bufs)
+            # the dataset is opened (metadata, coordinates: written with the template) while
+            # the last tile is written
+            if inflight is not None:
+                ds = ts.dataset()
+                inflight[0].result()
+                bar.update(1)
+            bar.close()
+    finally:
+        ts.close()  # drop the writer lock
+    return ts.dataset() if ds is None else ds
+
+
+def tiles_on_cluster(ts, store_args, compute, backend, device, scheduler, client, overwrite,
+                     progress, threads, desc):
+    """The cluster counterpart of :func:`tiles_into_store`: each pending tile is one task that
+    runs ``compute(sl=rows)`` and writes its rows (shared by :func:`basin` and
+    :func:`gdchaos.engine.hypermap.hyper_map`)."""
+    from . import cluster
+
+    cluster.check_store_free(ts.path)  # a second writer is refused before a cluster starts
+    with cluster.connect(scheduler, client) as cl:
+        cluster.check_device_on_workers(cl, backend, device)
+        pending = ts.open(overwrite=overwrite, resume=True)
+        try:
+            stats = cluster.run_basin_tiles(cl, ts, store_args, compute, backend, pending,
+                                            threads=threads, progress=progress, desc=desc)
+            ts.finish(summary=dict(stats, scheduler=str(cl.scheduler.address)))
+        finally:
+            ts.close()  # drop the writer lock
+    return ts.dataset()
+
+
+def tile_buffers(n, n_params, points=None):
+    """The initializations (``points``, if given) and the kernel's outputs for a tile of ``n``
+    points (see :func:`tiles_into_store`)."""
+    return {"points": np.empty((n, n_params)) if points is None else points,
+            "params": np.empty((n, n_params)),
+            "status": np.empty(n, dtype=np.int8), "iterations": np.empty(n, dtype=np.int32),
+            "final_loss": np.empty(n)}
+
+
+def tiles_in_memory(compute, coords, variables, sizes, static, attrs, run_info, tile_rows,
+                    progress=False, desc="basin"):
+    """The in-memory counterpart of :func:`tiles_into_store`: every tile computed
+    (``compute(sl=rows, out=arrays)``; a kernel may write into ``out`` directly) into one
+    ``xarray.Dataset`` on ``coords`` ``y`` and ``x``."""
+    import xarray as xr
+    from tqdm.auto import tqdm
+
+    ny = len(coords["y"])
+    sizes = dict(sizes, y=ny, x=len(coords["x"]))
+    out = {name: np.empty(tuple(sizes[d] for d in spec.dims), dtype=spec.dtype)  # every tile fills
+           for name, spec in variables.items()}
+    n_tiles = -(-ny // tile_rows)
+    for i in tqdm(range(n_tiles), disable=not progress, desc=desc, unit="tile", leave=False):
+        sl = slice(i * tile_rows, min(ny, (i + 1) * tile_rows))
+        for k, v in compute(sl=sl, out=out).items():
+            if not np.may_share_memory(v, out[k]):  # the kernel's outputs are there already
+                out[k][sl] = v
+    ds = xr.Dataset(
+        {name: (spec.dims, out[name], spec.attrs or {}) for name, spec in variables.items()},
+        coords=coords)
+    for name, (dims, arr) in static.items():
+        ds[name] = (dims, np.asarray(arr))
+    ds.attrs.update(attrs)
+    ds.attrs["gdchaos_run"] = json.dumps(json.loads(json.dumps(run_info, default=str)),
+                                         sort_keys=True)
+    return ds

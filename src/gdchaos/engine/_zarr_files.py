@@ -1,0 +1,196 @@
+"""Zarr (format 3) arrays written as files directly: metadata documents and chunks.
+
+The tiled stores (:mod:`gdchaos.engine._store`) lay out a fixed, simple kind of zarr array: a
+regular chunk grid, the default ``c/i/j`` chunk keys, the ``bytes`` codec (little-endian) and
+optionally Blosc.  Zarr's own writer goes through its asyncio event loop for every array created
+and every chunk written (a few milliseconds each, more when the kernels keep the processors
+busy); writing the same files here costs the encoding and one file write.  The documents are
+those zarr writes (tested: zarr and xarray read them back, the metadata compare equal to zarr's
+own, and a chunk written here decodes to the same array as one written by zarr).  Reading always
+goes through zarr.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import uuid
+
+import numpy as np
+
+_KINDS = "biufc"  # bool, int, uint, float, complex: the data types written here
+BLOSC = {"cname": "lz4", "clevel": 5, "shuffle": "shuffle", "blocksize": 0}
+_SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
+
+
+def supported(shape, dtype) -> bool:
+    """Whether an array of this shape and dtype is written here (else: through zarr)."""
+    return np.dtype(dtype).kind in _KINDS and len(shape) > 0 and all(s > 0 for s in shape)
+
+
+def _float_json(x):
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    return float(x)
+
+
+def fill_json(dtype, fill):
+    """The ``fill_value`` of a zarr.json for ``fill`` in ``dtype`` (as zarr writes it)."""
+    dt = np.dtype(dtype)
+    v = np.asarray(fill if fill is not None else 0).astype(dt)[()]
+    if dt.kind == "b":
+        return bool(v)
+    if dt.kind in "iu":
+        return int(v)
+    if dt.kind == "f":
+        return _float_json(float(v))
+    return [_float_json(float(v.real)), _float_json(float(v.imag))]
+
+
+def compressed(dtype=None) -> bool:
+    """The stores' codec choice: Blosc LZ4 with byte shuffle for integer arrays (statuses,
+    iteration counts: they shrink 10-100x for little work) and for coordinates and static arrays
+    (``dtype`` None); none for float variables, whose mantissas barely compress and whose encoding
+    would cost the writer thread more than the disk does (docs/engine.md, "Stores")."""
+    return dtype is None or np.dtype(dtype).kind != "f"
+
+
+def codecs(dtype, compressed):
+    """The codec chain: ``bytes`` (little-endian for multi-byte types) then Blosc if
+    ``compressed``."""
+    dt = np.dtype(dtype)
+    out = [{"name": "bytes"} if dt.itemsize == 1 else
+           {"name": "bytes", "configuration": {"endian": "little"}}]
+    if compressed:
+        out.append({"name": "blosc", "configuration": dict(BLOSC, typesize=dt.itemsize)})
+    return out
+
+
+def array_document(shape, chunks, dtype, fill, dims, compressed, attrs=None) -> dict:
+    """The ``zarr.json`` of an array."""
+    return {"shape": [int(s) for s in shape], "data_type": np.dtype(dtype).name,
+            "chunk_grid": {"name": "regular",
+                           "configuration": {"chunk_shape": [int(c) for c in chunks]}},
+            "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+            "fill_value": fill_json(dtype, fill), "codecs": codecs(dtype, compressed),
+            "attributes": attrs or {}, "dimension_names": list(dims), "zarr_format": 3,
+            "node_type": "array", "storage_transformers": []}
+
+
+def group_document(attrs) -> dict:
+    return {"attributes": attrs, "zarr_format": 3, "node_type": "group"}
+
+
+def write_document(folder, doc) -> None:
+    """Write ``doc`` as ``folder/zarr.json`` (the folder is created)."""
+    os.makedirs(folder, exist_ok=True)
+    _write_atomic(os.path.join(folder, "zarr.json"),
+                  json.dumps(doc, allow_nan=True, indent=2).encode())
+
+
+def _write_atomic(path, data, more=()) -> None:
+    """Write ``data`` then the pieces ``more`` to ``path`` through a temporary file."""
+    tmp = f"{path}.{uuid.uuid4().hex}.partial"  # zarr's own temporary names
+    with open(tmp, "wb") as f:
+        f.write(data)
+        for piece in more:
+            f.write(piece)
+    os.replace(tmp, path)
+
+
+class ChunkWriter:
+    """Writes whole chunks of one array (its folder ``path``) laid out by
+    :func:`array_document` with the same arguments."""
+
+    def __init__(self, path, chunks, dtype, fill, compressed):
+        self.path = os.fspath(path)
+        self.chunks = tuple(int(c) for c in chunks)
+        self.dtype = np.dtype(dtype).newbyteorder("<") if np.dtype(dtype).itemsize > 1 \
+            else np.dtype(dtype)
+        self.fill = fill
+        self._blosc = None
+        if compressed:
+            from numcodecs import Blosc  # zarr's own Blosc binding (a dependency of zarr)
+
+            self._blosc = Blosc(cname=BLOSC["cname"], clevel=BLOSC["clevel"],
+                                shuffle=_SHUFFLE[BLOSC["shuffle"]],
+                                blocksize=BLOSC["blocksize"], typesize=self.dtype.itemsize)
+
+    def encode(self, block) -> bytes:
+        """The stored bytes of a chunk holding ``block`` (an edge chunk's ``block`` is smaller
+        than the chunk: the rest is the fill value, as zarr pads it)."""
+        block = np.asarray(block)
+        if block.shape != self.chunks:
+            full = np.full(self.chunks, self._fill_value(), dtype=self.dtype)
+            full[tuple(slice(0, s) for s in block.shape)] = block
+            block = full
+        raw = np.ascontiguousarray(block, dtype=self.dtype)
+        if self._blosc is None:
+            return memoryview(raw.view(np.uint8).reshape(-1))
+        return self._blosc.encode(raw.view(np.uint8).reshape(-1))
+
+    def _fill_value(self):
+        return self.fill if self.fill is not None else 0
+
+    def write(self, index, block) -> None:
+        """Write ``block`` as the chunk at grid position ``index`` (a tuple of ints)."""
+        folder = os.path.join(self.path, "c", *(str(int(i)) for i in index[:-1]))
+        os.makedirs(folder, exist_ok=True)
+        block = np.asarray(block)
+        path = os.path.join(folder, str(int(index[-1])))
+        if self._blosc is None and block.shape[1:] == self.chunks[1:] \
+                and block.shape[0] < self.chunks[0]:
+            # an edge chunk short of rows, stored raw: its bytes, then the fill value's
+            raw = np.ascontiguousarray(block, dtype=self.dtype)
+            _write_atomic(path, memoryview(raw.view(np.uint8).reshape(-1)),
+                          self._fill_bytes(int(np.prod(self.chunks)) - raw.size))
+        else:
+            _write_atomic(path, self.encode(block))
+
+    def _fill_bytes(self, count):
+        """Pieces of bytes of ``count`` fill values (one small pattern, written repeatedly)."""
+        piece = np.full(min(count, 1 << 16), self._fill_value(), dtype=self.dtype)
+        mv = memoryview(piece.view(np.uint8).reshape(-1))
+        while count > 0:
+            k = min(count, piece.size)
+            yield mv[:k * self.dtype.itemsize]
+            count -= k
+
+
+def write_array(folder, arr, dims, compressed, fill=0, attrs=None) -> None:
+    """A whole (small) array in one chunk: its document and its chunk."""
+    arr = np.asarray(arr)
+    write_document(folder, array_document(arr.shape, arr.shape, arr.dtype, fill, dims,
+                                          compressed, attrs))
+    ChunkWriter(folder, arr.shape, arr.dtype, fill, compressed).write((0,) * arr.ndim, arr)
+
+
+def write_with_zarr(folder, name, dims, arr) -> None:
+    """A static array of a kind not written here (0-d, empty, not numeric), written by zarr
+    into the group at ``folder``."""
+    import zarr
+    from zarr.codecs import BloscCodec
+
+    g = zarr.open_group(folder, mode="a")
+    a = g.create_array(name, shape=arr.shape, chunks=arr.shape or (1,), dtype=arr.dtype,
+                       dimension_names=list(dims),
+                       compressors=BloscCodec(cname=BLOSC["cname"], clevel=BLOSC["clevel"],
+                                              shuffle=BLOSC["shuffle"]))
+    a[...] = arr
+
+
+def codec_problem(path, layout) -> str:
+    """Why the arrays ``layout`` (name -> (shape, dtype, ...)) of the store at ``path`` do not
+    have the codecs written here, or ''."""
+    for name, (_, dtype, *_) in layout.items():
+        try:
+            with open(os.path.join(path, name, "zarr.json")) as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            return f"unreadable metadata of {name}"
+        if not isinstance(doc, dict) or doc.get("codecs") != codecs(dtype, compressed(dtype)):
+            return f"array {name} has other codecs"
+    return ""
