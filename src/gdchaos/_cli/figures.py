@@ -21,12 +21,15 @@ Runs the matrix-factorization figures (1-3, 6-11) first, then the network figure
 embedded) beside every figure's PNG, PDF, zarr stores and JSON."""
 
 EXTRAS_EPILOG = """examples:
-  gdchaos extras --out extras                  # all three, quick settings
+  gdchaos extras --out extras                  # all five, quick settings
   gdchaos extras --only zoom --preset paper --out zoom
+  gdchaos extras --only trainability --out extras
 Items: dimension (figure 3's box-counting dimension with its interval and a convergence study),
 lam (figure 8 over a continuum of weight decay: small multiples and an animated GIF), zoom (a
 zoom into the convergence boundary of figure 3's quotient map over 12 decades, float64, frames
-and a GIF)."""
+and a GIF), mf_maps (scalar factorization over (eta, init scale), (eta_u, eta_v) and (eta, lam)
+with the exact boundary drawn), trainability (Sohl-Dickstein 2024's six network maps, their
+boundary dimensions and a zoom over ten decades; about 15 minutes at the quick preset)."""
 
 
 def register(sub):
@@ -59,11 +62,13 @@ def register(sub):
     r.set_defaults(func=cmd_reproduce)
 
     e = sub.add_parser("extras", help="beyond the paper: dimension interval, lam continuum, "
-                                      "deep zoom", description="Items beyond the paper.",
+                                      "deep zoom, MF maps, network trainability",
+                       description="Items beyond the paper.",
                        epilog=EXTRAS_EPILOG, formatter_class=C.EXAMPLES_FMT)
     e.add_argument("--preset", default="quick", help="quick (default) | paper | tiny")
     e.add_argument("--out", default="extras", help="output folder (default extras)")
-    e.add_argument("--only", default=None, help="comma-separated: dimension, lam, zoom")
+    e.add_argument("--only", default=None, help="comma-separated: dimension, lam, zoom, "
+                   "mf_maps, trainability")
     e.add_argument("--quiet", action="store_true")
     e.set_defaults(func=cmd_extras)
 
