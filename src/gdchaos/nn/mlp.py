@@ -169,37 +169,45 @@ class MLP(Problem):
         return X.to(device), y.to(device)
 
     def torch_loss_grad_at(self, X, c, lam, step):
-        L, G, g2 = self.torch_loss_grad(X, c, lam)
+        """:meth:`torch_loss_grad`; with minibatches the gradient is that of the batch of step
+        ``step`` and the loss the full-batch one (a forward pass only)."""
         if self.batch_size is None:
-            return L, G, g2
+            return self.torch_loss_grad(X, c, lam)
+        Xd, yd = self._data(X.device)
+        L = self._value_and_grad(X, Xd, yd, grad=False)[0]
         Xb, yb = self._data(X.device, self.batch_indices(step))
-        G = self._value_and_grad(X, Xb, yb)[1]
-        if lam:
-            G = G + lam * X
-        return L, G, (G * G).sum(1)
+        return self._with_lam(X, L, self._value_and_grad(X, Xb, yb)[1], lam)
 
     def torch_loss_grad(self, X, c, lam):
         """Full-batch loss (with ``lam/2 |x|^2``), gradient and squared gradient norm."""
         Xd, yd = self._data(X.device)
-        L, G = self._value_and_grad(X, Xd, yd)
+        return self._with_lam(X, *self._value_and_grad(X, Xd, yd), lam)
+
+    @staticmethod
+    def _with_lam(X, L, G, lam):
+        """``(L + lam/2 |x|^2, G + lam x, |G + lam x|^2)`` per row (``G`` may be ``None``:
+        the loss only)."""
         if lam:
             L = L + 0.5 * lam * (X * X).sum(1)
-            G = G + lam * X
-        return L, G, (G * G).sum(1)
+            G = None if G is None else G + lam * X
+        return L, G, None if G is None else (G * G).sum(1)
 
-    def _value_and_grad(self, P, Xd, yd):
+    def _value_and_grad(self, P, Xd, yd, grad=True):
         """:func:`~gdchaos.nn.models.batched_value_and_grad` in blocks of networks whose
         activations fit a CPU's cache (about 2 MB: 3-4 times faster than one block on CPU)."""
         B = P.shape[0]
         per = self.arch.widths[1] * Xd.shape[0]
         block = B if P.is_cuda else max(8, (1 << 18) // max(per, 1))
         if B <= block:
-            return batched_value_and_grad(P, Xd, yd, self.arch, self.loss_name)
+            return batched_value_and_grad(P, Xd, yd, self.arch, self.loss_name, grad)
         L = torch.empty(B, dtype=P.dtype, device=P.device)
-        G = torch.empty_like(P)
+        G = torch.empty_like(P) if grad else None
         for s in range(0, B, block):
-            L[s:s + block], G[s:s + block] = batched_value_and_grad(
-                P[s:s + block], Xd, yd, self.arch, self.loss_name)
+            Ls, Gs = batched_value_and_grad(P[s:s + block], Xd, yd, self.arch, self.loss_name,
+                                            grad)
+            L[s:s + block] = Ls
+            if grad:
+                G[s:s + block] = Gs
         return L, G
 
     def torch_sharpness(self, X, c, lam):
@@ -227,8 +235,10 @@ class MLP(Problem):
         return torch.as_tensor(np.atleast_2d(np.asarray(X, dtype=np.float64)))
 
     def loss(self, X):
-        with torch.no_grad():
-            return self.torch_loss_grad(self._np(X), None, self.lam)[0].numpy()
+        X = self._np(X)
+        Xd, yd = self._data(X.device)
+        L = self._value_and_grad(X, Xd, yd, grad=False)[0]
+        return self._with_lam(X, L, None, self.lam)[0].numpy()
 
     def grad(self, X):
         return self.torch_loss_grad(self._np(X), None, self.lam)[1].numpy()

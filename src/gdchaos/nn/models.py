@@ -205,10 +205,12 @@ def mlp_loss(flat_params: torch.Tensor, X: torch.Tensor, y: torch.Tensor, widths
 
 
 def batched_value_and_grad(P: torch.Tensor, X: torch.Tensor, y: torch.Tensor, widths,
-                           loss: str = "mse") -> tuple[torch.Tensor, torch.Tensor]:
+                           loss: str = "mse", grad: bool = True
+                           ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Losses (B,) and gradients (B, n) of networks ``P`` (B, n) on the training set ``(X, y)``
     (scalar output) by batched matrix products in the layout ``(B, width, N)`` (the first layer
-    one GEMM shared by the batch) and a manual backward pass: the loss of :func:`mlp_loss`."""
+    one GEMM shared by the batch) and a manual backward pass: the loss of :func:`mlp_loss`.
+    ``grad=False``: the forward pass only, gradient ``None``."""
     a = as_arch(widths)
     w = a.widths
     B, N, nl = P.shape[0], X.shape[0], len(w) - 1
@@ -246,10 +248,11 @@ def batched_value_and_grad(P: torch.Tensor, X: torch.Tensor, y: torch.Tensor, wi
     if loss == "mse":
         r = f - y
         L = (r * r).mean(1)
-        df = r.mul_(2.0 / N)
     else:
         L = (torch.nn.functional.softplus(f) - y * f).mean(1)
-        df = (torch.sigmoid(f) - y).mul_(1.0 / N)
+    if not grad:
+        return L, None
+    df = r.mul_(2.0 / N) if loss == "mse" else (torch.sigmoid(f) - y).mul_(1.0 / N)
     G = torch.empty_like(P)
     gviews = _views(G, a)
     dz = df.view(B, 1, N)
