@@ -66,11 +66,8 @@ class NetMapSettings:
 
         pair = load_pair(self.data, (0, 1), check_int("points per class", self.n_per_class, lo=1),
                          self.data_seed, data_dir)
-        widths = (pair.dim,) + (check_int("width", self.width, lo=1),) * \
-            check_int("depth", self.depth, lo=1) + (1,)
-        arch = Arch.mean_field(widths, self.activation, bool(self.bias)) \
-            if self.parameterization == "mean_field" else \
-            Arch(widths, self.activation, True if self.bias is None else bool(self.bias))
+        arch = Arch.build(pair.dim, self.width, self.depth, self.activation,
+                          self.parameterization, self.bias)
         return MLP(pair.X.numpy(), pair.y.numpy(), arch, self.loss, self.lam, self.batch_size,
                    self.batch_seed, data_name=f"{self.data} classes 0/1, {self.n_per_class} "
                                              f"per class, seed {self.data_seed}")

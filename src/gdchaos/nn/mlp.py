@@ -23,8 +23,8 @@ import torch
 
 from ..errors import GdchaosInputError, check_int, check_nonneg
 from ..problems import Problem
-from .models import (PARAMETERIZATIONS, Arch, batched_value_and_grad, check_loss, init_params,
-                     layer_slices, mlp_loss, n_params)
+from .models import (Arch, batched_value_and_grad, check_loss, init_params, layer_slices,
+                     mlp_loss, n_params)
 
 
 class MLP(Problem):
@@ -76,18 +76,10 @@ class MLP(Problem):
         and targets drawn ``N(0, 1)`` from ``seed`` (NumPy's PCG64), ``n_points`` of them
         (default: as many as the network has parameters).  ``parameterization``: ``standard``
         (multipliers 1, biases by default) or ``mean_field`` (:meth:`Arch.mean_field`, no
-        biases by default)."""
-        width = check_int("width", width, lo=1)
-        depth = check_int("depth", depth, lo=1)
-        d_in = width if d_in is None else check_int("input dimension", d_in, lo=1)
-        if parameterization not in PARAMETERIZATIONS:
-            raise GdchaosInputError(f"parameterization must be one of "
-                                    f"{', '.join(PARAMETERIZATIONS)}, got {parameterization!r}")
-        widths = (d_in,) + (width,) * depth + (1,)
-        if parameterization == "mean_field":
-            arch = Arch.mean_field(widths, activation, bool(bias))
-        else:
-            arch = Arch(widths, activation, True if bias is None else bool(bias))
+        biases by default): :meth:`Arch.build`."""
+        arch = Arch.build(check_int("width", width, lo=1) if d_in is None else d_in, width,
+                          depth, activation, parameterization, bias)
+        d_in = arch.widths[0]
         n = n_params(arch) if n_points is None else check_int("number of data points",
                                                               n_points, lo=1)
         rng = np.random.default_rng(check_int("data seed", seed, lo=0))

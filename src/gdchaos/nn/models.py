@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..errors import GdchaosInputError
+from ..errors import GdchaosInputError, check_int
 
 LOSSES = ("mse", "ce")
 INITS = ("torch", "gaussian", "normal")
@@ -97,6 +97,21 @@ class Arch:
         gain = 1.0 if activation == "identity" else 2.0
         s = tuple(math.sqrt(gain / w[i]) for i in range(len(w) - 2)) + (1.0 / w[-2],)
         return cls(w, activation, bias, s)
+
+    @classmethod
+    def build(cls, d_in, width, depth=1, activation="relu", parameterization="standard",
+              bias=None):
+        """``depth`` hidden layers of ``width`` units on ``d_in`` inputs, scalar output:
+        ``standard`` (multipliers 1, biases unless ``bias=False``) or ``mean_field``
+        (:meth:`mean_field`, no biases unless ``bias=True``)."""
+        width, depth = check_int("width", width, lo=1), check_int("depth", depth, lo=1)
+        widths = (check_int("input dimension", d_in, lo=1),) + (width,) * depth + (1,)
+        if parameterization not in PARAMETERIZATIONS:
+            raise GdchaosInputError(f"parameterization must be one of "
+                                    f"{', '.join(PARAMETERIZATIONS)}, got {parameterization!r}")
+        if parameterization == "mean_field":
+            return cls.mean_field(widths, activation, bool(bias))
+        return cls(widths, activation, True if bias is None else bool(bias))
 
     @property
     def n_layers(self) -> int:
