@@ -58,15 +58,23 @@ PRESETS = {
 }
 
 
+def _condition(name, iters):
+    """``(settings, x axis, y axis, overview window)`` of condition ``name`` with ``iters``."""
+    from ..nn.maps import NetMapSettings
+
+    c = CONDITIONS[name]
+    xname = c.get("x", "eta_in")
+    return (NetMapSettings(iters=int(iters), **c["settings"]), xname, c.get("y", "eta_out"),
+            WINDOWS["offset" if xname == "offset_in" else "lr"])
+
+
 def condition_map(name, grid, iters, window=None, store=None, progress=False):
     """The map of condition ``name`` on ``window`` (log10 bounds; default :data:`WINDOWS`)."""
     from ..engine.hypermap import Axis
-    from ..nn.maps import NetMapSettings, network_map
+    from ..nn.maps import network_map
 
-    c = CONDITIONS[name]
-    s = NetMapSettings(iters=int(iters), **c["settings"])
-    xname, yname = c.get("x", "eta_in"), c.get("y", "eta_out")
-    w = window or WINDOWS["offset" if xname == "offset_in" else "lr"]
+    s, xname, yname, overview = _condition(name, iters)
+    w = window or overview
     ds = network_map(s, Axis(xname, 10.0 ** w[0], 10.0 ** w[1], log=True),
                      Axis(yname, 10.0 ** w[2], 10.0 ** w[3], log=True), grid, store=store,
                      overwrite=store is not None, progress=progress)
@@ -79,10 +87,8 @@ def zoom_dimension(name, s):
     frame left out of the pooled slopes (it sees the boundary's large-scale shape)."""
     from ..analysis import local_slope_dimension, window_boundary
 
-    c = CONDITIONS[name]
-    w = WINDOWS["offset" if c.get("x") == "offset_in" else "lr"]
-    seq = zoom_sequence(name, s["zoom_grid"], s["iters"], w, s["cond_decades"],
-                        s["cond_frames"])
+    seq = zoom_sequence(name, s["zoom_grid"], s["iters"], _condition(name, s["iters"])[3],
+                        s["cond_decades"], s["cond_frames"])
     deep = [lab for _, lab in seq[1:]]
     px = [int(window_boundary(lab).sum()) for _, lab in seq]
     if not deep or min(px[1:]) == 0:
@@ -114,43 +120,39 @@ def boundary_dimensions(labels):
     return out
 
 
-def _label_at(settings, xname, yname, lx, ly, iters):
-    """Trainable or not at one point ``(10^lx, 10^ly)`` (one network)."""
-    from ..engine.hypermap import run_optimizer
-
-    p = settings.problem()
-    x0 = p.init(settings.init_seed, settings.init_scheme)
-    X0 = x0[None].copy()
-    hyper = {}
-    for name, v in ((xname, 10.0 ** lx), (yname, 10.0 ** ly)):
-        if name.startswith("offset_"):
-            X0[0, p.param_groups[name[len("offset_"):]]] += v
-        else:
-            hyper[name] = np.array([v])
-    res = run_optimizer(p, X0, settings.optimizer_obj(), hyper=hyper, max_iter=iters,
-                        tol=settings.tol, div_threshold=settings.div, gtol=0.0, backend="torch",
-                        window=settings.window)
-    return bool(res["score"][0] < 1.0)
-
-
 def find_boundary_point(name, iters, a, b, bits=60):
     """A boundary point on the segment from ``a`` to ``b`` (log10 coordinates; labels must
     differ at the ends), by bisection until the two ends are adjacent float64 numbers (or
     ``bits`` halvings); ``None`` if the labels at the ends agree."""
-    from ..nn.maps import NetMapSettings
+    from ..engine.hypermap import run_optimizer
 
-    c = CONDITIONS[name]
-    s = NetMapSettings(iters=int(iters), **c["settings"])
-    xname, yname = c.get("x", "eta_in"), c.get("y", "eta_out")
+    s, xname, yname, _ = _condition(name, iters)
+    p = s.problem()
+    x0 = p.init(s.init_seed, s.init_scheme)
+    opt = s.optimizer_obj()
+
+    def label(pt):
+        """Trainable or not at ``(10^pt[0], 10^pt[1])`` (one network)."""
+        X0 = x0[None].copy()
+        hyper = {}
+        for axis, v in ((xname, 10.0 ** pt[0]), (yname, 10.0 ** pt[1])):
+            if axis.startswith("offset_"):
+                X0[0, p.param_groups[axis[len("offset_"):]]] += v
+            else:
+                hyper[axis] = np.array([v])
+        res = run_optimizer(p, X0, opt, hyper=hyper, max_iter=iters, tol=s.tol,
+                            div_threshold=s.div, gtol=0.0, backend="torch", window=s.window)
+        return bool(res["score"][0] < 1.0)
+
     a, b = np.asarray(a, float), np.asarray(b, float)
-    la, lb = _label_at(s, xname, yname, *a, iters), _label_at(s, xname, yname, *b, iters)
-    if la == lb:
+    la = label(a)
+    if la == label(b):
         return None
     for _ in range(int(bits)):
         m = 0.5 * (a + b)
         if np.array_equal(m, a) or np.array_equal(m, b):
             break
-        if _label_at(s, xname, yname, *m, iters) == la:
+        if label(m) == la:
             a = m
         else:
             b = m
@@ -171,7 +173,8 @@ def densest_boundary_pair(labels, xs, ys, span):
     span = max(1, min(int(span), n0, n1))
     c = np.pad(np.cumsum(np.cumsum(edge, 0), 1), ((1, 0), (1, 0)))
     dens = c[span:, span:] - c[:-span, span:] - c[span:, :-span] + c[:-span, :-span]
-    i0, j0 = np.unravel_index(np.argmax(_middle(dens)), _middle(dens).shape)
+    mid = _middle(dens)
+    i0, j0 = np.unravel_index(np.argmax(mid), mid.shape)
     i0 += dens.shape[0] // 4
     j0 += dens.shape[1] // 4
     ci, cj = i0 + span // 2, j0 + span // 2
@@ -264,7 +267,7 @@ def _zoom(s, out, plt, progress):
     from ..analysis import local_slope_dimension, window_boundary
 
     name = s["zoom"]
-    w = WINDOWS["offset" if CONDITIONS[name].get("x") == "offset_in" else "lr"]
+    w = _condition(name, s["zoom_iters"])[3]
     progress(f"  trainability: zoom into {name}, {s['decades']:g} decades in {s['frames']} "
              "frames")
     seq = zoom_sequence(name, s["zoom_grid"], s["zoom_iters"], w, s["decades"], s["frames"])
