@@ -166,7 +166,7 @@ class Explorer:
             hv.opts.Overlay(legend_position="top_right"))
 
     def _image(self, x_range=None, y_range=None, version=0):
-        hv, pn = self.hv, self.pn
+        hv = self.hv
         self.version = version
         if x_range is not None and y_range is not None:
             try:
