@@ -120,6 +120,7 @@ def test_nn_map_command(tmp_path, capsys):
     (["--batch-size", "0"], "--batch-size"),
     (["--x-axis", "eta:log:0,1"], "log axis"),
     (["--optimizer", "gd", "--y-axis", "momentum:lin:0,0.5"], "momentum"),
+    (["--grid", "100000"], "--allow-large"),  # the size limits of every map command
 ])
 def test_nn_map_bad_input_writes_nothing(tmp_path, capsys, extra, msg):
     out = tmp_path / "bad.zarr"

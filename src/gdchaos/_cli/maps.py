@@ -68,19 +68,36 @@ def register(sub):
     r.add_argument("--backend", default="numba", choices=["numba", "torch"])
     r.add_argument("--device", default=None, help="torch device (--backend torch)")
     r.add_argument("--threads", type=C.positive, default=None, help="CPU threads (default: all)")
+    add_map_output(m, "also store any of sq_norm, imbalance, sharpness, minimizer (comma list, "
+                   "or 'all'; default none)", "also save a picture of the statuses",
+                   keep_params=True)
+    m.set_defaults(func=cmd_map)
+
+
+def add_map_output(m, records_help, png_help, keep_params=False):
+    """The output flags of a map command (``map``, ``nn map``), its cluster flags and
+    ``--allow-large``."""
     o = m.add_argument_group("output")
-    o.add_argument("--records", default="none", help="also store any of sq_norm, imbalance, "
-                   "sharpness, minimizer (comma list, or 'all'; default none)")
-    o.add_argument("--keep-params", action="store_true", help="store the final parameters")
+    o.add_argument("--records", default="none", help=records_help)
+    if keep_params:
+        o.add_argument("--keep-params", action="store_true", help="store the final parameters")
     o.add_argument("--tile-rows", type=C.positive, default=None, help="rows per tile")
     o.add_argument("--out", required=True, help="zarr store (resumed if it exists)")
     o.add_argument("--overwrite", action="store_true", help="replace an existing store")
-    o.add_argument("--png", default=None, help="also save a picture of the statuses")
+    o.add_argument("--png", default=None, help=png_help)
     o.add_argument("--json", action="store_true", help="print one JSON object")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
     C.add_scheduler(m.add_argument_group("cluster"))
     C.add_allow_large(o)
-    m.set_defaults(func=cmd_map)
+
+
+def check_map_size(args, nx, ny, n_params, records):
+    """Refuse (one line) a map past the documented size limits unless ``--allow-large``."""
+    keep = getattr(args, "keep_params", False)
+    C.check_size(args, f"map on a {nx} x {ny} grid with {n_params} parameters",
+                 store_bytes=nx * ny * (22 + 8 * len(records) + (8 * n_params if keep else 0)),
+                 memory_bytes=min(ny, args.tile_rows or max(1, (1 << 19) // nx)) * nx
+                 * (10 * 8 * n_params + 96))  # one tile: at most the grid's rows
 
 
 def cmd_map(args):
@@ -106,11 +123,7 @@ def cmd_map(args):
     init = None if args.init is None else C.floats(args.init, "--init", problem.n_params)
     nx, ny = grid_shape(args)
     records = check_records(args.records)
-    P = problem.n_params
-    C.check_size(args, f"map on a {nx} x {ny} grid with {P} parameters",
-                 store_bytes=nx * ny * (22 + 8 * len(records) + (8 * P if args.keep_params
-                                                                 else 0)),
-                 memory_bytes=(args.tile_rows or max(1, (1 << 19) // nx)) * nx * (10 * 8 * P + 96))
+    check_map_size(args, nx, ny, problem.n_params, records)
     C.check_image_path(args.png, "--png")
     scheduler = C.scheduler_from_args(args)
     if scheduler is None:

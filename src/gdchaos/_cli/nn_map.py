@@ -7,6 +7,7 @@ import argparse
 import time
 
 from . import _common as C
+from .maps import add_map_output, check_map_size
 
 NN_MAP_EPILOG = """examples:
   # Sohl-Dickstein (2024): tanh, width 16, mean-field, learning rates of the two layers
@@ -74,16 +75,8 @@ def register(sub):
                    help="losses averaged by the trainability score (20)")
     r.add_argument("--device", default=None, help="torch device (cpu, cuda)")
     r.add_argument("--threads", type=C.positive, default=None, help="CPU threads (default: all)")
-    o = m.add_argument_group("output")
-    o.add_argument("--records", default="none", help="also store any of sq_norm, sharpness "
-                   "(top Hessian eigenvalue at the final parameters), ... (comma list; none)")
-    o.add_argument("--tile-rows", type=C.positive, default=None, help="rows per tile")
-    o.add_argument("--out", required=True, help="zarr store (resumed if it exists)")
-    o.add_argument("--overwrite", action="store_true", help="replace an existing store")
-    o.add_argument("--png", default=None, help="also save a picture of the map")
-    o.add_argument("--json", action="store_true", help="print one JSON object")
-    o.add_argument("--quiet", action="store_true", help="no progress bar")
-    C.add_scheduler(m.add_argument_group("cluster"))
+    add_map_output(m, "also store any of sq_norm, sharpness (top Hessian eigenvalue at the "
+                   "final parameters), ... (comma list; none)", "also save a picture of the map")
     m.set_defaults(func=cmd_map)
 
 
@@ -105,6 +98,8 @@ def cmd_map(args):
                        div=C.number(args.div, "--div"), window=args.window)
     nx, ny = grid_shape(args)
     records = check_records(args.records)
+    problem = s.problem(args.data_dir)
+    check_map_size(args, nx, ny, problem.n_params, records)
     C.check_image_path(args.png, "--png")
     scheduler = C.scheduler_from_args(args)
     if scheduler is None:
@@ -112,8 +107,8 @@ def cmd_map(args):
     t0 = time.perf_counter()
     ds = network_map(s, args.x_axis, args.y_axis, (nx, ny), store=args.out,
                      overwrite=args.overwrite, progress=not (args.quiet or args.json),
-                     data_dir=args.data_dir, device=args.device, tile_rows=args.tile_rows,
-                     records=records,
+                     device=args.device, tile_rows=args.tile_rows, records=records,
+                     problem=problem,
                      scheduler=scheduler, threads=args.threads if scheduler else None)
     seconds = time.perf_counter() - t0
     trainable = float(ds["trainable"].values.mean())

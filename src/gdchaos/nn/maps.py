@@ -82,18 +82,20 @@ class NetMapSettings:
 def network_map(settings: NetMapSettings | None = None, x=DEFAULT_AXES[0], y=DEFAULT_AXES[1],
                 grid=64, *, store=None, overwrite=False, progress=False, data_dir=None,
                 device=None, tile_rows=None, records=(), scheduler=None, client=None,
-                threads=None):
+                threads=None, problem=None):
     """A trainability map of the network ``settings`` over the axes ``x`` and ``y``
     (``NAME:lin|log:LO,HI`` strings or :class:`gdchaos.engine.hypermap.Axis`; names as in
     :data:`gdchaos.engine.hypermap.AXES`, groups ``in``, ``hidden1``, ..., ``out``).  Returns the
     :func:`gdchaos.hyper_map` dataset (torch backend) with the variable ``trainable`` (score < 1)
-    added; with ``store`` the map is computed tile by tile into a resumable store."""
+    added; with ``store`` the map is computed tile by tile into a resumable store.  ``problem``:
+    ``settings.problem(data_dir)`` when already built (the command line builds it once to check
+    the map's size)."""
     from ..engine.hypermap import Axis, hyper_map
 
     s = settings or NetMapSettings()
     ax = [a if isinstance(a, Axis) else Axis.parse(a, flag) for a, flag in
           ((x, "--x-axis"), (y, "--y-axis"))]
-    problem = s.problem(data_dir)
+    problem = problem if problem is not None else s.problem(data_dir)
     init = problem.init(check_int("init seed", s.init_seed, lo=0), s.init_scheme)
     ds = hyper_map(problem, ax[0], ax[1], grid, optimizer=s.optimizer_obj(), init=init,
                    max_iter=s.iters, tol=s.tol, div_threshold=s.div, gtol=0.0,
