@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -122,12 +121,12 @@ def test_sigkill_halfway_then_resume_gives_identical_store(tmp_path):
     args = ["basin", "--problem", "scalar", "--d", "1", "--y", "1", "--eta", "0.2",
             "--grid", "2048", "--range", "-4.5,4.5,-4.5,4.5", "--iters", "1500",
             "--tile-rows", "64", "--quiet", "--threads", "1"]
+    from _gate import at_gate, gated
+
     killed = str(tmp_path / "killed.zarr")
-    proc = subprocess.Popen(GDCHAOS + args + ["--out", killed])
-    t0 = time.time()
-    while _tiles_done(killed) < 12 and proc.poll() is None and time.time() - t0 < 300:
-        time.sleep(0.02)
-    assert proc.poll() is None, "run finished before it could be killed"
+    gate = tmp_path / "gate"
+    proc = gated(args + ["--out", killed], gate, "tile:12")  # held computing its 13th tile
+    at_gate(gate, proc)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     n_before = _tiles_done(killed)

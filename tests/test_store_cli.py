@@ -14,16 +14,11 @@ from gdchaos.cli import main
 
 GDCHAOS = [sys.executable, "-m", "gdchaos.cli"]
 Q = ["basin", "--problem", "quotient", "--eta", "1", "--iters", "50", "--grid", "20", "--quiet"]
-# a command whose tiles take 0.3 s each in _slow (for kills and second writers)
+# a command of 15 tiles, for the writer held at its gate (kills and second writers)
 SLOW = Q + ["--grid", "60", "--tile-rows", "4"]
-SLOW_CODE = ("import sys, time; from gdchaos.engine import _run; real = _run._tile; "
-             "_run._tile = lambda *a, **k: (time.sleep(0.3), real(*a, **k))[1]; "
-             "from gdchaos.cli import main; sys.exit(main(sys.argv[1:]))")
-
-
-def _slow(args):
-    """The CLI with 0.3 s more per tile, in a subprocess."""
-    return subprocess.Popen([sys.executable, "-c", SLOW_CODE] + args)
+from _gate import at_gate as _at_gate  # noqa: E402 - tests/ is on sys.path
+from _gate import gated as _gated  # noqa: E402
+from _gate import release as _release  # noqa: E402
 
 
 def run_cli(args, **kw):
@@ -49,11 +44,11 @@ def _tiles_done(store):
     return sum(1 for f in os.listdir(d) if open(os.path.join(d, f), "rb").read() not in (b"",))
 
 
-def _wait(cond, proc, limit=120):
-    t0 = time.time()
-    while not cond() and proc.poll() is None and time.time() - t0 < limit:
+def _wait(cond, proc):
+    """Wait until ``cond()`` (a state the writer held at its gate reaches for certain)."""
+    while not cond():
+        assert proc.poll() is None, "the writer ended before the test could act"
         time.sleep(0.01)
-    assert proc.poll() is None, "the run finished before the test could act"
 
 
 @pytest.mark.parametrize("extra", [[], ["--overwrite"]])
@@ -64,6 +59,17 @@ def test_user_folder_survives_basin_out(tmp_path, extra):
     r = run_cli(Q + ["--out", str(d)] + extra)
     _one_line(r, "not a gdchaos store")
     assert os.listdir(d) == ["notes.txt"] and (d / "notes.txt").read_text() == "x\n"
+
+
+@pytest.mark.parametrize("name", [os.path.join("gdchaos", "my_notes.txt"), "results.partial"])
+def test_overwrite_refuses_a_store_holding_a_users_file(tmp_path, capsys, name):
+    store = tmp_path / "o.zarr"
+    assert main(Q + ["--out", str(store)]) == 0
+    (store / name).write_text("mine\n")
+    assert main(Q + ["--out", str(store), "--overwrite"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and os.path.basename(name) in err[0], err
+    assert (store / name).read_text() == "mine\n"
 
 
 def test_out_dot_and_nn_sweep_never_wipe_the_working_folder(tmp_path, monkeypatch, capsys):
@@ -82,25 +88,41 @@ def test_out_dot_and_nn_sweep_never_wipe_the_working_folder(tmp_path, monkeypatc
     assert "not a gdchaos store" in err and "Traceback" not in err
 
 
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_kill_during_creation_then_same_command_succeeds(tmp_path, sig):
-    store = tmp_path / "k.zarr"
-    proc = _slow(SLOW + ["--out", str(store)])
-    _wait(lambda: os.listdir(tmp_path), proc)  # the store (or its sibling) is being made
-    proc.send_signal(sig)
-    proc.wait()
+    out, gate = tmp_path / "out", tmp_path / "gate"
+    out.mkdir()
+    store = out / "k.zarr"
+    proc = _gated(SLOW + ["--out", str(store)], gate, "build")  # held while the template is made
+    try:
+        _at_gate(gate, proc)
+        assert not store.exists() and len(os.listdir(out)) == 1  # only our sibling, half made
+        proc.send_signal(sig)
+        if sig == signal.SIGINT:  # KeyboardInterrupt in the main thread; the writer thread
+            _release(gate)  # (held at the gate) may then go on
+    finally:
+        if proc.poll() is None and sig != signal.SIGINT:
+            proc.kill()
+        proc.wait()
     assert main(SLOW + ["--out", str(store)]) == 0
-    assert main(SLOW + ["--out", str(tmp_path / "full.zarr")]) == 0
-    assert _load(store).identical(_load(tmp_path / "full.zarr"))
-    assert sorted(os.listdir(tmp_path)) == ["full.zarr", "k.zarr"]
+    assert main(SLOW + ["--out", str(out / "full.zarr")]) == 0
+    assert _load(store).identical(_load(out / "full.zarr"))
+    assert sorted(os.listdir(out)) == ["full.zarr", "k.zarr"]
 
 
+@pytest.mark.timeout(300)
 def test_resume_with_other_tile_rows(tmp_path, capsys):
     store = str(tmp_path / "r.zarr")
-    proc = _slow(SLOW + ["--out", store])
-    _wait(lambda: _tiles_done(store) >= 3, proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    gate = tmp_path / "gate"
+    proc = _gated(SLOW + ["--out", store], gate, "tile:4")  # tiles 0-2 written, 3 in flight
+    try:
+        _at_gate(gate, proc)
+        _wait(lambda: _tiles_done(store) >= 3, proc)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert 3 <= _tiles_done(store) < 15
     other = [a if a != "4" else "7" for a in SLOW]
     assert main(other + ["--out", store, "--json"]) == 0
     assert sum(json.loads(capsys.readouterr().out)["fractions"].values()) == pytest.approx(1.0)
@@ -162,13 +184,16 @@ def test_bad_input_leaves_no_store_that_blocks_the_corrected_command(tmp_path, c
     assert main(Q + good + ["--out", store]) == 0
 
 
+@pytest.mark.timeout(300)
 def test_second_writer_refused_and_killed_writer_leaves_no_stuck_lock(tmp_path):
     store = str(tmp_path / "w.zarr")
-    proc = _slow(SLOW + ["--out", store])
+    gate = tmp_path / "gate"
+    proc = _gated(SLOW + ["--out", store], gate, "tile:4")  # holds the lock until released
     try:
+        _at_gate(gate, proc)
         _wait(lambda: _tiles_done(store) >= 1, proc)
         r = run_cli(SLOW + ["--out", store])
-        assert proc.poll() is None, "the first writer ended too soon"
+        assert proc.poll() is None  # held at its gate: it cannot have ended
         _one_line(r, f"is being written by pid {proc.pid} on host")
     finally:
         proc.send_signal(signal.SIGKILL)

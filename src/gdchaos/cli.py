@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import warnings
 
 from .errors import GdchaosInputError
 
@@ -37,7 +38,7 @@ def _version():
     return f"gdchaos {__version__}"
 
 
-_NEG = re.compile(r"^-[0-9.]")
+_NEG = re.compile(r"^-([0-9.]|(inf|infinity|nan)(,|$))", re.IGNORECASE)
 
 
 def _glue_negative_values(argv):
@@ -64,15 +65,21 @@ def main(argv=None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
-    try:
-        return int(args.func(args) or 0)
-    except GdchaosInputError as exc:
-        print(f"gdchaos: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("gdchaos: interrupted (a store written so far is kept; run the same command again "
-              "to resume)", file=sys.stderr)
-        return 130
+    # warnings (NumPy's, Dask's) are held back while the command runs: a refused command
+    # prints its one error line and nothing else; a command that runs shows them at its end
+    with warnings.catch_warnings(record=True) as held:
+        try:
+            rc = int(args.func(args) or 0)
+        except GdchaosInputError as exc:
+            print(f"gdchaos: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("gdchaos: interrupted (a store written so far is kept; run the same command "
+                  "again to resume)", file=sys.stderr)
+            return 130
+    for w in held:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return rc
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+#: Documented size limits (README, "Size limits"): past them a command refuses unless
+#: --allow-large (``allow_large=True`` in Python).  Defined once here, where every layer sees them.
+STORE_LIMIT_BYTES = 8 * 2**30  # estimated size of a store
+MEMORY_LIMIT_BYTES = 4 * 2**30  # estimated working memory of one step of a command
+
+
 class GdchaosInputError(ValueError):
     """Bad input from a user (a step size <= 0, mismatched shapes, ...).
 

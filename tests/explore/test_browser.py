@@ -103,7 +103,6 @@ def _boundary_pixel(status):
 def test_explore_in_chromium(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    t_start = time.time()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         requests = []
@@ -171,4 +170,3 @@ def test_explore_in_chromium(server, tmp_path):
     # every resource (scripts, stylesheets, fonts) came from the server itself
     assert requests and not [u for u in requests if _outside(u, server)], \
         sorted({u for u in requests if _outside(u, server)})
-    assert time.time() - t_start < 90

@@ -10,14 +10,11 @@ import sys
 
 import numpy as np
 
-from ..errors import GdchaosInputError
+from ..errors import MEMORY_LIMIT_BYTES, STORE_LIMIT_BYTES, GdchaosInputError
 
 EXAMPLES_FMT = argparse.RawDescriptionHelpFormatter
 INT32_MAX = 2**31 - 1  # step counts: the kernels count iterations in int32
 
-#: Documented size limits (docs/cli.md): past them a command refuses unless --allow-large.
-STORE_LIMIT_BYTES = 8 * 2**30  # estimated size of a store written by basin
-MEMORY_LIMIT_BYTES = 4 * 2**30  # estimated working memory of one step of a command
 ALLOW_LARGE = "--allow-large"
 
 
@@ -45,8 +42,14 @@ positive_steps = _int_type(1, INT32_MAX, f"an integer in [1, {INT32_MAX}] (int32
 
 def floats(text, name, n=None):
     """Parse ``"1,2,3"`` into a list of finite floats (``n`` of them if given)."""
+    toks = [t.strip() for t in str(text).split(",")]
+    if str(text).strip() == "":
+        raise GdchaosInputError(f"{name} is empty")
+    if "" in toks:  # "1,,2", ",1", "1,": a number left out is not silently dropped
+        raise GdchaosInputError(f"{name} has an empty entry in {text!r} (write numbers "
+                                "separated by single commas)")
     try:
-        vals = [float(t) for t in str(text).split(",") if t.strip() != ""]
+        vals = [float(t) for t in toks]
     except ValueError:
         raise GdchaosInputError(f"{name} must be comma-separated numbers, got {text!r}") from None
     if any(not math.isfinite(v) for v in vals):
@@ -60,7 +63,12 @@ def floats(text, name, n=None):
 
 def ints(text, name, lo=None):
     """Parse ``"1,2,3"`` into integers; refuses ``2.5`` (no silent truncation) and values < lo."""
-    toks = [t.strip() for t in str(text).split(",") if t.strip() != ""]
+    toks = [t.strip() for t in str(text).split(",")]
+    if str(text).strip() == "":
+        raise GdchaosInputError(f"{name} is empty")
+    if "" in toks:
+        raise GdchaosInputError(f"{name} has an empty entry in {text!r} (write integers "
+                                "separated by single commas)")
     try:
         vals = [int(t) for t in toks]
     except ValueError:
@@ -78,6 +86,8 @@ def number(text, name):
 
 def matrix(text, name):
     """Parse ``"0.9,0;0,0.8"`` (rows separated by ``;``) into a square matrix."""
+    if str(text).strip() == "":
+        raise GdchaosInputError(f"{name} is empty (write a square matrix 'a,b;c,d')")
     rows = [floats(r, name) for r in str(text).split(";") if r.strip()]
     if not rows or any(len(r) != len(rows) for r in rows):
         raise GdchaosInputError(f"{name} must be a square matrix 'a,b;c,d', got {text!r}")
@@ -110,14 +120,19 @@ def check_image_path(path, name="--png"):
                                 f"(use one of {', '.join(sorted(kinds))})")
 
 
-def check_size(args, what, *, store_bytes=0, memory_bytes=0):
+def check_size(args, what, *, store_bytes=0, memory_bytes=0, out=None):
     """Refuse a run whose estimated store or working memory passes the documented limits
     (STORE_LIMIT_BYTES, MEMORY_LIMIT_BYTES) unless --allow-large was given; refuse always when
-    the memory needed exceeds this machine's."""
+    the memory needed exceeds this machine's, or the store (written to ``out``) more than the
+    free space of its disk."""
     total = _physical_memory()
     if total and memory_bytes > total:
         raise GdchaosInputError(f"{what} needs about {_gb(memory_bytes)} of memory, more than "
                                 f"this machine's {_gb(total)}")
+    free = _free_disk(out) if out is not None and store_bytes else None
+    if free is not None and store_bytes > free:
+        raise GdchaosInputError(f"{what} would write about {_gb(store_bytes)} to {out}, more "
+                                f"than the {_gb(free)} free on its disk")
     if getattr(args, "allow_large", False):
         return
     if store_bytes > STORE_LIMIT_BYTES:
@@ -147,16 +162,31 @@ def add_scheduler(p):
 
 def scheduler_from_args(args):
     """The parsed ``--scheduler`` (None: the single-process path); checked before any work."""
-    from ..engine.cluster import import_distributed, parse_scheduler
+    from ..engine.cluster import check_reachable, import_distributed, parse_scheduler
 
-    spec = parse_scheduler(getattr(args, "scheduler", None), getattr(args, "worker_memory", None))
+    spec = parse_scheduler(getattr(args, "scheduler", None), getattr(args, "worker_memory", None),
+                           allow_large=getattr(args, "allow_large", False))
     if spec is not None:
         import_distributed()
+        check_reachable(spec)
     return spec
 
 
 def _gb(n):
     return f"{n / 2**30:.3g} GiB"
+
+
+def _free_disk(path):
+    """Free bytes on the disk that would hold ``path`` (its nearest existing folder)."""
+    import shutil
+
+    p = os.path.abspath(os.fspath(path))
+    while not os.path.isdir(p) and os.path.dirname(p) != p:
+        p = os.path.dirname(p)
+    try:
+        return shutil.disk_usage(p).free
+    except OSError:
+        return None
 
 
 def _physical_memory():
@@ -231,7 +261,7 @@ def problem_from_args(args, y_default="1"):
     from ..problems import make_problem
 
     opts = {"y": None if args.y is None else number(args.y, "--y"),
-            "Y": matrix(args.Y, "--Y") if getattr(args, "Y", None) else None,
+            "Y": matrix(args.Y, "--Y") if getattr(args, "Y", None) is not None else None,
             "d": getattr(args, "d", None), "k": getattr(args, "k", None)}
     lam = check_nonneg("--lam", number(args.lam, "--lam"))
     params = getattr(args, "param", None)

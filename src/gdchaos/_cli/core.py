@@ -121,6 +121,12 @@ def critical_step_report(y, u, v, lam=0.0, eta=None):
     if u.shape != v.shape:
         raise GdchaosInputError(f"u and v must have the same length, got {u.size} and {v.size}")
     lam = check_nonneg("weight decay lam", lam)
+    with np.errstate(over="ignore", invalid="ignore"):
+        w = float(u @ u + v @ v)
+        big = not (np.isfinite(w * w) and np.isfinite(y * y))
+    if big:  # Q, the sharpness and the imbalance need w^2: refuse rather than print NaN
+        raise GdchaosInputError(f"u, v or y too large for float64: (|u|^2 + |v|^2)^2 = {w:.3g}^2 "
+                                "overflows (eta* would be about 8/(2 w) or less); rescale them")
     q = float(th.q_value(u, v, y))
     out = {"y": y, "u": u.tolist(), "v": v.tolist(), "lam": lam, "Q": q,
            "sq_norm": float(u @ u + v @ v), "uv": float(u @ v),
@@ -188,7 +194,8 @@ def grid_from_args(args, problem):
     from ..engine import Slice2D
 
     nx, ny = grid_shape(args)
-    rng = C.floats(args.range or ",".join(f"{v:g}" for v in problem.default_window), "--range", 4)
+    rng = C.floats(",".join(f"{v:g}" for v in problem.default_window) if args.range is None
+                   else args.range, "--range", 4)
     P = problem.n_params
     center = None if args.center is None else np.array(C.floats(args.center, "--center", P))
     kind = args.slice or ("axes" if P == 2 else "random")
@@ -213,7 +220,7 @@ def _check_basin_size(args, problem, n_points):
     hessian = 3 * 8 * P * P if problem.dense_hessian_records else 0
     memory = 16 * 3 * P + tile * (6 * 8 * P + hessian + 64) + nx * ny * 2
     C.check_size(args, f"basin on a {nx} x {ny} grid with {P} parameters",
-                 store_bytes=nx * ny * per_point, memory_bytes=memory)
+                 store_bytes=nx * ny * per_point, memory_bytes=memory, out=args.out)
 
 
 def cmd_basin(args):
@@ -222,7 +229,7 @@ def cmd_basin(args):
     # from the Python between kernels (half the process's CPU time on 2 cores; docs/engine.md,
     # "Speed").  Read when Numba starts its threads (prepare, below); a user's setting wins.
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-    from ..engine import RunConfig, basin, check_device, prepare
+    from ..engine import RunConfig, basin, check_device, check_store_target, prepare
     from ..engine.cluster import store_fractions
     from ..problems import check_records
     from . import _common
@@ -236,8 +243,8 @@ def cmd_basin(args):
         raise GdchaosInputError(f"--device {args.device} needs --backend torch (numba runs on "
                                 "the CPU; use --threads)")
     scheduler = C.scheduler_from_args(args)
-    if scheduler is None:  # on a cluster the device is checked where the tiles run
-        check_device(args.backend, args.device)
+    if scheduler is None or scheduler.kind == "local":  # a local cluster runs here; a
+        check_device(args.backend, args.device)            # remote one checks its workers
     if cfg.momentum and not problem.supports_momentum:
         raise GdchaosInputError(f"--momentum: the {problem.name} problem is exact for plain GD "
                                 "only (momentum 0)")
@@ -262,6 +269,7 @@ def cmd_basin(args):
     records = check_records(args.records)
     if args.color in ("sq_norm", "imbalance", "sharpness", "minimizer"):
         records = check_records(set(records) | {args.color})
+    check_store_target(args.out, args.overwrite)  # before the warm-up: nothing is written
     if scheduler is None:
         _common.set_threads(args.threads)
     prepare(problem, cfg, store=True)  # start-up (imports, compiled kernels): not in `seconds`

@@ -44,6 +44,7 @@ def register(sub):
     f.add_argument("--list-settings", action="store_true", help="print the preset and exit")
     f.add_argument("--json", action="store_true", help="print the JSON record")
     f.add_argument("--quiet", action="store_true")
+    C.add_allow_large(f)
     C.add_scheduler(f.add_argument_group("cluster (network figures 4, 5, 12, 13)"))
     f.set_defaults(func=cmd_figure)
 
@@ -58,6 +59,7 @@ def register(sub):
                    help="override a setting of figure N (repeatable)")
     r.add_argument("--extras", action="store_true", help="also run the beyond-the-paper items")
     r.add_argument("--quiet", action="store_true", help="no progress lines")
+    C.add_allow_large(r)
     C.add_scheduler(r.add_argument_group("cluster (the network figures, on one cluster)"))
     r.set_defaults(func=cmd_reproduce)
 
@@ -83,10 +85,11 @@ def cmd_figure(args):
         C.emit_json({"figure": spec.number, "preset": args.preset,
                      "settings": spec.params(args.preset, overrides), "choices": spec.choices})
         return 0
-    spec.params(args.preset, overrides)  # validate before any work
+    spec.params(args.preset, overrides, args.allow_large)  # validate before any work
     sched = C.scheduler_from_args(args)
     rec = run_figure(spec, args.preset, overrides, args.out,
-                     progress=not (args.quiet or args.json), scheduler=sched)
+                     progress=not (args.quiet or args.json), scheduler=sched,
+                     allow_large=args.allow_large)
     if args.json:
         C.emit_json(rec)
     elif not args.quiet:
@@ -129,6 +132,7 @@ def cmd_reproduce(args):
     if bad:
         raise GdchaosInputError(f"--set names figure(s) {bad} that this run does not make")
     info = reproduce(args.preset, args.out, figs, ov, extras=args.extras, scheduler=sched,
+                     allow_large=args.allow_large,
                      progress=(lambda s: None) if args.quiet else (lambda s: print(s, flush=True)))
     return 1 if any(r.get("error") for r in info["records"].values()) else 0
 
@@ -137,9 +141,12 @@ def cmd_extras(args):
     from ..experiments.extras import ITEMS, run_extras
 
     only = None
-    if args.only:
-        only = [s.strip() for s in args.only.split(",") if s.strip()]
+    if args.only is not None:
         from ..errors import GdchaosInputError
+
+        only = [s.strip() for s in args.only.split(",") if s.strip()]
+        if not only:
+            raise GdchaosInputError(f"--only is empty; name some of {', '.join(ITEMS)}")
 
         bad = [s for s in only if s not in ITEMS]
         if bad:

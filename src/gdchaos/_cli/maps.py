@@ -97,7 +97,8 @@ def check_map_size(args, nx, ny, n_params, records):
     C.check_size(args, f"map on a {nx} x {ny} grid with {n_params} parameters",
                  store_bytes=nx * ny * (22 + 8 * len(records) + (8 * n_params if keep else 0)),
                  memory_bytes=min(ny, args.tile_rows or max(1, (1 << 19) // nx)) * nx
-                 * (10 * 8 * n_params + 96))  # one tile: at most the grid's rows
+                 * (10 * 8 * n_params + 96),  # one tile: at most the grid's rows
+                 out=getattr(args, "out", None))
 
 
 def cmd_map(args):
@@ -126,6 +127,13 @@ def cmd_map(args):
     check_map_size(args, nx, ny, problem.n_params, records)
     C.check_image_path(args.png, "--png")
     scheduler = C.scheduler_from_args(args)
+    from ..engine import check_store_target
+
+    check_store_target(args.out, args.overwrite)
+    if scheduler is not None and scheduler.kind == "local":  # its workers run on this machine
+        from ..engine import check_device
+
+        check_device(args.backend, args.device)
     if scheduler is None:
         C.set_threads(args.threads)  # on a cluster --threads is Numba threads per task
     t0 = time.perf_counter()

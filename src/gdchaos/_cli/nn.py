@@ -81,7 +81,30 @@ def _add_common(p, out_default):
     o.add_argument("--overwrite", action="store_true", help="replace an existing store")
     o.add_argument("--json", action="store_true", help="print one JSON object of results")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
+    C.add_allow_large(o)
     C.add_scheduler(p.add_argument_group("cluster (instead of --workers)"))
+
+
+#: network-steps (networks x steps) past which nn sweep/slice refuse unless --allow-large: at the
+#: measured 1e5-1e6 network-steps/s of 2 cores (docs/nn.md) that is several hours to a day
+WORK_LIMIT_NETWORK_STEPS = 10**10
+
+
+def _check_nn_size(args, s, networks, what):
+    """Store, memory and work of ``networks`` networks of settings ``s`` against the documented
+    limits (refused past them unless --allow-large; the machine's memory and disk always)."""
+    n_in = 2 * int(s.n_per_class) if s.reduce else (64 if s.dataset == "digits" else 3072)
+    widths = [n_in, *map(int, s.hidden), 1]
+    P = sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
+    batch = min(networks, int(s.pool)) if s.pool and s.pool > 0 else networks
+    C.check_size(args, f"{what} of {networks} networks with {P} parameters",
+                 store_bytes=networks * 64, memory_bytes=batch * P * 8 * 6 + networks * 64,
+                 out=args.out)
+    work = networks * max(1, int(s.iters))
+    if work > WORK_LIMIT_NETWORK_STEPS and not args.allow_large:
+        raise GdchaosInputError(f"{what}: {networks} networks x {s.iters} steps = {work:.3g} "
+                                f"network-steps (limit {WORK_LIMIT_NETWORK_STEPS:.0e}, hours to "
+                                "days on a laptop); pass --allow-large to go ahead")
 
 
 def register(subparsers) -> None:
@@ -205,7 +228,11 @@ def _workers(args) -> int:
 def _setup(args):
     if args.threads < 1:
         raise GdchaosInputError(f"--threads must be >= 1, got {args.threads}")
-    for name, path in (("--out", args.out), ("--png", args.png)):
+    from ..engine import check_store_target
+
+    if args.out is not None:
+        check_store_target(args.out, args.overwrite)
+    for name, path in (("--png", args.png),):
         if path is None:
             continue
         parent = os.path.dirname(os.path.abspath(path)) or "."
@@ -254,6 +281,7 @@ def cmd_sweep(args) -> int:
             ranges.append((lo, hi))
         o["eta_ranges"] = tuple(ranges)
     s = sweep_preset(args.preset, **o)
+    _check_nn_size(args, s, int(s.n_eta) * len(s.momenta), "nn sweep")
     png = _setup(args)
     res = run_sweep(s, out=args.out, png=png, overwrite=args.overwrite,
                     quiet=args.quiet or args.json, workers=_workers(args), threads=args.threads,
@@ -283,6 +311,7 @@ def cmd_slice(args) -> int:
             raise GdchaosInputError(f"--range needs X0,X1,Y0,Y1; got {args.range!r}")
         o["range"] = tuple(r)
     s = slice_preset(args.preset, **o)
+    _check_nn_size(args, s, int(s.grid[0]) * int(s.grid[1]), "nn slice")
     png = _setup(args)
     res = run_slice(s, out=args.out, png=png, overwrite=args.overwrite,
                     quiet=args.quiet or args.json, max_tiles=args.max_tiles,

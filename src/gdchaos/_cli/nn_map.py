@@ -102,6 +102,13 @@ def cmd_map(args):
     check_map_size(args, nx, ny, problem.n_params, records)
     C.check_image_path(args.png, "--png")
     scheduler = C.scheduler_from_args(args)
+    from ..engine import check_store_target
+
+    check_store_target(args.out, args.overwrite)
+    if scheduler is not None and scheduler.kind == "local":  # its workers run on this machine
+        from ..engine import check_device
+
+        check_device("torch", args.device)
     if scheduler is None:
         C.set_threads(args.threads)
     t0 = time.perf_counter()

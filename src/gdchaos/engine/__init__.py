@@ -8,6 +8,7 @@ from ._run import (BACKENDS, MAX_ITER, TILE_POINTS, RunConfig, RunResult, basin,
 from ..status import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES, UNDECIDED,
                       status_fractions)
 from ._store import TiledStore, VarSpec, open_store, verify_store
+from ._store_targets import check_store_target
 from .hypermap import Axis, hyper_map, run_optimizer
 from .optim import Optimizer
 
@@ -15,5 +16,6 @@ __all__ = ["Slice2D", "random_orthonormal_directions", "sample_box", "BACKENDS",
            "RECORDS", "TILE_POINTS", "RunConfig", "RunResult", "basin", "check_device", "prepare",
            "run_info", "run_points", "status_fractions", "CONVERGED", "DIVERGED", "NOT_RUN",
            "OUTSIDE", "SADDLE", "STATUS_NAMES", "UNDECIDED", "TiledStore", "VarSpec", "open_store",
+           "check_store_target",
            "verify_store", "Axis", "Optimizer", "hyper_map", "run_optimizer",
            "quotient_grid_dd"]

@@ -357,7 +357,7 @@ def optimizer_kernel(problem, kind, rule=None):
                                 "backend='torch' (--backend torch)")
     mod = _module(source, f"{problem.name} ({kind})", _LOOP + _opt_loop(kind, rule))
     wsize = int(problem.numba_work_size())
-    kernel = mod.opt_kernel
+    kernel = _guarded(problem, mod.opt_kernel)
 
     def run(X0, consts, HP, gidx, ncol, beta2, eps, max_iter, tol, div, gtol, f32, window,
             Xout, status, iters, loss_out, score_out):
@@ -388,12 +388,30 @@ def gradient_kernel(problem):
                                 "backend='torch' (--backend torch)")
     mod = _module(source, problem.name)
     wsize = int(problem.numba_work_size())
-    kernel = mod.gd_kernel
+    kernel = _guarded(problem, mod.gd_kernel)
 
     def run(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
             Xout, status, iters, loss_out):
         kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32, wsize,
                Xout, status, iters, loss_out)
+
+    return run
+
+
+def _guarded(problem, kernel):
+    """``kernel``, or for a problem that explains errors of its own code (a user's problem:
+    ``describe_error``) a wrapper turning what compiling or running it raises into one line."""
+    describe = getattr(problem, "describe_error", None)
+    if describe is None:
+        return kernel
+
+    def run(*args):
+        try:
+            return kernel(*args)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the user's code: its error, in one line
+            raise describe(exc) from None
 
     return run
 
@@ -410,11 +428,22 @@ def _module(source, what, loop=_LOOP):
     key = hashlib.sha256((text + numba.__version__).encode()).hexdigest()[:20]
     if key in _MODULES:
         return _MODULES[key]
+    try:  # checked before it is written or imported
+        compile(text, f"gdchaos_kernel_{key}.py", "exec")
+    except SyntaxError as exc:
+        raise GdchaosInputError(f"the generated kernel of {what} is not valid Python: {exc.msg} "
+                                f"(its line {exc.lineno}: {(exc.text or '').strip()!r})") from None
     path = _write(kernel_cache_dir(), f"gdchaos_kernel_{key}.py", text)
     spec = importlib.util.spec_from_file_location(f"gdchaos_kernel_{key}", path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
+    try:
+        spec.loader.exec_module(mod)
+    except Exception as exc:  # noqa: BLE001 - a definition the module cannot define, one line
+        sys.modules.pop(spec.name, None)
+        raise GdchaosInputError(f"the generated kernel of {what} cannot be imported: "
+                                f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}") \
+            from None
     _MODULES[key] = mod
     return mod
 

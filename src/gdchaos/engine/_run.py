@@ -92,9 +92,7 @@ def _iterate(problem: Problem, X0, cfg: RunConfig, device=None, out=None):
     X0 = np.ascontiguousarray(X0, dtype=np.float64)
     if cfg.dtype == "float32":
         X0 = X0.astype(np.float32).astype(np.float64)
-    args = (problem.consts(), float(cfg.eta), float(problem.lam), float(cfg.momentum),
-            int(cfg.max_iter), float(cfg.tol), float(problem.min_value), float(cfg.div_threshold),
-            float(cfg.gtol), cfg.dtype == "float32")
+    args = _kernel_args(problem, cfg)
     n = X0.shape[0]
     if cfg.backend == "numba":
         kernel = numba_kernel(problem)
@@ -109,6 +107,22 @@ def _iterate(problem: Problem, X0, cfg: RunConfig, device=None, out=None):
     from ._torch import run_torch
 
     return run_torch(problem, X0, *args, device=device)
+
+
+def _kernel_args(problem, cfg):
+    return (problem.consts(), float(cfg.eta), float(problem.lam), float(cfg.momentum),
+            int(cfg.max_iter), float(cfg.tol), float(problem.min_value), float(cfg.div_threshold),
+            float(cfg.gtol), cfg.dtype == "float32")
+
+
+def compile_kernel(problem: Problem, cfg: RunConfig):
+    """Compile the generated numba kernel of ``problem`` now by a call on zero points, so that a
+    definition the compiler refuses is refused before anything is written."""
+    if cfg.backend != "numba" or problem.numba_kernel() is not None:
+        return
+    X0 = np.empty((0, problem.n_params))
+    numba_kernel(problem)(X0, *_kernel_args(problem, cfg), np.empty_like(X0),
+                          np.empty(0, dtype=np.int8), np.empty(0, dtype=np.int32), np.empty(0))
 
 
 def numba_kernel(problem: Problem):
@@ -182,6 +196,13 @@ def _check_run_args(problem, config, coordinate, points, device, device_here=Tru
                                     f"{points.shape}")
     if config.momentum and not problem.supports_momentum:
         raise GdchaosInputError(f"{problem.name}: exact for plain GD only (momentum = 0)")
+    if config.backend == "torch" and not problem.has_torch():
+        raise GdchaosInputError(f"problem {problem.name!r} has no torch definition; run it with "
+                                "backend='numba' (--backend numba)")
+    if (config.backend == "numba" and problem.numba_kernel() is None
+            and problem.numba_source() is None):
+        raise GdchaosInputError(f"problem {problem.name!r} has no Numba definition; run it with "
+                                "backend='torch' (--backend torch)")
     if device_here:
         check_device(config.backend, device)
     return points
@@ -227,9 +248,12 @@ def prepare(problem: Problem, config: RunConfig | None = None, store=False):
     calls it before it starts its clock; calling it is never needed."""
     config = config or RunConfig(eta=1.0)
     if config.backend == "numba":
-        X = np.full((2, problem.n_params), 0.5)
-        run_points(problem, X, config=RunConfig(eta=config.eta, max_iter=1, backend="numba"),
-                   records=RECORDS)
+        X = problem.warmup_points()  # None: a user's problem, defined where its user says
+        if X is None:
+            compile_kernel(problem, config)
+        else:
+            run_points(problem, X, config=RunConfig(eta=config.eta, max_iter=1, backend="numba"),
+                       records=RECORDS)
         Slice2D.axes(problem.n_params, (0, 1), (0, 1), 2, 2).points()  # its compiled kernel
     if store:
         import importlib.util
@@ -278,10 +302,13 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
                                 f"{problem.n_params} parameters")
     # everything checked before a store is created (a bad call leaves nothing behind)
     points = _check_run_args(problem, config, coordinate, points, device,
-                             device_here=not on_cluster)
+                             device_here=not on_cluster or getattr(scheduler, "kind", None)
+                             == "local")  # a local cluster's workers run on this machine
     if tile_rows is not None and (int(tile_rows) != tile_rows or tile_rows < 1):
         raise GdchaosInputError(f"tile_rows must be a positive integer, got {tile_rows!r}")
     problem.validate(problem.check_X(grid.points(slice(0, 1))))
+    if problem.warmup_points() is None:  # a user's problem: its kernel compiled before a store
+        compile_kernel(problem, config)
     P = problem.n_params
     docs = problem.RECORD_DOCS
     variables = {

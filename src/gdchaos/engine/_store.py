@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import GdchaosInputError
 from . import _store_fs as fs
 from . import _zarr_files as zf
+from ._store_targets import check_store_target, foreign_entries, write_dataset
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ class TiledStore:
     :meth:`open` takes the writer lock; :meth:`close` (or the end of the process) drops it.
     :meth:`write_tile` may be called from one writer thread while others compute.
     """
+
+    #: the checks of a target path, before anything is written (also for callers that refuse
+    #: early): :func:`gdchaos.engine._store_targets.check_store_target`
+    check_target = staticmethod(check_store_target)
+    #: a figure's dataset written as its store: :func:`gdchaos.engine._store_targets.write_dataset`
+    write_dataset = staticmethod(write_dataset)
 
     def __init__(self, path, coords, variables, run_info, tile_rows, sizes=None, static=None,
                  attrs=None):
@@ -100,20 +107,16 @@ class TiledStore:
         """Create the store, or reopen it to resume (or replace it with ``overwrite``).
 
         Takes the writer lock.  Returns the pending tile indices (never run, or failing their
-        checksums).  Refuses with a :class:`GdchaosInputError` (one line) a path that is a file,
-        a folder that is not empty and not a gdchaos store, a store with other parameters, and a
-        store another process is writing.
+        checksums).  Refuses with a :class:`GdchaosInputError` (one line) every target
+        :func:`check_store_target` refuses (a file, a folder that is not empty and not a gdchaos
+        store, a folder that cannot be written, a path inside a store, with ``overwrite`` a
+        store holding files gdchaos did not write), a store with other parameters, and a store
+        another process is writing.
         """
         path = self.path
-        fs.check_parent(path)
+        check_store_target(path, overwrite)  # refuses before anything is written
         fs.remove_leftovers(path)
         kind = fs.classify(path)
-        if kind == "file":
-            raise GdchaosInputError(f"output {path} exists and is not a folder")
-        if kind == "foreign":
-            raise GdchaosInputError(
-                f"{path} is a folder that is not a gdchaos store; it is left as it is, name a new "
-                "folder for the store")
         if kind in ("absent", "empty"):
             return self._create(path)
         if kind == "legacy":
@@ -178,7 +181,7 @@ class TiledStore:
         try:
             if fs.contains_cwd(path):
                 raise GdchaosInputError(f"will not replace {path}: it holds the current folder")
-            bad = fs.foreign_entries(path, arrays)
+            bad = foreign_entries(path, arrays)
             if bad:
                 raise GdchaosInputError(
                     f"will not replace store {path}: it holds files gdchaos did not write "

@@ -77,22 +77,6 @@ def classify(path) -> str:
     return "foreign"
 
 
-def foreign_entries(path, arrays) -> list:
-    """Entries of store ``path`` that are not part of a store with these array names."""
-    allowed = set(arrays) | {"zarr.json", META}
-    bad = []
-    for e in os.listdir(path):
-        full = os.path.join(path, e)
-        if e not in allowed or (e != "zarr.json" and not os.path.isdir(full)):
-            if not e.endswith(".partial"):  # a write of zarr's cut short
-                bad.append(e)
-            continue
-        if e in arrays:
-            bad += [f"{e}/{x}" for x in os.listdir(full)
-                    if x not in ("zarr.json", "c") and not x.endswith(".partial")]
-    return bad
-
-
 def contains_cwd(path) -> bool:
     here = os.path.realpath(os.getcwd())
     there = os.path.realpath(path)
@@ -189,7 +173,8 @@ def sibling(path, kind) -> str:
 def remove_leftovers(path) -> None:
     """Remove our siblings of ``path`` left by killed runs: folders being built
     (``.<name>.gdchaos-tmp-*`` holding ``.gdchaos-building`` or our marker) and stores being
-    replaced (``.<name>.gdchaos-old-*`` holding our marker), unless their writer still runs."""
+    replaced (``.<name>.gdchaos-old-*`` holding our marker or ``.gdchaos-building``: a figure's
+    store set aside), unless their writer still runs."""
     parent, name = os.path.split(os.path.abspath(path))
     try:
         entries = os.listdir(parent)
@@ -204,8 +189,8 @@ def remove_leftovers(path) -> None:
         if not os.listdir(full):
             os.rmdir(full)
             continue
-        ours = read_marker(full) is not None or (
-            "-tmp-" in e and (os.path.isfile(os.path.join(full, BUILDING)) or _build_start(full)))
+        ours = read_marker(full) is not None or os.path.isfile(os.path.join(full, BUILDING)) \
+            or ("-tmp-" in e and _build_start(full))
         if ours and _lock_is_free(os.path.join(full, LOCK)):
             shutil.rmtree(full, ignore_errors=True)
 
@@ -218,11 +203,3 @@ def _build_start(folder) -> bool:
             set(os.listdir(os.path.join(folder, META))) <= {".lock"}
     except OSError:
         return False
-
-
-def check_parent(path) -> None:
-    parent = os.path.dirname(os.path.abspath(path)) or "."
-    if not os.path.isdir(parent):
-        raise GdchaosInputError(f"cannot write {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise GdchaosInputError(f"cannot write {path}: folder {parent} is not writable")

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ._store import TiledStore
+from ._store_targets import check_store_target
 
 #: tiles a new store may compute ahead while the writer thread builds its template
 _EARLY_TILES = 3
@@ -29,6 +30,7 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
     from this thread, one tile at a time."""
     from tqdm.auto import tqdm
 
+    check_store_target(ts.path, overwrite)  # a refused target: before any tile is computed
     free = []  # buffer sets whose tile is written
     ds = None
 
@@ -83,6 +85,7 @@ def tiles_on_cluster(ts, store_args, compute, backend, device, scheduler, client
     :func:`gdchaos.engine.hypermap.hyper_map`)."""
     from . import cluster
 
+    check_store_target(ts.path, overwrite)  # refused before a cluster starts
     cluster.check_store_free(ts.path)  # a second writer is refused before a cluster starts
     with cluster.connect(scheduler, client) as cl:
         cluster.check_device_on_workers(cl, backend, device)

@@ -77,8 +77,15 @@ def parse_memory(text) -> int | None:
     return n
 
 
-def parse_scheduler(text, memory=None) -> Scheduler | None:
-    """The ``--scheduler`` value (None or '' = no cluster: the single-process path)."""
+#: ``local:N`` beyond this many workers per usable core is refused unless ``allow_large``
+WORKERS_PER_CORE = 2
+
+
+def parse_scheduler(text, memory=None, allow_large=True) -> Scheduler | None:
+    """The ``--scheduler`` value (None or '' = no cluster: the single-process path).
+    ``allow_large=False`` (the command line without ``--allow-large``) refuses ``local:N`` with
+    more than :data:`WORKERS_PER_CORE` workers per usable core: each worker is a process with
+    its own memory, and more of them than cores only oversubscribe the machine."""
     if isinstance(text, Scheduler):
         return text
     mem = parse_memory(memory)
@@ -91,6 +98,11 @@ def parse_scheduler(text, memory=None) -> Scheduler | None:
         n = t[6:] if t != "local" else str(usable_cores())
         if not n.isdigit() or int(n) < 1:
             raise GdchaosInputError(f"--scheduler local:N needs N >= 1 workers, got {text!r}")
+        cores = usable_cores()
+        if not allow_large and int(n) > WORKERS_PER_CORE * cores:
+            raise GdchaosInputError(f"--scheduler {t}: {n} worker processes on {cores} usable "
+                                    f"core(s) (limit {WORKERS_PER_CORE * cores}); pass "
+                                    "--allow-large to start them anyway")
         return Scheduler("local", workers=int(n), memory_limit=mem)
     if _ADDRESS.match(t):
         if mem is not None:
@@ -98,6 +110,27 @@ def parse_scheduler(text, memory=None) -> Scheduler | None:
                                     "running cluster's workers have their own limits)")
         return Scheduler("address", address=t)
     raise GdchaosInputError(f"--scheduler must be local, local:N or tcp://HOST:PORT, got {text!r}")
+
+
+def check_reachable(spec: Scheduler | None, timeout: float = 5.0) -> None:
+    """Refuse now (one line), before anything is written or started, a scheduler address that
+    nothing answers at: a TCP connection to its host and port within ``timeout`` seconds."""
+    import socket
+
+    if spec is None or spec.kind != "address":
+        return
+    rest = spec.address.split("://", 1)[1]
+    host, _, port = rest.rpartition(":")
+    if not host:
+        host, port = rest, "8786"  # Dask's default scheduler port
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        raise GdchaosInputError(f"--scheduler {spec.address}: cannot reach a scheduler there "
+                                f"({why}); start one with `dask scheduler` or use "
+                                "--scheduler local[:N]") from None
 
 
 def import_distributed():

@@ -146,8 +146,8 @@ class _Layout:
 
     def lmin(self, lam):
         lam = float(lam)
-        if lam not in self._lmin:
-            p = self.problem.with_lam(lam)
+        if lam not in self._lmin:  # the problem itself at its own lam (with_lam may be None)
+            p = self.problem if lam == float(self.problem.lam) else self.problem.with_lam(lam)
             self._lmin[lam] = float(p.min_value)
         return self._lmin[lam]
 

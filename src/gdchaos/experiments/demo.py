@@ -9,15 +9,21 @@ import time
 
 import numpy as np
 
+STORES = ("fig3_quotient.zarr", "fig1_slice.zarr")  # the demo's two stores, in --out
+
 
 def run_demo(out="demo-output", quiet=False):
-    from ..engine import RunConfig, Slice2D, basin, status_fractions
+    from ..engine import RunConfig, Slice2D, TiledStore, basin, status_fractions
     from ..plotting import plot_basin, save_figure
     from ..problems import QuotientMap, ScalarFactorization
     from ..theory import scalar as th
 
-    from .runner import make_output_dir
+    from .runner import check_output_dir, make_output_dir
 
+    check_output_dir(out)
+    for name in STORES:  # refused before anything is computed or written: a store is replaced
+        # only when it is ours and holds nothing else
+        TiledStore.check_target(os.path.join(out, name), overwrite=True, create_parents=True)
     make_output_dir(out)
     say = (lambda *a: None) if quiet else print
     summary = {}
@@ -38,7 +44,7 @@ def run_demo(out="demo-output", quiet=False):
     z0, z1, w0, w1 = QuotientMap.default_window  # figure 3's window
     grid = Slice2D.axes(2, (z0, z1), (w0, w1), 2000, 2000)
     ds = basin(q, grid, config=RunConfig(eta=1.0, max_iter=200, tol=1e-10),
-               store=os.path.join(out, "fig3_quotient.zarr"), overwrite=True, progress=not quiet)
+               store=os.path.join(out, STORES[0]), overwrite=True, progress=not quiet)
     sec = time.perf_counter() - t0
     fr = status_fractions(np.asarray(ds["status"]))
     fig, ax = plot_basin(ds, xlabel="z = u.v - y", ylabel="w = |u|^2 + |v|^2",
@@ -53,7 +59,7 @@ def run_demo(out="demo-output", quiet=False):
     p = ScalarFactorization(d=5, y=1.0, lam=0.6)
     grid = Slice2D.random(10, (-4, 4), (-4, 4), 600, 600, seed=0)
     ds = basin(p, grid, config=RunConfig(eta=1.0, max_iter=1000, tol=1e-6, div_threshold=100.0),
-               coordinate=0, store=os.path.join(out, "fig1_slice.zarr"), overwrite=True,
+               coordinate=0, store=os.path.join(out, STORES[1]), overwrite=True,
                progress=not quiet)
     sec = time.perf_counter() - t0
     fr = status_fractions(np.asarray(ds["status"]))

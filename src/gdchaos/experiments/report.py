@@ -168,7 +168,8 @@ REPRODUCE_OVERRIDES = {"quick": {}, "paper": {}, "tiny": {}}
 
 
 def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, extras=False,
-              progress=print, figure_progress=False, scheduler=None, client=None):
+              progress=print, figure_progress=False, scheduler=None, client=None,
+              allow_large=False):
     """Run every figure (matrix-factorization figures first, then the network figures 4, 5, 12,
     13), then write ``out/report.html``.  ``overrides``: figure -> {setting: value}.
     ``scheduler`` / ``client``: the figures with a cluster path (the network figures) run on
@@ -193,10 +194,16 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
     for n in figs:  # validate every setting before any work
         ov = dict(REPRODUCE_OVERRIDES.get(preset, {}).get(n, {}))
         ov.update((overrides or {}).get(n, {}))
-        specs[n].params(preset, ov)
+        specs[n].params(preset, ov, allow_large)
         plans[n] = ov
-    from .runner import make_output_dir
+    from .runner import check_figure_targets, make_output_dir
 
+    for n in figs:  # every figure's outputs, before any figure runs: nothing of the user's is
+        check_figure_targets(n, out)  # replaced, and a refusal leaves nothing behind
+    if extras:
+        from .runner import check_output_dir
+
+        check_output_dir(os.path.join(out, "extras"), "--out extras folder")
     if scheduler is not None and client is None and any(map(runs_on_cluster, specs.values())):
         from ..engine.cluster import connect, parse_scheduler
 
@@ -212,6 +219,7 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
         t = time.perf_counter()
         try:
             rec = run_figure(spec, preset, plans[n], out, progress=figure_progress,
+                             allow_large=allow_large,
                              client=client if runs_on_cluster(spec) else None)
             rec["reproduce_overrides"] = plans[n]
             rec["wall_seconds"] = time.perf_counter() - t

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..version import __version__
 from ..errors import GdchaosInputError
+from .settings import check_settings
 
 
 @dataclass
@@ -41,7 +42,9 @@ class FigureSpec:
     plot: Callable
     choices: dict = field(default_factory=dict)  # setting lost in the paper -> choice made
 
-    def params(self, preset="quick", overrides=None):
+    def params(self, preset="quick", overrides=None, allow_large=False):
+        """The preset's settings with ``overrides`` applied, every value and the size checked
+        (:mod:`.settings`; past the size limit only with ``allow_large``)."""
         if preset not in self.presets:
             raise GdchaosInputError(f"figure {self.number}: unknown preset {preset!r}; "
                                     f"choose from {sorted(self.presets)}")
@@ -53,6 +56,7 @@ class FigureSpec:
             p[k] = _coerce(v, p[k], k)
             if "seed" in k:
                 _check_seeds(k, p[k])
+        check_settings(self.number, p, allow_large)
         return p
 
 
@@ -66,9 +70,18 @@ def _check_seeds(key, value):
 
 def check_output_dir(path, name="--out"):
     """Refuse, before anything is written, an output folder that is an existing file, an
-    existing folder that cannot be written, or a new folder whose nearest existing parent is
-    not a writable folder."""
+    existing folder that cannot be written, a new folder whose nearest existing parent is
+    not a writable folder, or a folder in a zarr store (gdchaos' or another: its files would
+    not be the store's)."""
     path = os.path.abspath(os.fspath(path))
+    up = path
+    while True:
+        if os.path.isfile(os.path.join(up, "zarr.json")):
+            raise GdchaosInputError(f"cannot write {name} {path}: {up} is a zarr store; name a "
+                                    "folder outside it")
+        if os.path.dirname(up) == up:
+            break
+        up = os.path.dirname(up)
     if os.path.exists(path):
         if not os.path.isdir(path):
             raise GdchaosInputError(f"cannot write {name} {path}: it is a file, not a folder")
@@ -82,6 +95,28 @@ def check_output_dir(path, name="--out"):
         raise GdchaosInputError(f"cannot create {name} {path}: {parent} is a file")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise GdchaosInputError(f"cannot create {name} {path}: folder {parent} is not writable")
+
+
+def check_figure_targets(number, out, formats=("png", "pdf")):
+    """Refuse, before any work, what figure ``number`` may not write into the folder ``out``:
+    an ``out`` that is a file, cannot be written or lies in a zarr store; an existing
+    ``figNN_*.zarr`` that is not this figure's store written by gdchaos, or holds files gdchaos
+    did not write (nothing there is ever deleted); a folder where a picture or the record goes."""
+    from ..engine import TiledStore
+
+    check_output_dir(out)
+    stem = f"fig{number:02d}"
+    TiledStore.check_target(os.path.join(out, f"{stem}_*.zarr"), figure=number,
+                            create_parents=True)  # the folders above: writable, not in a store
+    if os.path.isdir(out):
+        for name in sorted(os.listdir(out)):
+            if name.startswith(f"{stem}_") and name.endswith(".zarr"):
+                TiledStore.check_target(os.path.join(out, name), figure=number)
+    for ext in tuple(formats) + ("json",):
+        path = os.path.join(out, f"{stem}.{ext}")
+        if os.path.isdir(path) or os.path.islink(path):
+            raise GdchaosInputError(f"cannot write {path}: it is a folder or a link, not a file "
+                                    "of gdchaos; it is left as it is")
 
 
 def make_output_dir(path, name="--out"):
@@ -158,13 +193,14 @@ def check_cluster(spec: FigureSpec, scheduler=None, client=None):
 
 
 def run_figure(spec: FigureSpec, preset="quick", overrides=None, out="figures", progress=True,
-               formats=("png", "pdf"), scheduler=None, client=None):
+               formats=("png", "pdf"), scheduler=None, client=None, allow_large=False):
     """Compute, store, plot and describe one figure; returns the JSON record (a dict).
     ``scheduler`` (``"local:N"``, ``"tcp://HOST:PORT"``) or ``client`` (a
     ``dask.distributed.Client``): the figure's long computations run on a Dask cluster (the
     figures whose ``compute`` takes ``client=``: the network figures); same data."""
-    params = spec.params(preset, overrides)
+    params = spec.params(preset, overrides, allow_large)
     check_cluster(spec, scheduler, client)
+    check_figure_targets(spec.number, out, formats)  # nothing of the user's is ever replaced
     created = not os.path.exists(out)
     make_output_dir(out)
     stem = os.path.join(out, f"fig{spec.number:02d}")
@@ -182,13 +218,15 @@ def run_figure(spec: FigureSpec, preset="quick", overrides=None, out="figures", 
             os.rmdir(out)  # no empty folder of ours behind
         raise
     seconds = time.perf_counter() - t0
+    from ..engine import TiledStore
+
     files = []
     for name, ds in data.datasets.items():
         path = f"{stem}_{name}.zarr"
         ds = ds.copy()
         ds.attrs.update({"gdchaos_version": __version__, "figure": spec.number,
                          "preset": preset, "params": json.dumps(_jsonable(params))})
-        ds.to_zarr(path, mode="w", consolidated=False)
+        TiledStore.write_dataset(ds, path, spec.number)  # checked again, replaced atomically
         files.append(path)
     fig = spec.plot(data, params)
     for fmt in formats:

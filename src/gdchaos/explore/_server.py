@@ -80,11 +80,27 @@ def warm_up(st):
 
 
 def check_host(host):
+    if not str(host).strip():
+        raise GdchaosInputError("--host is empty; give an address of this machine (127.0.0.1)")
     try:
         addr = ipaddress.ip_address(socket.gethostbyname(host))
     except (OSError, ValueError):
         raise GdchaosInputError(f"--host {host!r} is not an address of this machine") from None
     return addr.is_loopback
+
+
+def check_port_free(host, port):
+    """Refuse, before anything starts, a port another program holds (port 0: any free one)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise GdchaosInputError(f"--port {port}: cannot listen on {host}:{port} "
+                                    f"({exc.strerror or exc}); another program may hold it, "
+                                    "choose another --port (0: any free port)") from None
 
 
 def serve(port=5006, host="127.0.0.1", show=False, threaded=False, query=None):
@@ -99,6 +115,7 @@ def serve(port=5006, host="127.0.0.1", show=False, threaded=False, query=None):
     if not 0 <= int(port) <= 65535:
         raise GdchaosInputError(f"--port must be in [0, 65535], got {port}")
     loop = check_host(host)
+    check_port_free(host, int(port))
     from .app import _import
 
     pn, _ = _import()

@@ -197,6 +197,8 @@ def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = 
     from ..engine import TiledStore, VarSpec
 
     s = settings.validate()
+    if out is not None:  # a refused --out: before the data are loaded or anything is written
+        TiledStore.check_target(out, overwrite)
     t0 = time.perf_counter()
     data, widths, grid, _ = _cached_problem(s)
     xs, ys = grid.xs, grid.ys

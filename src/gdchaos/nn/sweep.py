@@ -142,6 +142,8 @@ def run_sweep(settings: SweepSettings, out=None, png=None, *, overwrite: bool = 
     from .train import default_tol
 
     s = settings.validate()
+    if out is not None:  # a refused --out: before the data are loaded or anything is written
+        TiledStore.check_target(out, overwrite)
     t0 = time.perf_counter()
     data, widths, p0 = _cached_problem(s)
     etas = eta_grid(s)

@@ -20,9 +20,12 @@ Users' problems subclass :class:`gdchaos.problems.custom.NumbaProblem` or ``Torc
 
 from __future__ import annotations
 
+import builtins
+import dis
 import functools
 import inspect
 import textwrap
+import types
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -42,12 +45,17 @@ def check_records(names):
     if names == "none":
         return ()
     if isinstance(names, str):
-        names = [t.strip() for t in names.split(",") if t.strip()]
+        if names.strip() == "":
+            raise GdchaosInputError("records: empty; name some of "
+                                    f"{', '.join(RECORDS)}, or 'all' or 'none'")
+        names = [t.strip() for t in names.split(",")]
+        if "" in names:
+            raise GdchaosInputError(f"records: an empty entry in {','.join(names)!r}")
     names = set(names)
     unknown = sorted(names - set(RECORDS))
     if unknown:
         raise GdchaosInputError(f"unknown record(s) {', '.join(unknown)}; choose from "
-                                f"{', '.join(RECORDS)} (or 'all')")
+                                f"{', '.join(RECORDS)} (or 'all' or 'none')")
     return tuple(r for r in RECORDS if r in names)
 
 
@@ -181,6 +189,19 @@ class Problem:
         or ``None`` for a problem whose state space is all of R^P."""
         return None
 
+    def has_torch(self) -> bool:
+        """Whether the torch backend can run this problem (it defines ``torch_loss_grad``,
+        ``torch_loss_grad_at`` or ``torch_run``)."""
+        cls = type(self)
+        return any(getattr(cls, k) is not getattr(Problem, k)
+                   for k in ("torch_loss_grad", "torch_loss_grad_at", "torch_run"))
+
+    def warmup_points(self):
+        """Initializations of the engine's start-up run (``gdchaos.engine.prepare``), or
+        ``None`` where the problem is defined only where its user says (then the start-up
+        compiles the kernel and runs no point)."""
+        return np.full((2, self.n_params), 0.5)
+
     def validate(self, X) -> None:
         """Check the definition at the points ``X`` before a run (users' problems: the gradient
         against the loss, shapes, finiteness); raise ``GdchaosInputError`` with one line."""
@@ -310,6 +331,68 @@ def _function_source(fn, name):
         lines.pop(0)  # decorators
     src = "\n".join(lines) + "\n"
     return src.replace(f"def {fn.__name__}(", f"def {name}(", 1)
+
+
+def kernel_function_fault(fn, n_args, allowed_globals):
+    """Why the plain function ``fn`` cannot be compiled into a kernel on its own, as ``(line,
+    message)``, or ``None``: it must be a ``def`` of ``n_args`` positional arguments that uses
+    no variable of an enclosing function and no global but ``allowed_globals`` and built-ins."""
+    fn = getattr(fn, "py_func", fn)
+    if not isinstance(fn, types.FunctionType) or fn.__name__ == "<lambda>":
+        return None, "it must be a function written with def (its source is compiled)"
+    code = fn.__code__
+    params = list(inspect.signature(fn).parameters.values())
+    if len(params) != n_args or any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                                    for p in params):
+        return (code.co_firstlineno, f"it must take {n_args} arguments, got "
+                f"({', '.join(p.name for p in params)})")
+    if code.co_freevars:
+        return (code.co_firstlineno, "it uses variables of an enclosing function "
+                f"({', '.join(code.co_freevars)})")
+    for name, line in _globals_used(code).items():
+        if name not in allowed_globals and not hasattr(builtins, name):
+            return line, (f"it uses the global {name!r}; it may use "
+                          f"{', '.join(allowed_globals)}, built-ins and its arguments only")
+    return None
+
+
+def _globals_used(code):
+    """Global names loaded by ``code`` (and the code nested in it) -> first line."""
+    out = {}
+    for ins in dis.get_instructions(code):
+        if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+            out.setdefault(ins.argval, ins.positions.lineno or code.co_firstlineno)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            for k, v in _globals_used(const).items():
+                out.setdefault(k, v)
+    return out
+
+
+def gradient_mismatch(problem, probes, L, G, rtol, max_coords=32):
+    """The first row ``x`` of ``probes`` (losses ``L``, gradients ``G``) where ``G`` differs from
+    central differences of ``problem.loss`` by more than ``rtol`` (relative), as ``(x, error)``,
+    or ``None`` (at most ``max_coords`` seeded coordinates per row; rows whose loss raises
+    ``skip`` beside them are skipped)."""
+    P = probes.shape[1]
+    idx = np.arange(P) if P <= max_coords else \
+        np.sort(np.random.default_rng(1).choice(P, max_coords, replace=False))
+    for i in range(probes.shape[0]):
+        x = probes[i]
+        if not (np.isfinite(L[i]) and np.all(np.isfinite(G[i]))):
+            continue
+        h = 1e-6 * max(1.0, float(np.max(np.abs(x))))
+        E = np.eye(P)[idx] * h
+        try:
+            fd = (problem.loss(x + E) - problem.loss(x - E)) / (2 * h)
+        except GdchaosInputError:
+            continue  # the loss is not defined beside this point
+        gi = G[i][idx]
+        scale = max(1.0, float(np.max(np.abs(fd))), float(np.max(np.abs(gi))))
+        err = float(np.max(np.abs(fd - gi))) / scale
+        if err > rtol:
+            return x, err
+    return None
 
 
 _SHARP_WRAPPER = '''

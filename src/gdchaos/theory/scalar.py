@@ -52,10 +52,35 @@ def _zw(u, v, y):
 
 
 def q_value(u, v, y):
-    """``Q(u, v) = w + sqrt(w^2 - 16 y (u.v - y))`` with ``w = |u|^2 + |v|^2`` (Theorem 1)."""
-    z, w, _ = _zw(u, v, y)
-    disc = np.maximum(w * w - 16.0 * y * z, 0.0)  # >= 0 analytically: (2 u.v - 4 y)^2 <= disc
-    return w + np.sqrt(disc)
+    """``Q(u, v) = w + sqrt(w^2 - 16 y (u.v - y))`` with ``w = |u|^2 + |v|^2`` (Theorem 1).
+
+    Where the plain formula overflows (``w^2`` past float64, for |u|, |v| above about 1e77)
+    it is evaluated on ``u / s, v / s, y / s^2`` (``s`` the largest magnitude) and scaled back
+    by ``s^2``, so that Q is the correctly rounded huge value (or ``inf`` past float64's range,
+    where ``8 / Q = 0``) instead of ``inf - inf = NaN``."""
+    u, v = _uv(u, v)
+    with np.errstate(over="ignore", invalid="ignore"):
+        z, w, _ = _zw(u, v, y)
+        disc = np.maximum(w * w - 16.0 * y * z, 0.0)  # >= 0 analytically: (2 u.v - 4 y)^2 <= disc
+        q = w + np.sqrt(disc)
+    bad = ~np.isfinite(q) & np.all(np.isfinite(u), axis=-1) & np.all(np.isfinite(v), axis=-1)
+    if np.any(bad) and np.isfinite(y):
+        q = np.array(q, dtype=float)
+        q[bad] = _q_scaled(u[bad], v[bad], float(y))
+    return q
+
+
+def _q_scaled(u, v, y):
+    """Q of finite points whose plain evaluation overflows: computed on the rescaled point."""
+    s = np.maximum(np.max(np.abs(u), axis=-1), np.max(np.abs(v), axis=-1))
+    s = np.maximum(s, np.sqrt(abs(y)))
+    us, vs = u / s[..., None], v / s[..., None]
+    ys = y / s / s
+    zs = np.sum(us * vs, axis=-1) - ys
+    ws = np.sum(us * us, axis=-1) + np.sum(vs * vs, axis=-1)
+    qs = ws + np.sqrt(np.maximum(ws * ws - 16.0 * ys * zs, 0.0))
+    with np.errstate(over="ignore"):
+        return qs * s * s
 
 
 def eta_star(u, v, y):

@@ -1,0 +1,15 @@
+import numpy as np
+from gdchaos import NumbaProblem
+
+
+class Good(NumbaProblem):
+    """A well-defined problem: L(u, v) = 1/2 (u v - 1)^2."""
+    n_params = 2
+    default_window = (-2.0, 2.0, -2.0, 2.0)
+
+    @staticmethod
+    def loss_grad(x, c, g):
+        r = x[0] * x[1] - 1.0
+        g[0] = r * x[1]
+        g[1] = r * x[0]
+        return 0.5 * r * r

@@ -1,0 +1,17 @@
+import numpy as np
+from gdchaos import NumbaProblem
+
+
+class Bad(NumbaProblem):
+    """__init__ calls SystemExit."""
+    n_params = 2
+
+    def __init__(self):
+        raise SystemExit(0)
+
+    @staticmethod
+    def loss_grad(x, c, g):
+        r = x[0] * x[1] - 1.0
+        g[0] = r * x[1]
+        g[1] = r * x[0]
+        return 0.5 * r * r

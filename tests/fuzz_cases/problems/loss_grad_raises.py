@@ -1,0 +1,12 @@
+import numpy as np
+from gdchaos import NumbaProblem
+
+
+class Bad(NumbaProblem):
+    n_params = 2
+
+    @staticmethod
+    def loss_grad(x, c, g):
+        g[0] = x[0]
+        g[1] = x[1]
+        raise ValueError("the user's loss fails")

@@ -1,0 +1,13 @@
+import numpy as np
+from gdchaos import NumbaProblem
+
+
+class Bad(NumbaProblem):
+    n_params = 2.5
+
+    @staticmethod
+    def loss_grad(x, c, g):
+        r = x[0] * x[1] - 1.0
+        g[0] = r * x[1]
+        g[1] = r * x[0]
+        return 0.5 * r * r

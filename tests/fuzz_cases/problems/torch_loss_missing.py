@@ -1,0 +1,5 @@
+from gdchaos import TorchProblem
+
+
+class Bad(TorchProblem):
+    n_params = 2
