@@ -190,6 +190,7 @@ def test_unwritable_picture_refused_before_computing(argv, work, read_only, caps
         raise ComputationStarted("computation started before the input was checked")
 
     monkeypatch.setattr(gdchaos.analysis, "lyapunov_map", boom)
+    monkeypatch.setattr(gdchaos.analysis, "lyapunov_points", boom)
     refused(argv, capsys, work, "ro")
 
 
@@ -206,7 +207,10 @@ def test_out_in_read_only_folder(cmd, work, read_only, capsys, no_compute):
     refused(cmd + ["--out", "ro"], capsys, work, "not writable")
 
 
-def test_allow_large_lets_a_large_basin_through(work, capsys, no_compute):
+def test_allow_large_lets_a_large_basin_through(work, capsys, no_compute, monkeypatch):
+    from gdchaos._cli import _common
+
+    monkeypatch.setattr(_common, "_free_disk", lambda path: 2**50)  # a disk of 1 PiB free
     with pytest.raises(ComputationStarted):
         main(B[:-4] + ["--grid", "100000", "--allow-large", "--out", "b.zarr"])
 

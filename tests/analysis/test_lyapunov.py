@@ -86,3 +86,114 @@ def test_divergent_orbits_are_nan_and_map():
     g = Slice2D.axes(2, (-2.5, 3), (0, 10), 40, 30)
     da = lyapunov_map(q, g, 1.0, 30)
     assert da.shape == (30, 40) and np.isfinite(da.values).any() and np.isnan(da.values).any()
+
+
+# ------------------------------------------------------------- issue 23: interval, transient,
+# spectrum of a user's map
+
+def test_logistic_map_ln2_inside_the_interval():
+    """r = 4: lambda = ln 2 (the map is conjugate to the tent map, whose slope is 2)."""
+    from gdchaos.analysis import map_lyapunov_spectrum
+
+    x0 = np.random.default_rng(5).uniform(0.01, 0.99, 300)[:, None]
+    r = map_lyapunov_spectrum(lambda X: 4 * X * (1 - X), lambda X: (4 - 8 * X)[:, :, None],
+                              x0, 3000, transient=100, vectorized=True)
+    s = r.summary()
+    assert s["n_valid"] == 300 and s["level"] == 0.95
+    lo, hi = s["ci"]
+    assert lo < np.log(2) < hi and hi - lo < 1e-3
+    assert s["quantiles"]["0.05"] <= s["median"] <= s["quantiles"]["0.95"] and s["std"] > 0
+
+
+def test_exponent_summary_is_the_t_interval():
+    from scipy import stats
+
+    from gdchaos.analysis import exponent_summary
+
+    v = np.array([0.1, 0.3, 0.2, 0.4, np.nan, 0.25])
+    s = exponent_summary(v)
+    w = v[np.isfinite(v)]
+    half = stats.t.ppf(0.975, w.size - 1) * w.std(ddof=1) / np.sqrt(w.size)
+    assert s["n_valid"] == 5 and s["ci"] == pytest.approx([w.mean() - half, w.mean() + half])
+    assert s["quantiles"]["0.5"] == pytest.approx(0.25) and s["fraction_positive"] == 1.0
+    assert exponent_summary([0.5])["ci"] is None and exponent_summary([np.nan]) == {"n_valid": 0}
+
+
+@pytest.mark.parametrize("a,b", [(2.0, 0.5), (-3.0, 0.2), (0.9, -1.1)])
+def test_spectrum_of_a_diagonal_linear_map(a, b):
+    """diag(a, b): exponents (ln|a|, ln|b|), largest first, exactly once the transient has
+    turned the random initial frame onto the axes; plain per-point functions (500 steps in
+    all: 3^500 is still a float)."""
+    from gdchaos.analysis import map_lyapunov_spectrum
+
+    A = np.diag([a, b])
+    r = map_lyapunov_spectrum(lambda x: A @ x, lambda x: A, [[1e-3, 1e-3], [3e-4, -2e-3]], 400,
+                              transient=100)
+    want = sorted([np.log(abs(a)), np.log(abs(b))], reverse=True)
+    assert r.valid.all()
+    np.testing.assert_allclose(r.exponents, [want, want], atol=1e-10)
+    spec = r.spectrum_summary()
+    assert len(spec) == 2 and spec[0]["mean"] == pytest.approx(want[0], abs=1e-10)
+
+
+def test_henon_spectrum():
+    """Henon map a = 1.4, b = 0.3: lambda = (0.41922, -1.62319) (J. C. Sprott, Chaos and
+    Time-Series Analysis, Oxford 2003, appendix A.1.2); their sum is ln b exactly (the
+    Jacobian's determinant is -b).  Band: 0.01 on each, for 20000 steps from 8 points."""
+    from gdchaos.analysis import map_lyapunov_spectrum
+
+    a, b = 1.4, 0.3
+
+    def step(X):
+        return np.stack([1 - a * X[:, 0] ** 2 + X[:, 1], b * X[:, 0]], 1)
+
+    def jac(X):
+        J = np.zeros((len(X), 2, 2))
+        J[:, 0, 0] = -2 * a * X[:, 0]
+        J[:, 0, 1] = 1.0
+        J[:, 1, 0] = b
+        return J
+
+    x0 = 0.1 + 0.01 * np.random.default_rng(0).random((8, 2))
+    r = map_lyapunov_spectrum(step, jac, x0, 20000, transient=1000, vectorized=True)
+    assert r.valid.all()
+    l1, l2 = (s["mean"] for s in r.spectrum_summary())
+    assert abs(l1 - 0.41922) < 0.01 and abs(l2 + 1.62319) < 0.01
+    np.testing.assert_allclose(r.exponents.sum(axis=1), np.log(b), atol=1e-9)
+
+
+def test_transient_moves_a_slowly_converging_orbit_towards_its_exponent():
+    """x -> x - x^3 (GD on x^4/4, eta = 1) converges to 0 only algebraically: the exponent
+    is 0, but the early steps (|1 - 3x^2| well below 1) drag a short average down."""
+    from gdchaos.analysis import map_lyapunov_spectrum
+
+    def run(transient):
+        return map_lyapunov_spectrum(lambda X: X - X ** 3, lambda X: (1 - 3 * X ** 2)[:, :, None],
+                                     [[0.5], [0.3]], 200, transient=transient,
+                                     vectorized=True).summary()["mean"]
+
+    early, late = run(0), run(5000)
+    assert early < -0.01 and -1e-3 < late < 0 and abs(late) < abs(early) / 10
+
+
+def test_user_map_shapes_and_transient_are_checked():
+    from gdchaos.analysis import map_lyapunov_spectrum
+    from gdchaos.errors import GdchaosInputError
+
+    with pytest.raises(GdchaosInputError, match="Jacobian|jacobian"):
+        map_lyapunov_spectrum(lambda x: x, lambda x: np.eye(3), [1.0, 2.0], 10)
+    with pytest.raises(GdchaosInputError, match="transient"):
+        map_lyapunov_spectrum(lambda x: x, lambda x: np.eye(2), [1.0, 2.0], 10, transient=-1)
+    with pytest.raises(GdchaosInputError, match="finite"):
+        map_lyapunov_spectrum(lambda x: x, lambda x: np.eye(2), [np.nan, 2.0], 10)
+
+
+def test_finite_time_lyapunov_validates_the_problem_first():
+    from gdchaos.errors import GdchaosInputError
+
+    class Refused(QuotientMap):
+        def validate(self, X):
+            raise GdchaosInputError(f"checked at {len(X)} points")
+
+    with pytest.raises(GdchaosInputError, match="checked at 2 points"):
+        finite_time_lyapunov(Refused(0.5, 0.2), [[0.1, 2.0], [0.2, 3.0]], 1.0, 10)

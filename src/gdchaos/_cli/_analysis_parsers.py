@@ -105,9 +105,10 @@ def register(sub, cmd):
     p.add_argument("--n-eps", type=int, default=8, help="sizes in the range, >= 2 (default 8)")
     p.add_argument("--points", type=C.positive, default=200_000,
                    help="points per eps (default 2e5)")
-    p.add_argument("--iters", type=C.steps, default=200, help="step limit (default 200)")
-    p.add_argument("--tol", default="1e-12", help="converged when loss - min <= tol")
-    p.add_argument("--div", default="1e8", help="diverged when loss > div")
+    p.add_argument("--iters", type=C.positive_steps, default=200,
+                   help="step limit (default 200)")
+    p.add_argument("--tol", default="1e-12", help="converged when loss - min <= tol (>= 0)")
+    p.add_argument("--div", default="1e8", help="diverged when loss > div (> 0)")
     p.add_argument("--outcome", default="converged",
                    choices=["converged", "status", "status+minimizer"])
     p.add_argument("--seed", type=C.seed, default=0)
@@ -146,20 +147,35 @@ def register(sub, cmd):
         C.add_allow_large(p)
         p.set_defaults(func=cmd[name])
 
-    p = _parser(sub, "lyapunov", "map of the largest finite-time Lyapunov exponent",
+    p = _parser(sub, "lyapunov", "finite-time Lyapunov exponents of GD, with an interval",
                 "Largest finite-time Lyapunov exponent of GD (Jacobian I - eta H; closed form "
-                "for the quotient map) at every point of a 2-D slice.",
+                "for the quotient map; QR re-orthonormalization) from every point of a 2-D "
+                "slice, or of a range of x for a one-parameter problem; the mean over the "
+                "initial points with a 95% t-interval (each initial point one sample), the "
+                "standard deviation and quantiles; --spectrum for all exponents "
+                "(docs/analysis.md).",
                 "examples:\n  gdchaos lyapunov --grid 200 --iters 50 --json\n"
                 "  gdchaos lyapunov --problem scalar --d 1 --y 1 --lam 0 --eta 0.2 "
-                "--range=-4,4,-4,4 --grid 300 --out ftle.npy --png ftle.png\n")
+                "--range=-4,4,-4,4 --grid 300 --out ftle.npy --png ftle.png\n"
+                "  gdchaos lyapunov --problem mine.py:Logistic --range 0.01,0.99 --grid 500 "
+                "--iters 2000 --transient 100\n")
     add_problem_args(p, default_problem="quotient", y="0.5", lam="0.2")
     p.add_argument("--eta", default="1", help="step size (default 1)")
-    p.add_argument("--range", default=None, help="XMIN,XMAX,YMIN,YMAX of the slice")
-    p.add_argument("--grid", type=C.positive, default=200, help="resolution (default 200)")
+    p.add_argument("--range", default=None, help="XMIN,XMAX,YMIN,YMAX of the slice, or "
+                   "XMIN,XMAX for a one-parameter problem (default: the problem's window)")
+    p.add_argument("--grid", type=C.positive, default=200, help="resolution: N x N points, or "
+                   "N points for a one-parameter problem (default 200)")
     p.add_argument("--iters", dest="steps", type=C.positive_steps, default=50,
-                   help="steps (default 50)")
+                   help="steps averaged (default 50)")
+    p.add_argument("--transient", type=C.steps, default=0,
+                   help="steps taken first and not averaged (default 0)")
+    p.add_argument("--spectrum", action="store_true",
+                   help="all P exponents (QR method), each with its interval")
     p.add_argument("--seed", type=C.seed, default=0, help="random slice seed (P > 2)")
-    p.add_argument("--out", default=None, help="save the map (.npy)")
+    p.add_argument("--out", default=None, help="save the largest exponent at every initial "
+                   "point (NaN: diverged) to exactly this file, NumPy .npy format (the name "
+                   "must end in .npy); shape (N, N), (N,) for one parameter, with a last axis "
+                   "of P exponents under --spectrum")
     p.add_argument("--png", default=None, help="save a picture")
     _add_common(p)
     C.add_allow_large(p)
@@ -173,14 +189,19 @@ def register(sub, cmd):
                 "  gdchaos entropy --map quotient --alpha 0.5 --samples 50000 --eps 0.05\n")
     p.add_argument("--map", default="boundary",
                    choices=["boundary", "chebyshev", "tent3", "logistic", "quotient"])
-    p.add_argument("--n-max", type=C.positive, default=12, help="largest n (default 12)")
-    p.add_argument("--r", default="4", help="logistic parameter (default 4)")
-    p.add_argument("--alpha", default="0.5", help="quotient: alpha = eta y (default 0.5)")
-    p.add_argument("--samples", type=C.positive, default=20000,
-                   help="quotient: samples on {Q = 8}")
-    p.add_argument("--eps", default="0.05", help="quotient: separation eps (default 0.05)")
-    p.add_argument("--seed", type=C.seed, default=0)
+    p.add_argument("--n-max", type=C.positive, default=12, help="largest n (default 12; the "
+                   "work grows like exp(h n): estimated first, refused past the limit unless "
+                   "--allow-large)")
+    p.add_argument("--r", default=None, help="logistic: parameter in (0, 4] (default 4)")
+    p.add_argument("--alpha", default=None, help="quotient: alpha = eta y, |alpha| < 1 "
+                   "(default 0.5; for |eta y| >= 1 GD has no stable minimizer)")
+    p.add_argument("--samples", type=C.positive, default=None,
+                   help="quotient: samples on {Q = 8} (default 20000)")
+    p.add_argument("--eps", default=None, help="quotient: separation eps > 0 (default 0.05)")
+    p.add_argument("--seed", type=C.seed, default=None, help="quotient: sampling seed "
+                   "(default 0)")
     _add_common(p)
+    C.add_allow_large(p)
     p.set_defaults(func=cmd["entropy"])
 
     p = _parser(sub, "periodic-orbits", "periodic orbits of the boundary map and of GD",
@@ -193,14 +214,16 @@ def register(sub, cmd):
     p.add_argument("--periods", default="1,2,3,4,5,6,7,8,9,10,11,12")
     p.add_argument("--word", default=None, help="symbols 0/1/2 (a single period)")
     p.add_argument("--gd", action="store_true", help="lift to GD on scalar factorization")
-    p.add_argument("--d", type=C.positive, default=2, help="GD: u, v in R^d (default 2)")
-    p.add_argument("--eta", default="1", help="GD: step size (default 1)")
-    p.add_argument("--y", default="0.5", help="GD: target, |eta y| < 1 (default 0.5)")
-    p.add_argument("--seed", type=C.seed, default=0, help="GD: directions of u+v, u-v")
+    p.add_argument("--d", type=C.positive, default=None, help="GD: u, v in R^d (default 2)")
+    p.add_argument("--eta", default=None, help="GD: step size (default 1)")
+    p.add_argument("--y", default=None, help="GD: target, |eta y| < 1 (default 0.5)")
+    p.add_argument("--seed", type=C.seed, default=None,
+                   help="GD: directions of u+v, u-v (default 0)")
     p.add_argument("--tol", default="1e-10", help="return tolerance (default 1e-10; an "
                    "unstable period-K orbit iterated in float64 returns only to ~3^K x 1e-16, "
                    "so raise it beyond K = 12)")
     _add_common(p)
+    C.add_allow_large(p)
     p.set_defaults(func=cmd["periodic-orbits"])
 
     p = _parser(sub, "branches", "inverse branches G0, G1, G2 on the boundary (Prop. 14)",

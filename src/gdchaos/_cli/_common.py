@@ -129,12 +129,15 @@ def check_size(args, what, *, store_bytes=0, memory_bytes=0, out=None):
     if total and memory_bytes > total:
         raise GdchaosInputError(f"{what} needs about {_gb(memory_bytes)} of memory, more than "
                                 f"this machine's {_gb(total)}")
+    if not getattr(args, "allow_large", False):
+        _check_limits(what, store_bytes, memory_bytes)
     free = _free_disk(out) if out is not None and store_bytes else None
-    if free is not None and store_bytes > free:
+    if free is not None and store_bytes > free:  # even with --allow-large
         raise GdchaosInputError(f"{what} would write about {_gb(store_bytes)} to {out}, more "
                                 f"than the {_gb(free)} free on its disk")
-    if getattr(args, "allow_large", False):
-        return
+
+
+def _check_limits(what, store_bytes, memory_bytes):
     if store_bytes > STORE_LIMIT_BYTES:
         raise GdchaosInputError(f"{what} would write about {_gb(store_bytes)} (limit "
                                 f"{_gb(STORE_LIMIT_BYTES)}); pass {ALLOW_LARGE} to go ahead")

@@ -74,30 +74,69 @@ def _computed_labels(args, mode):
                   prob.n_params)
     window = C.floats(args.range or _window(prob), "--range", 4)
     m = outcome_map(prob, eta, args.n, window=window, mode=mode, max_iter=args.steps,
-                    tol=C.number(args.tol, "--tol"), seed=args.seed,
+                    tol=check_nonneg("--tol", C.number(args.tol, "--tol")), seed=args.seed,
                     margin=check_nonneg("--margin", C.number(args.margin, "--margin")))
     return m.labels, m.xs, m.ys, m.outcome
+
+
+#: Documented work limit of the analysis commands (docs/analysis.md): past an estimated number
+#: of elementary operations a command refuses unless --allow-large.
+WORK_LIMIT = 1e10
+
+
+def _check_work(args, what, operations):
+    """Refuse a run whose estimated work passes :data:`WORK_LIMIT` unless --allow-large."""
+    if not getattr(args, "allow_large", False) and not operations <= WORK_LIMIT:
+        raise GdchaosInputError(f"{what} needs about {operations:.3g} operations (limit "
+                                f"{WORK_LIMIT:.0e}); pass {C.ALLOW_LARGE} to go ahead")
 
 
 def _load_npy(path, name):
     try:
         return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError) as exc:
         raise GdchaosInputError(f"cannot read {name} {path}: {exc}") from None
 
 
+def _load_points(path):
+    """A ``(n, D)`` array of finite numbers from ``--points``."""
+    P = _load_npy(path, "--points")
+    if P.dtype.kind not in "iuf":
+        raise GdchaosInputError(f"--points {path}: points must be numbers, got an array of "
+                                f"{P.dtype}")
+    if P.ndim != 2 or P.shape[0] < 2 or P.shape[1] < 1:
+        raise GdchaosInputError(f"--points {path}: points must be an (n, D) array with n >= 2, "
+                                f"got shape {P.shape}")
+    bad = ~np.all(np.isfinite(P), axis=1)
+    if bad.any():
+        raise GdchaosInputError(f"--points {path}: {int(bad.sum())} of {P.shape[0]} points are "
+                                "not finite (NaN or infinite coordinates)")
+    return P.astype(float)
+
+
 def _labels_from_source(args):
+    """The outcome map: from --labels (codes of the file's labels, distinct labels kept
+    distinct), --store, or computed; two sources at once are refused."""
+    from ..analysis import labels_from_array
+
+    if args.labels and args.store:
+        raise GdchaosInputError("give one outcome map: --labels or --store, not both")
     if args.labels:
-        L = _load_npy(args.labels, "--labels")
-        if L.ndim != 2:
-            raise GdchaosInputError(f"{args.labels}: an outcome map must be 2-D, got {L.shape}")
-        return np.asarray(L).astype(np.int16)
+        return labels_from_array(_load_npy(args.labels, "--labels"), f"--labels {args.labels}")
     if args.store:
         from ..analysis import dataset_labels
         from ..engine import open_store
 
         return dataset_labels(open_store(args.store), args.outcome)
     return _computed_labels(args, args.outcome)[0]
+
+
+def _check_label_work(args, L, kept, what, per_outcome_bytes):
+    """Measures loop over the outcomes: refuse maps with too many of them before any work."""
+    C.check_size(args, f"{what} of {kept} outcomes on {L.shape[0]} x {L.shape[1]} pixels",
+                 memory_bytes=int(kept) * int(per_outcome_bytes))
+    _check_work(args, f"{what} of {kept} outcomes on {L.shape[0]} x {L.shape[1]} pixels",
+                float(kept) * L.size * 16)
 
 
 def _save_png(path, fn):
@@ -134,7 +173,7 @@ def cmd_dimension(args):
 
     _check_outputs(args)
     if args.points:
-        P = _load_npy(args.points, "--points")
+        P = _load_points(args.points)
         res = {}
         if args.method in ("paper", "both"):
             res["paper"] = paper_box_dimension(P)
@@ -166,6 +205,9 @@ def cmd_uncertainty(args):
     _check_outputs(args)
     prob = problem_from_args(args)
     eta = check_positive("--eta", C.number(args.eta, "--eta"))
+    margin = check_nonneg("--margin", C.number(args.margin, "--margin"))
+    tol = check_nonneg("--tol", C.number(args.tol, "--tol"))
+    div = check_positive("--div", C.number(args.div, "--div"))
     eps = np.array(C.floats(args.eps, "--eps")) if args.eps else None
     if eps is None:
         hi, lo = C.floats(args.eps_range, "--eps-range", 2)
@@ -175,12 +217,14 @@ def cmd_uncertainty(args):
             raise GdchaosInputError(f"--n-eps must be >= 2 (the exponent is a slope), "
                                     f"got {args.n_eps}")
         eps = np.geomspace(hi, lo, args.n_eps)
+    if np.any(eps <= 0):
+        raise GdchaosInputError(f"--eps sizes must be > 0, got {args.eps}")
     if np.unique(eps).size < 2:
         raise GdchaosInputError("--eps needs at least 2 different sizes (the exponent is a slope)")
     _check_points(args, f"{args.points} point pairs", 2 * args.points, prob.n_params)
     if prob.edge_gap(np.zeros((1, prob.n_params))) is not None:
         box = C.floats(args.box or _window(prob), "--box", 4)
-        sampler = quotient_sampler(box[:2], box[2:], prob.y, C.number(args.margin, "--margin"))
+        sampler = quotient_sampler(box[:2], box[2:], prob.y, margin)
     else:
         P = prob.n_params
         box = C.floats(args.box or "-4,4", "--box")
@@ -189,9 +233,10 @@ def cmd_uncertainty(args):
         if len(box) != 2 * P:
             raise GdchaosInputError(f"--box needs 2 or {2 * P} numbers, got {len(box)}")
         sampler = box_sampler(box[0::2], box[1::2])
-    out = engine_outcome(prob, eta, args.outcome, max_iter=args.iters,
-                         tol=C.number(args.tol, "--tol"), div_threshold=C.number(args.div, "--div"),
-                         gtol=0.0)
+    # a user's problem: its definition checked at points of the sampling box first
+    prob.validate(sampler(np.random.default_rng(args.seed), min(args.points, 64)))
+    out = engine_outcome(prob, eta, args.outcome, max_iter=args.iters, tol=tol,
+                         div_threshold=div, gtol=0.0)
     r = uncertainty_exponent(out, sampler, eps, args.points, seed=args.seed,
                              progress=_progress(args))
     _save_png(args.png, lambda ax: r.plot(ax=ax))
@@ -206,6 +251,9 @@ def cmd_basin_entropy(args):
     from ..analysis import basin_entropy, basin_entropy_scaling
 
     L = _labels_from_source(args)
+    kept = np.unique(L[L >= 0]).size
+    n_boxes = L.size // (2 * 2 if args.scaling else args.box ** 2) + 1
+    _check_label_work(args, L, kept, "basin entropy", 24 * n_boxes)
     r = basin_entropy_scaling(L, args.box) if args.scaling else basin_entropy(L, args.box)
     txt = (f"Sb = {r.Sb:.4f}  Sbb = {r.Sbb:.4f}  (box {r.box} px, {r.n_boundary_boxes} boundary "
            f"boxes of {r.n_boxes})\nlog 2 criterion (Sbb > log 2 = 0.6931): "
@@ -222,12 +270,15 @@ def cmd_wada(args):
         raise GdchaosInputError("the grid method needs to run the map: give the problem, "
                                 "not --store/--labels")
     if args.method == "merging":
-        r = wada_merging(_labels_from_source(args), r_wada=args.r,
-                         min_share=C.number(args.min_share, "--min-share"))
+        min_share = C.number(args.min_share, "--min-share")
+        if not 0 <= min_share < 1:
+            raise GdchaosInputError(f"--min-share must be in [0, 1), got {args.min_share}")
+        L = _labels_from_source(args)
+        _, cnt = np.unique(L[L >= 0], return_counts=True)
+        kept = int(np.sum(cnt >= min_share * cnt.sum()))
+        _check_label_work(args, L, kept, "the merging method", 8 * L.size)
+        r = wada_merging(L, r_wada=args.r, min_share=min_share)
     else:
-        if args.store or args.labels:
-            raise GdchaosInputError("the grid method needs to run the map: give the problem, "
-                                    "not --store/--labels")
         if args.levels > 12:
             raise GdchaosInputError(f"--levels must be <= 12, got {args.levels}")
         L, xs, ys, f = _computed_labels(args, args.outcome)
@@ -239,60 +290,145 @@ def cmd_wada(args):
 
 
 # -------------------------------------------------------------------------------- lyapunov
-def cmd_lyapunov(args):
-    from ..analysis import lyapunov_map
+def _check_out_npy(path):
+    if path is None:
+        return
+    if not str(path).lower().endswith(".npy"):
+        raise GdchaosInputError(f"--out {path}: the map is written as a NumPy .npy file; give a "
+                                "name ending in .npy")
+    C.check_writable_file(path, "--out")
+
+
+def _write_npy(path, v):
+    """Exactly the file named (np.save to a path would append .npy to any other name)."""
+    try:
+        with open(path, "wb") as fh:
+            np.save(fh, v)
+    except OSError as exc:
+        raise GdchaosInputError(f"cannot write --out {path}: {exc.strerror or exc}") from None
+
+
+def _lyapunov_points(args, prob):
+    """Initial points: ``--grid`` points evenly on the range of a one-parameter problem, else a
+    ``--grid`` x ``--grid`` 2-D slice (the coordinate plane for 2 parameters, a seeded random
+    plane through the origin otherwise).  Returns ``(X, shape, extent)``."""
     from ..engine import Slice2D
 
+    P, n = prob.n_params, args.grid
+    if P == 1:
+        rng = C.floats(args.range or ",".join(f"{v:g}" for v in prob.default_window[:2]),
+                       "--range", 2)
+        if not rng[0] < rng[1]:
+            raise GdchaosInputError(f"--range needs XMIN < XMAX, got {args.range}")
+        _check_points(args, f"{n} initial points", n, P)
+        return np.linspace(rng[0], rng[1], n)[:, None], (n,), rng
+    rng = C.floats(args.range or _window(prob), "--range", 4)
+    if not (rng[0] < rng[1] and rng[2] < rng[3]):
+        raise GdchaosInputError(f"--range needs XMIN < XMAX and YMIN < YMAX, got {args.range}")
+    _check_points(args, f"a {n} x {n} map", n * n, P)
+    g = (Slice2D.axes(P, rng[:2], rng[2:], n) if P == 2 else
+         Slice2D.random(P, rng[:2], rng[2:], n, seed=args.seed))
+    return g.points(), (n, n), rng
+
+
+def cmd_lyapunov(args):
+    from ..analysis import exponent_summary, lyapunov_points
+    from ..analysis.lyapunov import summary_text
+
     _check_outputs(args)
-    if args.out:
-        C.check_writable_file(args.out, "--out")
+    _check_out_npy(args.out)
     prob = problem_from_args(args)
     eta = check_positive("--eta", C.number(args.eta, "--eta"))
-    _check_points(args, f"a {args.grid} x {args.grid} map", args.grid ** 2, prob.n_params)
-    rng = C.floats(args.range or _window(prob), "--range", 4)
+    X, shape, rng = _lyapunov_points(args, prob)
     P = prob.n_params
-    g = (Slice2D.axes(P, rng[:2], rng[2:], args.grid) if P == 2 else
-         Slice2D.random(P, rng[:2], rng[2:], args.grid, seed=args.seed))
-    da = lyapunov_map(prob, g, eta, args.steps, progress=_progress(args))
-    v = da.values
-    ok = np.isfinite(v)
+    k = P if args.spectrum else 1
+    _check_work(args, f"{X.shape[0]} orbits of {args.steps} + {args.transient} steps",
+                float(X.shape[0]) * (args.steps + args.transient) * (P * P * (k + 2) + 20 * P))
+    prob.validate(X)  # a user's problem: its definition checked at these points first
+    res = lyapunov_points(prob, X, eta, args.steps, transient=args.transient, k=k,
+                          progress=_progress(args))
+    E = np.where(res.valid[:, None], res.exponents, np.nan)
+    v = E[:, 0].reshape(shape)
     if args.out:
-        np.save(args.out, v)
-    _save_png(args.png, lambda ax: ax.imshow(v, origin="lower", aspect="auto", cmap="coolwarm",
-                                             extent=[rng[0], rng[1], rng[2], rng[3]]))
-    s = {"n_finite": int(ok.sum()), "n": int(v.size), "steps": args.steps,
-         "fraction_positive": float(np.mean(v[ok] > 0)) if ok.any() else None,
-         "mean": float(v[ok].mean()) if ok.any() else None,
-         "max": float(v[ok].max()) if ok.any() else None, "problem": prob.params(), "eta": eta}
-    return _emit(args, s, "\n".join(f"{k}: {val}" for k, val in s.items()))
+        _write_npy(args.out, E.reshape(shape + (k,)) if args.spectrum else v)
+
+    _save_png(args.png, lambda ax: ax.plot(X[:, 0], v, ".", ms=2) if P == 1 else ax.imshow(
+        v, origin="lower", aspect="auto", cmap="coolwarm", extent=rng))
+    st = exponent_summary(E[:, 0])
+    s = {"n_finite": st["n_valid"], "n": int(X.shape[0]), "steps": args.steps,
+         "transient": args.transient, "points": "line" if P == 1 else "slice",
+         **{key: st.get(key) for key in ("mean", "ci", "level", "interval", "std", "stderr",
+                                         "median", "min", "max", "quantiles",
+                                         "fraction_positive")},
+         "problem": prob.params(), "eta": eta}
+    if args.spectrum:
+        s["spectrum"] = [exponent_summary(E[:, i]) for i in range(k)]
+    head = (f"{s['n_finite']} finite of {s['n']} orbits ({args.steps} steps after a transient "
+            f"of {args.transient})")
+    return _emit(args, s, "\n".join([head, summary_text(st, s.get("spectrum")),
+                                     f"problem: {s['problem']}  eta: {eta}"]))
 
 
 # --------------------------------------------------------------------------------- entropy
+#: the options of `gdchaos entropy` and the maps that use them (defaults in _ENTROPY_DEFAULTS)
+_ENTROPY_OPTIONS = {"r": ("logistic",), "alpha": ("quotient",), "samples": ("quotient",),
+                    "eps": ("quotient",), "seed": ("quotient",)}
+_ENTROPY_DEFAULTS = {"r": "4", "alpha": "0.5", "samples": 20000, "eps": "0.05", "seed": 0}
+
+
 def cmd_entropy(args):
     from ..analysis import map_entropy
+    from ..analysis.entropy import check_quotient_alpha, map_entropy_cost
 
-    r = map_entropy(args.map, args.n_max, r=C.number(args.r, "--r"),
-                    alpha=C.number(args.alpha, "--alpha"), samples=args.samples,
-                    eps=C.number(args.eps, "--eps"), seed=args.seed)
-    return _emit(args, r.as_dict(), f"{r.method}: counts {r.counts.astype(int).tolist()}\n"
-                 f"h = {r.entropy:.6f}  95% CI [{r.ci[0]:.6f}, {r.ci[1]:.6f}]  "
+    given = [k for k in _ENTROPY_OPTIONS if getattr(args, k) is not None]
+    opt = {k: _ENTROPY_DEFAULTS[k] if getattr(args, k) is None else getattr(args, k)
+           for k in _ENTROPY_OPTIONS}
+    r = C.number(opt["r"], "--r")
+    alpha = C.number(opt["alpha"], "--alpha")
+    eps = check_positive("--eps", C.number(opt["eps"], "--eps"))
+    check_quotient_alpha(alpha, "--alpha")
+    unused = [f"--{k} (--map {_ENTROPY_OPTIONS[k][0]})" for k in given
+              if args.map not in _ENTROPY_OPTIONS[k]]
+    if unused:
+        raise GdchaosInputError(f"not used by --map {args.map}: {', '.join(unused)}")
+    ops, mem, what = map_entropy_cost(args.map, args.n_max, r=r, samples=opt["samples"])
+    C.check_size(args, what, memory_bytes=int(min(mem, 2**62)))
+    _check_work(args, what, ops)
+    res = map_entropy(args.map, args.n_max, r=r, alpha=alpha, samples=opt["samples"], eps=eps,
+                      seed=opt["seed"])
+    return _emit(args, res.as_dict(), f"{res.method}: counts {res.counts.astype(int).tolist()}\n"
+                 f"h = {res.entropy:.6f}  95% CI [{res.ci[0]:.6f}, {res.ci[1]:.6f}]  "
                  f"(log 3 = {np.log(3):.6f}, log 2 = {np.log(2):.6f})")
 
 
 # ------------------------------------------------------------------------- periodic orbits
 def cmd_periodic_orbits(args):
     from ..analysis import boundary_periodic_orbit, gd_periodic_orbit
+    from ..analysis.symbolic import check_word, periodic_orbit_cost
 
     periods = C.ints(args.periods, "--periods", lo=1)
-    if args.word and len(periods) != 1:
+    if args.word is not None and len(periods) != 1:
         raise GdchaosInputError("--word goes with a single period")
+    tol = check_positive("--tol", C.number(args.tol, "--tol"))
+    gd_only = {"--d": args.d, "--eta": args.eta, "--y": args.y, "--seed": args.seed}
+    given = [k for k, v in gd_only.items() if v is not None]
+    if given and not args.gd:
+        raise GdchaosInputError(f"{', '.join(given)}: only used with --gd (GD periodic orbits)")
+    d = 2 if args.d is None else args.d
+    eta = check_positive("--eta", C.number("1" if args.eta is None else args.eta, "--eta"))
+    y = C.number("0.5" if args.y is None else args.y, "--y")
+    seed = 0 if args.seed is None else args.seed
+    if args.word is not None:
+        check_word(args.word)
+    ops, mem = periodic_orbit_cost(periods, d, args.gd)
+    what = f"periodic orbits of period up to {max(periods)}" + (f" in R^{2 * d}" if args.gd
+                                                                 else "")
+    C.check_size(args, what, memory_bytes=mem)
+    _check_work(args, what, ops)
     out, lines = [], []
     for K in periods:
-        tol = check_positive("--tol", C.number(args.tol, "--tol"))
         if args.gd:
-            o = gd_periodic_orbit(K, d=args.d, eta=C.number(args.eta, "--eta"),
-                                  y=C.number(args.y, "--y"), seed=args.seed, word=args.word,
-                                  tol=tol)
+            o = gd_periodic_orbit(K, d=d, eta=eta, y=y, seed=seed, word=args.word, tol=tol)
         else:
             o = boundary_periodic_orbit(K, word=args.word, tol=tol)
         out.append(o.as_dict())

@@ -26,9 +26,10 @@ from .convergence import (ConvergenceResult, TiledBoundary, convergence_study,
 from .entropy import (ENTROPY_MAPS, map_entropy, EntropyResult, critical_points, lap_entropy, lap_numbers,
                       periodic_point_entropy, periodic_points, separated_set_entropy)
 from ._fit import LinearFit, fit_line, largest_linear_region
-from .outcomes import OutcomeMap, outcome_map
-from .lyapunov import (LyapunovResult, finite_time_lyapunov, gd_jacobian, lyapunov_1d,
-                       lyapunov_map, lyapunov_spectrum, problem_map, quotient_jacobian)
+from .outcomes import OutcomeMap, labels_from_array, outcome_map
+from .lyapunov import (LyapunovResult, exponent_summary, finite_time_lyapunov, gd_jacobian,
+                       lyapunov_1d, lyapunov_map, lyapunov_points, lyapunov_spectrum,
+                       map_lyapunov_spectrum, problem_map, quotient_jacobian)
 from .symbolic import (PeriodicOrbit, boundary_itinerary, boundary_periodic_orbit,
                        gd_periodic_orbit, is_primitive, lift_to_uv, minimal_period,
                        primitive_words, tent_point, verify_periodic_orbit, word_point)
@@ -39,7 +40,7 @@ from .zoomdim import LocalSlopeResult, local_slope_dimension, window_boundary
 
 __all__ = [
     "ENTROPY_MAPS", "map_entropy",
-    "OutcomeMap", "outcome_map",
+    "OutcomeMap", "labels_from_array", "outcome_map",
     # boundaries
     "FIGURE3", "OUTCOME_MODES", "boundary_mask", "dataset_labels",
     "erosion_boundary",
@@ -57,7 +58,8 @@ __all__ = [
     "ConvergenceResult", "TiledBoundary", "convergence_study", "quotient_boundary_tiled",
     # Lyapunov
     "LyapunovResult", "finite_time_lyapunov", "gd_jacobian", "lyapunov_1d", "lyapunov_map",
-    "lyapunov_spectrum", "problem_map", "quotient_jacobian",
+    "lyapunov_spectrum", "problem_map", "quotient_jacobian", "exponent_summary",
+    "lyapunov_points", "map_lyapunov_spectrum",
     # entropy
     "EntropyResult", "critical_points", "lap_entropy", "lap_numbers", "periodic_point_entropy",
     "periodic_points", "separated_set_entropy",

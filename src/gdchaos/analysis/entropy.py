@@ -26,7 +26,9 @@ from ..errors import GdchaosInputError, check_positive, check_seed
 from ._fit import LinearFit, fit_line
 
 __all__ = ["EntropyResult", "lap_numbers", "lap_entropy", "critical_points",
-           "periodic_points", "periodic_point_entropy", "separated_set_entropy"]
+           "periodic_points", "periodic_point_entropy", "separated_set_entropy",
+           "map_entropy", "map_entropy_cost", "lap_number_cost", "check_quotient_alpha",
+           "ENTROPY_MAPS"]
 
 
 @dataclass
@@ -290,10 +292,28 @@ def separated_set_entropy(step, samples, n_values, eps, *, fit_from=None, max_fi
     return out
 
 
+def check_quotient_alpha(alpha, name="alpha"):
+    """``alpha = eta y`` of the planar quotient map on ``{Q = 8}``: a finite number with
+    ``|alpha| < 1``.  For ``|eta y| >= 1`` GD has no stable minimizer (the sharpness of every
+    minimizer, ``|u|^2 + |v|^2 >= 2|y|``, is at least ``2/eta``), so ``{Q = 8}`` bounds no
+    convergence region; it is the same condition as for the periodic orbits on ``{Q = 8}``
+    (:func:`gdchaos.analysis.gd_periodic_orbit`)."""
+    a = float(alpha)
+    if not np.isfinite(a) or not abs(a) < 1:
+        raise GdchaosInputError(f"{name} = eta y must satisfy |alpha| < 1, got {alpha!r} (for "
+                                "|eta y| >= 1 GD has no stable minimizer and {Q = 8} bounds no "
+                                "convergence region)")
+    return a
+
+
 def _planar_quotient_entropy(n_max, alpha=0.5, samples=20000, eps=0.05, seed=0, **_):
+    from ..errors import check_int
     from ..theory import quotient as tq
 
-    Z = np.random.default_rng(seed).uniform(-2, 2, samples)
+    alpha = check_quotient_alpha(alpha)
+    samples = check_int("samples", samples, lo=1)
+    check_positive("separation eps", eps)
+    Z = np.random.default_rng(check_seed("seed", seed)).uniform(-2, 2, samples)
 
     def F(X):
         return np.stack(tq.scaled_map(X[:, 0], X[:, 1], alpha, 0.0), 1)
@@ -322,11 +342,54 @@ ENTROPY_MAPS = ("boundary", "chebyshev", "tent3", "logistic", "quotient")
 def map_entropy(name, n_max=12, *, r=4.0, alpha=0.5, samples=20000, eps=0.05, seed=0):
     """Topological entropy of one of :data:`ENTROPY_MAPS`: lap-number growth of an interval map
     (``logistic`` with parameter ``r``), or growth of ``(n, eps)``-separated orbits of the planar
-    quotient map (``alpha = eta y``, ``samples`` points on {Q = 8}, beta = 0)."""
+    quotient map (``alpha = eta y`` with ``|alpha| < 1``, ``samples`` points on {Q = 8},
+    beta = 0).  :func:`map_entropy_cost` estimates the work first."""
+    from ..errors import check_int
+
     if name not in ENTROPY_MAPS:
         raise GdchaosInputError(f"unknown map {name!r}; choose from {', '.join(ENTROPY_MAPS)}")
+    n_max = check_int("n_max", n_max, lo=1)
     planar = {"quotient": _planar_quotient_entropy}
     if name in planar:
         return planar[name](n_max, alpha=alpha, samples=samples, eps=eps, seed=seed)
     f, iv, crit = _interval_map(name, r)
     return lap_entropy(f, iv, n_max, crit=crit)
+
+
+def lap_number_cost(f, interval, n_max, crit=None, probe=8):
+    """Estimated work of :func:`lap_numbers` up to ``n_max``: ``(operations, memory_bytes,
+    laps)``.  The lap numbers are counted exactly up to ``min(n_max, probe)`` (cheap) and
+    extrapolated at the larger of the last and the mean growth ratio; level ``n`` bisects
+    about ``L(n)`` preimages (about 64 map evaluations each) and follows ``L(n)`` midpoints for
+    ``n`` steps, and keeps about 10 float arrays of ``L(n)`` entries."""
+    n_max = int(n_max)
+    _, L = lap_numbers(f, interval, min(n_max, int(probe)), crit)
+    if n_max > 100_000:  # at least n_max^2 steps of midpoints: past any limit
+        return np.inf, float(80.0 * L[-1]), np.inf
+    L = L.astype(float)
+    rho = 1.0
+    if L.size > 1:
+        rho = max(L[-1] / max(L[-2], 1.0), (L[-1] / max(L[0], 1.0)) ** (1.0 / (L.size - 1)), 1.0)
+    n = np.arange(1, n_max + 1, dtype=float)
+    k = np.minimum(n, L.size)
+    with np.errstate(over="ignore"):
+        Ln = L[(k - 1).astype(int)] * rho ** (n - k)
+        ops = float(np.sum((64.0 + n) * Ln))
+    return ops, float(80.0 * Ln[-1]), float(Ln[-1])
+
+
+def _separated_cost(n_max, samples):
+    """The orbits (n x m x 2 floats), one (m, 2k) table at a time; a k-d tree query a point."""
+    n, m = float(n_max), float(samples)
+    return (m * n * n * 2 + m * n * 64 * np.log2(m + 2), 16 * m * n + 32 * m * n,
+            f"{int(samples)} orbits of {int(n_max)} steps")
+
+
+def map_entropy_cost(name, n_max=12, *, r=4.0, samples=20000, **_):
+    """``(operations, memory_bytes, what)``: the estimated work of :func:`map_entropy`."""
+    planar = {"quotient": _separated_cost}
+    if name in planar:
+        return planar[name](n_max, samples)
+    f, iv, crit = _interval_map(name, r)
+    ops, mem, laps = lap_number_cost(f, iv, n_max, crit)
+    return ops, mem, f"lap numbers up to n = {int(n_max)} (about {laps:.3g} laps)"

@@ -50,8 +50,47 @@ def outcome_map(problem, eta, n, *, window=None, mode="converged", max_iter=200,
         outcome = base  # the window is the parameter plane itself
     Q = np.stack(np.meshgrid(sl.xs, sl.ys), -1).reshape(-1, 2)
     X = sl.points()
+    problem.validate(X)  # a user's problem: its definition checked at these points first
     lab = (base(X) if outcome is base else outcome(Q)).reshape(n, n)
     gap = problem.edge_gap(X)
     if gap is not None:
         lab = np.where(gap.reshape(n, n) < margin, -1, lab)
     return OutcomeMap(lab, sl.xs, sl.ys, outcome)
+
+
+def labels_from_array(L, name="labels") -> np.ndarray:
+    """An outcome map read from a file, as codes: every distinct non-negative label becomes its
+    own code ``0, 1, ...`` (in increasing order of the labels, so 70000 and 4464 stay two
+    outcomes, whatever their size), every negative label becomes -1 (invalid pixel).
+
+    Refused with one line: a map that is not 2-D or is empty; labels that are not numbers
+    (strings, objects, complex) or not integers (NaN, infinities, 2.5); a map with no valid
+    (non-negative) pixel."""
+    A = np.asarray(L)
+    if A.ndim != 2:
+        raise GdchaosInputError(f"{name}: an outcome map must be 2-D, got shape {A.shape}")
+    if A.size == 0:
+        raise GdchaosInputError(f"{name}: the outcome map is empty (shape {A.shape})")
+    kind = A.dtype.kind
+    if kind == "b":
+        A = A.astype(np.int8)
+    elif kind == "f":
+        bad = ~np.isfinite(A)
+        if bad.any():
+            raise GdchaosInputError(f"{name}: {int(bad.sum())} labels are NaN or infinite; "
+                                    "outcome labels are integers (negative = invalid)")
+        frac = A != np.round(A)
+        if frac.any():
+            raise GdchaosInputError(f"{name}: labels must be integers, got "
+                                    f"{A[frac].flat[0]!r} (and {int(frac.sum()) - 1} more)")
+    elif kind not in "iu":
+        raise GdchaosInputError(f"{name}: labels must be integers (negative = invalid), got "
+                                f"an array of {A.dtype}")
+    valid = A >= 0
+    if not valid.any():
+        raise GdchaosInputError(f"{name}: the outcome map has no valid pixel (every label is "
+                                "negative, which marks an invalid pixel)")
+    _, codes = np.unique(A[valid], return_inverse=True)
+    out = np.full(A.shape, -1, dtype=np.int64)
+    out[valid] = codes.ravel()
+    return out

@@ -32,7 +32,8 @@ from ..errors import GdchaosInputError, check_int, check_positive, check_seed
 
 __all__ = ["PeriodicOrbit", "boundary_itinerary", "tent_point", "word_point", "is_primitive",
            "primitive_words", "boundary_periodic_orbit", "verify_periodic_orbit",
-           "minimal_period", "lift_to_uv", "gd_periodic_orbit"]
+           "minimal_period", "lift_to_uv", "gd_periodic_orbit", "check_word",
+           "periodic_orbit_cost"]
 
 _THIRD = Fraction(1, 3)
 _PREC = 50
@@ -51,10 +52,23 @@ def boundary_itinerary(Z, n):
     return out
 
 
-def _check_word(word):
-    w = [int(c) for c in (word if not isinstance(word, str) else list(word))]
+def check_word(word):
+    """``word`` (a string of 0/1/2 or a sequence of those integers) as a list of ints; anything
+    else is refused with one line."""
+    msg = f"a word is a non-empty sequence of symbols 0, 1, 2; got {word!r}"
+    try:
+        items = list(word)
+    except TypeError:
+        raise GdchaosInputError(msg) from None
+    w = []
+    for c in items:
+        symbol = isinstance(c, str) and len(c) == 1 and c in "012"
+        integer = isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_))
+        if not (symbol or integer):
+            raise GdchaosInputError(msg)
+        w.append(int(c))
     if not w or any(c not in (0, 1, 2) for c in w):
-        raise GdchaosInputError(f"a word is a non-empty sequence of symbols 0, 1, 2; got {word!r}")
+        raise GdchaosInputError(msg)
     return w
 
 
@@ -62,7 +76,7 @@ def tent_point(word):
     """The exact point ``s`` (a Fraction) of the piecewise-linear map whose itinerary is the
     infinite repetition of ``word``: the fixed point of the composed inverse branches
     ``h0(t) = (t - 2)/3``, ``h1(t) = -t/3``, ``h2(t) = (t + 2)/3``."""
-    w = _check_word(word)
+    w = check_word(word)
     a, b = Fraction(1), Fraction(0)  # s = a t + b, composing from the last symbol inwards
     for c in reversed(w):
         # s_new = h_c(a t + b)
@@ -106,7 +120,7 @@ def word_point(word):
 
 
 def is_primitive(word):
-    w = _check_word(word)
+    w = check_word(word)
     K = len(w)
     return all(w != w[:d] * (K // d) for d in range(1, K) if K % d == 0)
 
@@ -168,8 +182,12 @@ def verify_periodic_orbit(step, x0, period, tol=1e-10):
     orbit = np.array(orbit)
     err = float(np.max(np.abs(orbit[-1] - orbit[0])))
     pts = orbit[:-1]
-    d = np.max(np.abs(pts[:, None, :] - pts[None, :, :]), axis=-1)
-    sep = float(np.min(d[np.triu_indices(len(pts), 1)])) if len(pts) > 1 else np.inf
+    sep = np.inf
+    if len(pts) > 1:  # nearest other point in the sup norm (a k-d tree: no K x K table)
+        from scipy.spatial import cKDTree
+
+        dist, _ = cKDTree(pts).query(pts, k=2, p=np.inf)
+        sep = float(np.min(dist[:, 1]))
     mp = minimal_period(step, orbit[0], int(period), tol)
     return pts, err, mp, sep
 
@@ -197,7 +215,7 @@ def boundary_periodic_orbit(period, word=None, tol=1e-10) -> PeriodicOrbit:
     K = check_int("period", period)
     if K < 1:
         raise GdchaosInputError(f"period must be >= 1, got {period}")
-    w = tuple(_check_word(word)) if word is not None else _default_word(K)
+    w = tuple(check_word(word)) if word is not None else _default_word(K)
     if len(w) != K:
         raise GdchaosInputError(f"the word {w} has length {len(w)}, not the period {K}")
     if not is_primitive(w):
@@ -269,7 +287,7 @@ def gd_periodic_orbit(period, d=2, eta=1.0, y=0.5, seed=0, tol=1e-10, word=None)
     alpha = eta * y
     if word is None:
         word = (0,) if K == 2 else _default_word(K)
-    w = tuple(_check_word(word))
+    w = tuple(check_word(word))
     if not is_primitive(w):
         raise GdchaosInputError(f"the word {w} is not primitive")
     n0, n2 = w.count(0), w.count(2)
@@ -301,3 +319,15 @@ def gd_periodic_orbit(period, d=2, eta=1.0, y=0.5, seed=0, tol=1e-10, word=None)
                                                 for Z in Zs],
                           "n_symbol0": n0, "n_symbol2": n2, "p_zero": bool(p_zero),
                           "q_zero": bool(q_zero)})
+
+
+def periodic_orbit_cost(periods, d=2, gd=False):
+    """Estimated work of building and verifying periodic orbits of the given periods:
+    ``(operations, memory_bytes)``.  Every rotation of a word of length ``K`` is solved
+    exactly (``K`` steps on fractions of about ``K`` digits, then a 50-digit sine: about
+    ``100 K^3`` digit operations an orbit); the lift to GD takes about ``100 d``; the
+    verification iterates ``K`` points of ``R^P`` (``P = 2d`` for GD, else 1) ``2K`` times
+    and keeps a few copies of them."""
+    P = 2 * int(d) if gd else 1
+    ops = sum(100.0 * float(K) ** 3 + 100.0 * P + 2.0 * K * K * P for K in periods)
+    return ops, int(max(64 * int(K) * P for K in periods))
