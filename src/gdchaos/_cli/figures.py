@@ -26,7 +26,7 @@ EXTRAS_EPILOG = """examples:
   gdchaos extras --only trainability --out extras
 Items: dimension (figure 3's box-counting dimension with its interval and a convergence study),
 lam (figure 8 over a continuum of weight decay: small multiples and an animated GIF), zoom (a
-zoom into the convergence boundary of figure 3's quotient map over 12 decades, float64, frames
+zoom into the convergence boundary of figure 3's quotient map over 14 decades, float64, frames
 and a GIF), mf_maps (scalar factorization over (eta, init scale), (eta_u, eta_v) and (eta, lam)
 with the exact boundary drawn), trainability (Sohl-Dickstein 2024's six network maps, their
 boundary dimensions and a zoom over ten decades; about 15 minutes at the quick preset)."""

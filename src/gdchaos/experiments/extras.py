@@ -344,7 +344,7 @@ def zoom_item(s, out, progress=print):
     with open(os.path.join(out, "zoom.json"), "w") as fh:
         json.dump(numbers, fh, indent=1)
     sw = numbers["smallest_faithful_width"]
-    return {"title": "Zoom into a convergence boundary over 14 decades (float64)",
+    return {"title": f"Zoom into a convergence boundary over {int(s['decades'])} decades (float64)",
             "images": images, "gifs": [gif], "numbers": numbers,
             "text": f"Centre: the repelling period-{s['period']} point ({zc:.17g}, {w0:.17g}) of "
                     f"figure 3's quotient map (multipliers {mult[0]:.3f}, {mult[1]:.3f}: a spiral, "
