@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ._progress import TileBar
 from ._store import TiledStore
 from ._store_targets import check_store_target
 
@@ -33,12 +34,17 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
     check_store_target(ts.path, overwrite)  # a refused target: before any tile is computed
     free = []  # buffer sets whose tile is written
     ds = None
+    # the bar exists before the first tile is computed and counts computed tiles, moving within
+    # a tile where the runner reports its steps (engine/_progress.py)
+    bar = tqdm(total=ts.n_tiles, disable=not progress, desc=desc, unit="tile", leave=False,
+               bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} tiles [{elapsed}<{remaining}]")
+    tiles = TileBar(bar)
 
     def run(sl):
         if buffers is None:
-            return None, compute(sl=sl)
+            return None, tiles.compute(compute, sl=sl)
         bufs = free.pop() if free else buffers()
-        return bufs, compute(sl=sl, buffers=bufs)
+        return bufs, tiles.compute(compute, sl=sl, buffers=bufs)
 
     try:
         # one writer thread: it builds (or verifies) the store while the first tiles of a new
@@ -52,8 +58,8 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
                 sl = ts.tile_rows_slice(len(early))
                 early[len(early)] = (sl, *run(sl))
             pending = opening.result()
-            bar = tqdm(total=ts.n_tiles, initial=ts.n_tiles - len(pending),
-                       disable=not progress, desc=desc, unit="tile", leave=False)
+            if not early:
+                tiles.set_done(ts.n_tiles - len(pending))
             inflight = None  # (future, buffer set) of the write in flight
             for i in pending:
                 sl, bufs, data = early.pop(i, (None, None, None))
@@ -64,16 +70,14 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
                 if inflight is not None:
                     inflight[0].result()
                     free.append(inflight[1])
-                    bar.update(1)
                 inflight = (writer.submit(ts.write_tile, i, data), bufs)
             # the dataset is opened (metadata, coordinates: written with the template) while
             # the last tile is written
             if inflight is not None:
                 ds = ts.dataset()
                 inflight[0].result()
-                bar.update(1)
-            bar.close()
     finally:
+        bar.close()
         ts.close()  # drop the writer lock
     return ts.dataset() if ds is None else ds
 
@@ -121,11 +125,17 @@ def tiles_in_memory(compute, coords, variables, sizes, static, attrs, run_info, 
     out = {name: np.empty(tuple(sizes[d] for d in spec.dims), dtype=spec.dtype)  # every tile fills
            for name, spec in variables.items()}
     n_tiles = -(-ny // tile_rows)
-    for i in tqdm(range(n_tiles), disable=not progress, desc=desc, unit="tile", leave=False):
-        sl = slice(i * tile_rows, min(ny, (i + 1) * tile_rows))
-        for k, v in compute(sl=sl, out=out).items():
-            if not np.may_share_memory(v, out[k]):  # the kernel's outputs are there already
-                out[k][sl] = v
+    bar = tqdm(total=n_tiles, disable=not progress, desc=desc, unit="tile", leave=False,
+               bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} tiles [{elapsed}<{remaining}]")
+    tiles = TileBar(bar)
+    try:
+        for i in range(n_tiles):
+            sl = slice(i * tile_rows, min(ny, (i + 1) * tile_rows))
+            for k, v in tiles.compute(compute, sl=sl, out=out).items():
+                if not np.may_share_memory(v, out[k]):  # the kernel's outputs are there already
+                    out[k][sl] = v
+    finally:
+        bar.close()
     ds = xr.Dataset(
         {name: (spec.dims, out[name], spec.attrs or {}) for name, spec in variables.items()},
         coords=coords)

@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import GdchaosInputError
 from ..problems import seqsum, torch_retire
 from ..status import CONVERGED, DIVERGED, SADDLE, UNDECIDED
+from ._progress import report
 
 
 def _import_torch():
@@ -55,6 +56,7 @@ def run_torch(problem, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gto
     for t in range(max_iter + 1):
         if idx.numel() == 0:
             break
+        report(t, max_iter + 1)  # progress within the tile (engine/_progress.py)
         loss, g, g2 = f(X, c, lam, t)
         diff = X - Xp
         s2 = seqsum([diff[:, j] * diff[:, j] for j in range(P)])
@@ -127,6 +129,7 @@ def run_torch_opt(problem, X0, consts, HP, gidx, ncol, kind, beta2, eps, max_ite
     loss0 = None
     c = np.asarray(consts, dtype=np.float64)
     for t in range(max_iter + 1):
+        report(t, max_iter + 1)  # progress within the tile (engine/_progress.py)
         loss, g, g2 = problem.torch_loss_grad_at(X, c, lam, t)
         if t == 0:
             loss0 = loss.clone()
