@@ -16,14 +16,16 @@ from gdchaos.engine import CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, UNDECIDED
 def test_boundary_mask_two_and_three_outcomes():
     L = np.zeros((40, 60), dtype=np.int16)
     L[:, 30:] = 1
-    b = boundary_mask(L)
+    b = boundary_mask(L, side="both")
     assert b[5:-5, 29].all() and b[5:-5, 30].all() and b.sum() == 2 * 38
+    thin = boundary_mask(L)  # the default: one pixel, on the smaller label's side
+    assert thin[1:-1, 29].all() and thin.sum() == 38
     assert b[0].sum() == 0 and b[-1].sum() == 0  # grid edge left out
     one = boundary_mask(L, side=1)
     assert one[1:-1, 30].all() and one.sum() == 38
     L3 = L.copy()
     L3[20:, :] = 2
-    b3 = boundary_mask(L3)
+    b3 = boundary_mask(L3, side="both")
     assert b3[19, 5] and b3[20, 5] and b3[10, 29] and not b3[30, 29]
 
 
@@ -32,7 +34,7 @@ def test_invalid_pixels_make_no_boundary_and_exclusion():
     L[:, :10] = -1  # outside the state space
     assert not boundary_mask(L).any()
     L[15:, 10:] = 0
-    b = boundary_mask(L)
+    b = boundary_mask(L, side="both")
     assert b[14, 12] and b[15, 12] and not b[5, 10]  # pixel next to the invalid band
     excl = np.zeros_like(b)
     excl[:, :14] = True

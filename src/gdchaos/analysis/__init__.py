@@ -37,6 +37,8 @@ from .uncertainty import (UncertaintyResult, box_sampler, engine_outcome, quotie
                           uncertainty_exponent)
 from .wada import WadaResult, wada_grid, wada_merging
 from .zoomdim import LocalSlopeResult, local_slope_dimension, window_boundary
+from .boundaries import thin_boundary
+from .fractaltest import FractalTestResult, boundary_dimension, fractal_test
 
 __all__ = [
     "ENTROPY_MAPS", "map_entropy",
@@ -73,4 +75,5 @@ __all__ = [
     # fits
     "LinearFit", "fit_line", "largest_linear_region",
     "LocalSlopeResult", "local_slope_dimension", "window_boundary",  # zoom frames (zoomdim)
+    "thin_boundary", "FractalTestResult", "boundary_dimension", "fractal_test",  # issue 23
 ]

@@ -117,10 +117,16 @@ def _edge_deficit(P, order, org, e, lo, hi):
     return total
 
 
-def _filled_edges(P, e, fill=0.95):
+def _filled_edges(P, e, fill=0.95, same_rule=False):
     """Window ``(lo, hi)`` for :func:`box_counts`: the bounding box along the axes where the set
     covers both faces of its bounding box (at least ``fill`` of the boxes of side ``e`` along
-    each face occupied: the edges of a set with interior), unbounded along the others."""
+    each face occupied: the edges of a set with interior), unbounded along the others.
+
+    ``same_rule``: clip every axis as soon as one axis has filled faces.  Filled faces of axis
+    ``j`` are segments that span the set along the other axes, so the set is cut by the faces of
+    those axes too (a Cantor set times an interval whose outermost columns are full lines: its
+    top and bottom faces are Cantor sets, yet every column ends there and adds a box at every
+    scale unless clipped)."""
     plo, phi = P.min(axis=0), P.max(axis=0)
     D = P.shape[1]
     if D < 2:
@@ -137,4 +143,6 @@ def _filled_edges(P, e, fill=0.95):
             ok = ok and _count_unique(idx[idx[:, j] == face][:, others]) >= fill * want
         if ok:
             lo[j], hi[j] = plo[j], phi[j]
+    if same_rule and np.any(np.isfinite(lo)):
+        lo, hi = plo.astype(float), phi.astype(float)
     return lo, hi

@@ -4,9 +4,11 @@ Two estimators:
 
 - :func:`box_dimension`, the automatic one: box sizes from the set's extent down to a few times
   its resolution (nearest-neighbour spacing, or the pixel size of a mask), ``per_octave`` sizes
-  per factor 2, counts averaged over several shifted box grids, the largest linear region of
-  ``log N`` against ``log(1/eps)`` chosen automatically, slope with a 95% interval that adds the
-  spread of slopes over sub-ranges (systematic) to the regression's own error (statistical).
+  per factor 2, counts averaged over several shifted box grids, boxes clipped at the bounding
+  box on both axes when the set fills the faces of one, the model ``N = A eps^-D + C`` fitted
+  over a window set by a stated rule (:mod:`._dimfit`), a 95% interval from the regression, the
+  grid offsets and the spread over sub-ranges, and ``warnings`` when the scaling range is too
+  short to support a dimension (:data:`SCALING_RULE`).
 - :func:`paper_box_dimension`, the paper's fixed procedure: points normalized into ``[0, 1]^2``
   (shift by the minimum, divide by the largest side), ``eps = 2^-2 ... 2^-8``, boxes
   ``[k eps, (k+1) eps)`` with the last one closed (what ``numpy.histogram2d`` on the edges
@@ -18,6 +20,7 @@ Both return a :class:`BoxCountResult` holding the raw curve ``(eps, counts)`` be
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,6 +54,7 @@ class BoxCountResult:
     ci_stat: tuple = (np.nan, np.nan)
     sys: float = 0.0
     frame: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
 
     @property
     def fit_eps(self):
@@ -65,7 +69,8 @@ class BoxCountResult:
                 "ci_stat": [float(c) for c in self.ci_stat], "sys": float(self.sys),
                 "eps": self.eps.tolist(), "counts": np.asarray(self.counts, float).tolist(),
                 "fit_range": list(self.fit_range), "method": self.method,
-                "n_points": int(self.n_points), "fit": self.fit.as_dict(), "frame": self.frame}
+                "n_points": int(self.n_points), "fit": self.fit.as_dict(), "frame": self.frame,
+                "warnings": list(self.warnings)}
 
     def plot(self, ax=None, **kw):
         return plot_box_counts(self, ax=ax, **kw)
@@ -100,7 +105,8 @@ def box_counts(points, eps, *, origin=None, n_offsets=1, seed=0, reduce="mean", 
 
     Box grids are anchored at ``origin`` (default the points' minimum); with ``n_offsets > 1``
     further grids shifted by uniform random fractions of the largest box are counted and the
-    counts combined by ``reduce`` (``"mean"`` or ``"min"``).  The mean over uniformly random
+    counts combined by ``reduce`` (``"mean"`` or ``"min"``; ``"none"``: the
+    ``(n_offsets, len(eps))`` counts of every grid).  The mean over uniformly random
     shifts estimates ``|A + [0, eps]^D| / eps^D`` without bias; the minimum is closer to the
     minimal cover but is biased low by an amount that shrinks (relatively) as the number of boxes
     grows, which steepens the curve at coarse sizes.  ``window = (lo, hi)`` (or ``"bbox"`` for
@@ -114,8 +120,8 @@ def box_counts(points, eps, *, origin=None, n_offsets=1, seed=0, reduce="mean", 
     eps = np.atleast_1d(np.asarray(eps, dtype=float))
     if np.any(~(eps > 0)) or not np.all(np.isfinite(eps)):
         raise GdchaosInputError("box sizes must be positive and finite")
-    if reduce not in ("mean", "min"):
-        raise GdchaosInputError(f"reduce must be 'mean' or 'min', got {reduce!r}")
+    if reduce not in ("mean", "min", "none"):
+        raise GdchaosInputError(f"reduce must be 'mean', 'min' or 'none', got {reduce!r}")
     lo = P.min(axis=0) if origin is None else np.asarray(origin, dtype=float)
     if np.any(P < lo):
         raise GdchaosInputError("box-count origin must lie below every point")
@@ -148,6 +154,8 @@ def box_counts(points, eps, *, origin=None, n_offsets=1, seed=0, reduce="mean", 
                 out[o, m] = c
                 if window is not None:
                     out[o, m] -= _edge_deficit(P, order, org, eps[m], wlo, whi)
+    if reduce == "none":
+        return out
     return out.mean(axis=0) if reduce == "mean" else out.min(axis=0)
 
 
@@ -202,38 +210,7 @@ def _resolution(P, max_sample=20000, seed=0):
     return float(np.median(d)) if d.size else 0.0
 
 
-def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=None,
-                  per_octave=4, n_offsets=16, reduce="mean", window="edges", top=4.0,
-                  points_per_box=10.0, mask_pixels=4.0, min_octaves=2.0, level=0.95,
-                  seed=0) -> BoxCountResult:
-    """Automatic box-counting dimension of a point set ``(n, D)`` or of a 2-D boolean mask.
-
-    A mask is turned into the coordinates of its true pixels (``xs``/``ys`` give the pixel
-    centres; default pixel indices); its resolution is the pixel size.  For points the
-    resolution is the median nearest-neighbour distance.  Counts: ``per_octave`` sizes per
-    factor 2 from ``eps_max`` (default half the largest side) down to ``eps_min`` (default the
-    resolution), unless ``eps`` gives them; each the mean over ``n_offsets`` randomly shifted
-    grids of the occupied boxes, each box weighted by its fraction inside the points' bounding
-    box (``window="bbox"``; see :func:`box_counts`).
-
-    Fit window (the rule calibrated on random self-similar sets, docs/analysis.md):
-
-    - coarse end: ``eps <= extent / top`` (at least ``top`` boxes across the set; coarser
-      boxes see the set's outline, not its scaling);
-    - fine end, points: at least ``points_per_box`` points per occupied box on average,
-      ``N(eps) <= n_distinct / points_per_box`` (finer boxes miss parts of the set that the
-      finite sample did not reach, which flattens the curve);
-    - fine end, masks: ``eps >= mask_pixels`` pixels (boxes of a few pixels see the
-      staircase of a digital curve).
-
-    The slope is the least-squares fit over the whole window (no sub-range is picked: the local
-    slopes of a lacunar set oscillate by +-0.2 over one octave, and a "straightest part" picks
-    noise).  Interval: the regression's ``level`` t-interval with one effective point per octave
-    (counts at sizes less than a factor 2 apart share most of their boxes), combined in
-    quadrature with a systematic half-width, the half-range of the slopes fitted on every
-    sub-range of at least half the window (log-periodic oscillations and curvature).  A window
-    shorter than ``min_octaves`` is fitted anyway and marked ``"auto (short window)"``.
-    """
+def _prepare(data, xs, ys, seed):
     arr = np.asarray(data)
     is_mask = arr.dtype == bool
     if is_mask:
@@ -256,11 +233,70 @@ def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=Non
     extent = float(np.max(P.max(axis=0) - P.min(axis=0)))
     if extent <= 0:
         raise GdchaosInputError("all points coincide: no box-counting dimension")
-    per_octave = max(1, int(per_octave))
     if res is None:
         res = _resolution(P, seed=seed)
         if res <= 0:
             res = extent / n
+    return arr, is_mask, P, n, extent, res
+
+
+#: The rule behind the ``warnings`` of :func:`box_dimension` (docs/analysis.md).
+SCALING_RULE = {"min_decades": 1.5, "min_points": 500, "min_sizes": 6}
+#: Below this many octaves in the fit window the constant of ``A eps^-D + C`` is not
+#: identifiable (fewer than 3 degrees of freedom at one effective point per octave): the plain
+#: power law is fitted instead (and the window is short enough to be warned about).
+CONSTANT_MIN_OCTAVES = 5.0
+
+
+def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=None,
+                  per_octave=4, n_offsets=16, reduce="mean", window="edges", top=4.0,
+                  points_per_box=30.0, mask_pixels=4.0, min_octaves=2.0, level=0.95,
+                  seed=0, model="power+constant", warn=True) -> BoxCountResult:
+    """Automatic box-counting dimension of a point set ``(n, D)`` or of a 2-D boolean mask.
+
+    A mask is turned into the coordinates of its true pixels (``xs``/``ys`` give the pixel
+    centres; default pixel indices); its resolution is the pixel size.  For points the
+    resolution is the median nearest-neighbour distance.  Counts: ``per_octave`` sizes per
+    factor 2 from ``eps_max`` (default half the largest side) down to ``eps_min`` (default the
+    resolution), unless ``eps`` gives them; each the mean over ``n_offsets`` randomly shifted
+    grids of the occupied boxes, boxes that stick out of the window weighted by their fraction
+    inside it (see :func:`box_counts`).
+
+    Edge rule (``window="edges"``): a mask is clipped at its bounding box on every face that
+    reaches (within 2.5 pixels) the frame of the grid, on both axes alike (the set is cut there
+    by the window it was computed on; a line cut by the frame then counts ``L / eps`` boxes, not
+    ``L / eps + 1``).  A point set carries no window: it is clipped only on the faces it fills
+    (a set with interior).  ``window`` may also be ``None``, ``"bbox"`` or ``(lo, hi)``.
+
+    Fit window (calibrated on random self-similar sets, docs/analysis.md):
+
+    - coarse end: ``eps <= extent / top`` (at least ``top`` boxes across the set);
+    - fine end, points: at least ``points_per_box`` points per occupied box on average,
+      ``N(eps) <= n_distinct / points_per_box``;
+    - fine end, masks: ``eps >= mask_pixels`` pixels.
+
+    Fit (``model="power+constant"``, :mod:`gdchaos.analysis._dimfit`): ``N = A eps^-D + C`` on
+    the whole window, the constant taking the endpoint and corner terms every set has;
+    ``model="power"`` is the plain least-squares slope of ``log N`` (the estimator before issue
+    23).  Interval: regression (three-parameter Jacobian, one effective point per octave) and
+    grid-offset spread (each group of offsets fitted on its own) in quadrature, ``t``-scaled, then
+    combined in quadrature with the half-range of the slopes over sub-ranges of at least half the
+    window.
+
+    Warnings (``result.warnings``, and a ``UserWarning`` unless ``warn=False``): the fit window
+    spans fewer than ``SCALING_RULE["min_decades"]`` decades of box sizes, or fewer than
+    ``min_sizes`` sizes, or the set has fewer than ``min_points`` points: too short a scaling range
+    to support a dimension (the estimate is still returned).  A window shorter than
+    ``min_octaves`` is also marked ``"auto (short window)"``.
+    """
+    from ._dimfit import fit_power_constant
+
+    from ._dimfit import MODELS
+
+    if model not in MODELS:
+        raise GdchaosInputError(f"model must be one of {MODELS}, got {model!r}")
+    arr, is_mask, P, n, extent, res = _prepare(data, xs, ys, seed)
+    per_octave = max(1, int(per_octave))
     if eps is None:
         hi = extent / 2.0 if eps_max is None else float(eps_max)
         lo = res if eps_min is None else float(eps_min)
@@ -273,10 +309,11 @@ def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=Non
     if eps.size < 3:
         raise GdchaosInputError("box counting needs at least 3 box sizes; widen the range")
     if isinstance(window, str) and window == "edges":
-        win = _filled_edges(P, max(4.0 * res, extent / 256.0))
+        win = _filled_edges(P, max(4.0 * res, extent / 256.0), same_rule=True)
     else:
         win = window
-    counts = box_counts(P, eps, n_offsets=n_offsets, seed=seed, reduce=reduce, window=win)
+    per = box_counts(P, eps, n_offsets=n_offsets, seed=seed, reduce="none", window=win)
+    counts = per.mean(axis=0) if reduce == "mean" else per.min(axis=0)
     n_distinct = box_counts(P, [1e-9 * extent])[0]
     keep = eps <= extent / float(top) * (1 + 1e-9)
     if is_mask:
@@ -287,32 +324,41 @@ def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=Non
         raise GdchaosInputError("fewer than 3 box sizes between extent/top and the resolution "
                                 "limit; give more points (or a finer mask) or other eps")
     i0, i1 = (int(i) for i in np.nonzero(keep)[0][[0, -1]])
-    x = np.log(1.0 / eps)
-    yv = np.log(counts)
-    fit = fit_line(x[i0:i1 + 1], yv[i0:i1 + 1], level=level,
-                   n_eff=(i1 - i0) / per_octave + 1.0)
-    sys = _subrange_spread(x[i0:i1 + 1], yv[i0:i1 + 1])
-    half = np.hypot(fit.ci[1] - fit.slope, sys)
+    sl = slice(i0, i1 + 1)
     octaves = float(np.log2(eps[i0] / eps[i1]))
+    if model != "power" and octaves < CONSTANT_MIN_OCTAVES - 1e-9:
+        model = "power"  # too few effective points to determine the constant
+    D, ci, fit, info = fit_power_constant(
+        eps[sl], counts[sl], per[:, sl] if reduce == "mean" else None, per_octave=per_octave,
+        level=level, D_max=P.shape[1] + 1.5, model=model, resolution=res)
     method = "auto" if octaves >= min_octaves - 1e-9 else "auto (short window)"
+    warns = scaling_warnings(octaves * np.log10(2.0), i1 - i0 + 1, n)
     frame = {"resolution": float(res), "extent": extent, "per_octave": per_octave,
              "n_offsets": int(n_offsets), "reduce": reduce, "window": str(window),
              "top": float(top), "points_per_box": float(points_per_box),
-             "mask_pixels": float(mask_pixels), "octaves": octaves}
-    return BoxCountResult(fit.slope, (fit.slope - half, fit.slope + half), eps, counts,
-                          (i0, i1), fit, method, n, fit.ci, float(sys), frame)
+             "mask_pixels": float(mask_pixels), "octaves": octaves,
+             "decades": octaves * float(np.log10(2.0)), **info}
+    out = BoxCountResult(D, ci, eps, counts, (i0, i1), fit, method, n, fit.ci,
+                         float(info["sys"]), frame, warns)
+    if warn:
+        for w in warns:
+            warnings.warn(f"box_dimension: {w}", UserWarning, stacklevel=2)
+    return out
 
 
-def _subrange_spread(x, y):
-    m = x.size
-    k = max(3, (m + 1) // 2)
-    if m < 4:
-        return 0.0
-    slopes = []
-    for a in range(0, m - k + 1):
-        for b in range(a + k, m + 1):
-            slopes.append(np.polyfit(x[a:b], y[a:b], 1)[0])
-    return float((max(slopes) - min(slopes)) / 2.0)
+def scaling_warnings(decades, n_sizes, n_points, rule=None):
+    """The reasons (list of str) a scaling range is too short to support a dimension."""
+    rule = dict(SCALING_RULE, **(rule or {}))
+    out = []
+    if decades < rule["min_decades"] - 1e-9:
+        out.append(f"the fit spans {decades:.2f} decades of box sizes (fewer than "
+                   f"{rule['min_decades']:g}): too short a scaling range for a dimension")
+    if n_sizes < rule["min_sizes"]:
+        out.append(f"only {n_sizes} box sizes in the fit (fewer than {rule['min_sizes']})")
+    if n_points < rule["min_points"]:
+        out.append(f"only {n_points} points/pixels in the set (fewer than "
+                   f"{rule['min_points']}): too few to support a dimension")
+    return out
 
 
 class BoxCounter:

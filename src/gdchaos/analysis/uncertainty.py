@@ -136,15 +136,36 @@ def _directions(rng, n, D):
     return u / nrm
 
 
+def _subrange_slopes(x, y, w):
+    """Half-range of the weighted slopes over every sub-range of at least half the points."""
+    m = x.size
+    k = max(3, (m + 1) // 2)
+    if m < 4:
+        return 0.0
+    sl = [fit_line(x[a:b], y[a:b], weights=w[a:b]).slope
+          for a in range(0, m - k + 1) for b in range(a + k, m + 1)]
+    return float((max(sl) - min(sl)) / 2.0)
+
+
 def uncertainty_exponent(outcome, sampler, eps, n_points=100_000, *, D=None, seed=0,
-                         min_uncertain=10, level=0.95, progress=False) -> UncertaintyResult:
+                         min_uncertain=10, max_fraction=0.1, level=0.95,
+                         progress=False) -> UncertaintyResult:
     """Uncertainty exponent from ``n_points`` random pairs per perturbation size.
 
     ``outcome``: vectorized ``X (m, D) -> int labels``, negative = invalid.  ``sampler``:
     ``(rng, n) -> X`` (see :func:`box_sampler`, :func:`quotient_sampler`).  ``eps``: the
     perturbation sizes.  Fit: weighted least squares of ``log f`` on ``log eps`` with binomial
-    weights ``n f / (1 - f)``, over the sizes with at least ``min_uncertain`` uncertain
-    points; the interval is widened by the fit's reduced chi-square when that exceeds 1.
+    weights ``n f / (1 - f)``; the interval is widened by the fit's reduced chi-square when that
+    exceeds 1.
+
+    Fit window (issue 23): the sizes with at least ``min_uncertain`` uncertain points (finer
+    ones are noise) and an uncertain fraction at most ``max_fraction`` (coarser perturbations
+    reach across the structure of the basins and the curve bends over: ``f`` saturates).  When
+    fewer than 3 sizes qualify the ``max_fraction`` rule is dropped (``info["warnings"]`` says
+    so).  Interval: the weighted fit's ``level`` interval combined in quadrature with the
+    half-range of the slopes fitted on every sub-range of at least half the window (the
+    log-periodic oscillation of lacunar boundaries: on a Cantor-set basin the local slope
+    swings around the exponent over each factor 3 in ``eps``).
     """
     import time
 
@@ -179,13 +200,32 @@ def uncertainty_exponent(outcome, sampler, eps, n_points=100_000, *, D=None, see
     with np.errstate(divide="ignore", invalid="ignore"):
         f = np.where(n_val > 0, n_unc / n_val, np.nan)
     use = n_unc >= min_uncertain
+    warns = []
+    with np.errstate(invalid="ignore"):
+        narrow = use & (f <= float(max_fraction))
+    if np.count_nonzero(narrow) >= 3:
+        use = narrow
+    elif np.count_nonzero(use) >= 2:
+        warns.append(f"fewer than 3 sizes with an uncertain fraction <= {max_fraction:g}: the "
+                     "fit includes coarse sizes where the curve may bend")
     fit = None
     alpha, ci = np.nan, (np.nan, np.nan)
+    sys = 0.0
     if np.count_nonzero(use) >= 2:
         wts = n_val[use] * f[use] / np.maximum(1.0 - f[use], 1e-12)
-        fit = fit_line(np.log(eps[use]), np.log(f[use]), weights=wts, level=level)
-        alpha, ci = fit.slope, fit.ci
+        order = np.argsort(eps[use])
+        x, y, w = np.log(eps[use])[order], np.log(f[use])[order], wts[order]
+        fit = fit_line(x, y, weights=w, level=level)
+        sys = _subrange_slopes(x, y, w)
+        half = float(np.hypot(fit.ci[1] - fit.slope, sys))
+        alpha, ci = fit.slope, (fit.slope - half, fit.slope + half)
+        decades = float((x.max() - x.min()) / np.log(10.0))
+        if decades < 1.0:
+            warns.append(f"the fit spans {decades:.2f} decades of eps (fewer than 1)")
     return UncertaintyResult(float(alpha), tuple(ci), float(D - alpha), (D - ci[1], D - ci[0]),
                              int(D), eps, f, n_unc, n_val, fit, use,
                              time.perf_counter() - t0,
-                             {"n_points": n, "seed": seed, "min_uncertain": min_uncertain})
+                             {"n_points": n, "seed": seed, "min_uncertain": min_uncertain,
+                              "max_fraction": float(max_fraction), "sys": sys,
+                              "ci_stat": [float(c) for c in (fit.ci if fit else ci)],
+                              "warnings": warns})

@@ -73,7 +73,7 @@ def wada_merging(labels, r_max=6, r_wada=3, threshold=0.95, connectivity=2,
     if outcomes.size < 3:
         raise GdchaosInputError(f"a Wada test needs at least 3 outcomes, the map has "
                                 f"{outcomes.size}")
-    full = boundary_mask(L, connectivity=connectivity)
+    full = boundary_mask(L, connectivity=connectivity, side="both")
     nb = int(full.sum())
     if nb == 0:
         raise GdchaosInputError("the outcome map has no boundary")
@@ -81,7 +81,7 @@ def wada_merging(labels, r_max=6, r_wada=3, threshold=0.95, connectivity=2,
     dists = []
     for o in outcomes:
         merged = np.where(L >= 0, (L == o).astype(np.int16), -1)
-        bi = boundary_mask(merged, connectivity=connectivity)
+        bi = boundary_mask(merged, connectivity=connectivity, side="both")
         if not bi.any():
             dists.append(np.full(L.shape, np.inf))
             continue

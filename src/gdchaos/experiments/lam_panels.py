@@ -29,7 +29,7 @@ def lam_panel(y, lam, eta, rng, grid, iters, tol, div, steps, progress=False):
     sp = sign_change_pixels(sad)
     from ..analysis.boundaries import boundary_mask
 
-    bnd = boundary_mask(region.astype(np.int16), connectivity=1)
+    bnd = boundary_mask(region.astype(np.int16), connectivity=1, side="both")
     h = (rng[1] - rng[0]) / (grid - 1)
     area = region.sum() * h * h
     perim = bnd.sum() * h
