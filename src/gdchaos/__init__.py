@@ -21,7 +21,7 @@ from .theory.scalar import (closest_minimizer, eta_star, farthest_minimizer,  # 
                             theorem5_bounds, wang_bound)
 
 __all__ = [
-    "__version__", "theory", "GdchaosInputError",
+    "__version__", "theory", "GdchaosInputError", "plot",
     "CONVERGED", "DIVERGED", "NOT_RUN", "OUTSIDE", "SADDLE", "STATUS_NAMES", "UNDECIDED",
     "RunConfig", "RunResult", "Slice2D", "basin", "open_store", "run_info", "run_points",
     "sample_box", "status_fractions", "verify_store", "Axis", "Optimizer", "hyper_map",
@@ -31,3 +31,13 @@ __all__ = [
     "scaled_map", "closest_minimizer", "eta_star", "farthest_minimizer", "hessian_eigenvalues",
     "imbalance", "in_d0", "q_value", "sharpness", "theorem5_bounds", "wang_bound",
 ]
+
+
+def __getattr__(name):
+    """``gdchaos.plot`` is :func:`gdchaos.plotting.plot`, imported on first use (so that
+    ``import gdchaos`` imports neither matplotlib nor xarray)."""
+    if name == "plot":
+        from .plotting import plot
+
+        return plot
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

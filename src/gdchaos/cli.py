@@ -60,11 +60,13 @@ def _glue_negative_values(argv):
 
 def main(argv=None) -> int:
     parser = build_parser()
-    argv = _glue_negative_values(list(sys.argv[1:] if argv is None else argv))
+    given = list(sys.argv[1:] if argv is None else argv)
+    argv = _glue_negative_values(list(given))
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
+    args._argv = [str(a) for a in given]  # as given: a store's ``command`` attribute
     # warnings (NumPy's, Dask's) are held back while the command runs: a refused command
     # prints its one error line and nothing else; a command that runs shows them at its end
     with warnings.catch_warnings(record=True) as held:

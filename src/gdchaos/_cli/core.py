@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import time
 
 import numpy as np
@@ -92,9 +93,10 @@ def register(sub):
     s.add_argument("--tile-rows", type=C.positive, default=None,
                    help="rows per tile (default ~131k points)")
     o = b.add_argument_group("output")
-    o.add_argument("--out", required=True, help="zarr store (resumed if it exists)")
+    o.add_argument("--out", default=None, help="zarr store (resumed if it exists); without it "
+                   "--png is needed and the map is computed in memory")
     o.add_argument("--overwrite", action="store_true", help="replace an existing store")
-    o.add_argument("--png", default=None, help="also save a map (status, or --color)")
+    o.add_argument("--png", default=None, help="save a map (status, or --color)")
     o.add_argument("--color", default=None, help="variable to colour converged points by")
     o.add_argument("--json", action="store_true", help="print one JSON object")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -229,11 +231,20 @@ def cmd_basin(args):
     # from the Python between kernels (half the process's CPU time on 2 cores; docs/engine.md,
     # "Speed").  Read when Numba starts its threads (prepare, below); a user's setting wins.
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-    from ..engine import RunConfig, basin, check_device, check_store_target, prepare
+    from ..engine import (RunConfig, basin, check_device, check_store_target, prepare,
+                          status_fractions)
     from ..engine.cluster import store_fractions
     from ..problems import check_records
     from . import _common
 
+    if args.out is None:
+        if args.png is None:
+            raise GdchaosInputError("basin writes a store (--out STORE), a picture (--png FILE) "
+                                    "or both: give at least one")
+        if args.overwrite:
+            raise GdchaosInputError("--overwrite replaces the store of --out; give --out")
+        if args.scheduler is not None:
+            raise GdchaosInputError("--scheduler: a cluster run writes a store; give --out")
     problem = problem_from_args(args)
     cfg = RunConfig(eta=C.number(args.eta, "--eta"), momentum=C.number(args.momentum, "--momentum"),
                     max_iter=args.iters, tol=C.number(args.tol, "--tol"),
@@ -269,25 +280,23 @@ def cmd_basin(args):
     records = check_records(args.records)
     if args.color in ("sq_norm", "imbalance", "sharpness", "minimizer"):
         records = check_records(set(records) | {args.color})
-    check_store_target(args.out, args.overwrite)  # before the warm-up: nothing is written
+    if args.out is not None:
+        check_store_target(args.out, args.overwrite)  # before the warm-up: nothing is written
     if scheduler is None:
         _common.set_threads(args.threads)
-    prepare(problem, cfg, store=True)  # start-up (imports, compiled kernels): not in `seconds`
+    # start-up (imports, compiled kernels): not in `seconds`
+    prepare(problem, cfg, store=args.out is not None)
     t0 = time.perf_counter()
     ds = basin(problem, grid, config=cfg, store=args.out, tile_rows=args.tile_rows,
                coordinate=args.coordinate, points=points, keep_params=args.keep_params,
                overwrite=args.overwrite, progress=not (args.quiet or args.json),
-               device=args.device, extra_attrs={"command": "gdchaos basin"}, records=records,
+               device=args.device, extra_attrs={"command": command_line(args)}, records=records,
                scheduler=scheduler, threads=args.threads)
     seconds = time.perf_counter() - t0
-    fr = store_fractions(args.out)  # chunk by chunk: the map is never whole in memory
+    # chunk by chunk from a store: the map is never whole in memory
+    fr = store_fractions(args.out) if args.out is not None else status_fractions(ds["status"])
     if args.png:
-        from ..plotting import plot_basin, save_figure
-
-        labels = problem.axis_labels
-        fig, _ = plot_basin(ds, color=args.color, xlabel=labels[0], ylabel=labels[1],
-                            title=f"{problem.name}, eta = {cfg.eta:g}, lam = {problem.lam:g}")
-        save_figure(fig, args.png)
+        save_basin_picture(ds, args)
     out = {"fractions": fr, "seconds": seconds,
            "point_steps_per_second": grid.nx * grid.ny * cfg.max_iter / max(seconds, 1e-12),
            "out": args.out, "png": args.png, "grid": [grid.nx, grid.ny],
@@ -296,8 +305,42 @@ def cmd_basin(args):
         C.emit_json(out)
     elif not args.quiet:
         print("  ".join(f"{k} {v:.4f}" for k, v in fr.items()))
-        print(f"{seconds:.2f} s, {out['point_steps_per_second']:.3g} point-steps/s -> {args.out}")
+        print(f"{seconds:.2f} s, {out['point_steps_per_second']:.3g} point-steps/s -> "
+              f"{args.out if args.out is not None else args.png}")
     return 0
+
+
+def command_line(args):
+    """A store's ``command`` attribute: ``gdchaos`` and the arguments as given, less ``--out``
+    and its value (the store is where it is; a store resumed or made at another path by the
+    same command is the same store)."""
+    argv = getattr(args, "_argv", None)
+    if argv is None:  # called without gdchaos.cli.main
+        return f"gdchaos {getattr(args, 'command', '')}".strip()
+    kept = []
+    skip = False
+    for tok in argv:
+        if skip:
+            skip = False
+            continue
+        head = tok.split("=", 1)[0]
+        if len(head) >= 4 and "--out".startswith(head):  # --out, --ou (argparse prefixes)
+            skip = "=" not in tok
+            continue
+        kept.append(tok)
+    return "gdchaos " + shlex.join(kept)
+
+
+def save_basin_picture(ds, args):
+    """The map of ``--png``: status, or ``--color X`` over the converged points (the others
+    grey) with a colour bar naming X; axes named by the coordinates (the problem's parameters
+    on a ``--slice axes`` map), the title every parameter of the run."""
+    from ..plotting import plot, save_figure, use_style
+
+    plt = use_style()
+    ax = plot(ds, args.color or "status", others="grey" if args.color else None)
+    save_figure(ax.figure, args.png)
+    plt.close(ax.figure)
 
 
 # ---------------------------------------------------------------------------- demo

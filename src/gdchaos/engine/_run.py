@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -14,7 +15,8 @@ from ..errors import GdchaosInputError, check_nonneg, check_positive
 from ..problems import RECORDS, Problem, check_records
 from ._grid import Slice2D
 from ..status import ENGINE_RULE, NOT_RUN, STATUS_DOC, status_fractions
-from ._store import TiledStore, VarSpec
+from ._coords import LabelledStore, label_dataset, parameter_names, slice_coord_attrs
+from ._store import VarSpec
 from ._tiles import tile_buffers, tiles_in_memory, tiles_into_store, tiles_on_cluster  # noqa: F401
 
 BACKENDS = ("numba", "torch")
@@ -325,8 +327,10 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
             variables[k] = VarSpec(("y", "x"), "float64", np.nan, attrs_k)
     sizes = {"param": P}
     if coordinate is not None:
-        variables["coordinate"] = VarSpec(("y", "x"), "float64", np.nan,
-                                          {"index": int(coordinate)})
+        pname = parameter_names(problem)[int(coordinate)]
+        variables["coordinate"] = VarSpec(("y", "x"), "float64", np.nan, {
+            "index": int(coordinate),
+            "long_name": f"final value of parameter {int(coordinate)} ({pname})"})
     if points is not None:
         variables["distance"] = VarSpec(("y", "x", "point"), "float64", np.nan)
         sizes["point"] = points.shape[0]
@@ -359,14 +363,16 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     tile = dict(problem=problem, grid=grid, config=config, names=names, coordinate=coordinate,
                 points=points, keep_params=keep_params, device=device)
     coords = {"y": grid.ys, "x": grid.xs}
+    coord_attrs = slice_coord_attrs(problem, grid)  # metadata: not in run_info (its hash)
     desc = f"basin {problem.name}"
     if store is None:
-        return tiles_in_memory(partial(_tile, **tile), coords, variables, sizes, static, attrs,
-                               run_info, tile_rows, progress, desc)
+        return label_dataset(tiles_in_memory(partial(_tile, **tile), coords, variables, sizes,
+                                             static, attrs, run_info, tile_rows, progress, desc),
+                             coord_attrs)
     store_args = dict(path=store, coords=coords, variables=variables,
                       run_info=run_info, tile_rows=tile_rows, sizes=sizes, static=static,
                       attrs=attrs)
-    ts = TiledStore(**store_args)
+    ts = LabelledStore(coord_attrs, **store_args)
     if on_cluster:
         return tiles_on_cluster(ts, store_args, partial(_tile, **tile), config.backend, device,
                                 scheduler, client, overwrite, progress, threads, desc)
@@ -417,6 +423,32 @@ def _slice_points(grid, sl, out):
     return out
 
 
-def run_info(ds):
-    """The parameters a store was made with (a dict)."""
-    return json.loads(ds.attrs["gdchaos_run"])
+def run_info(path_or_ds):
+    """The parameters a store was made with (a dict), from the store's path (a ``str`` or
+    ``os.PathLike``: only its root metadata are read, the tiles are not verified) or from a
+    dataset of :func:`gdchaos.basin`, :func:`gdchaos.hyper_map` or :func:`gdchaos.open_store`."""
+    if isinstance(path_or_ds, (str, os.PathLike)):
+        attrs = _root_attrs(os.fspath(path_or_ds))
+    else:
+        attrs = getattr(path_or_ds, "attrs", None)
+    if not isinstance(attrs, dict) or "gdchaos_run" not in attrs:
+        raise GdchaosInputError("run_info needs a gdchaos store (a path) or its dataset; got "
+                                f"{type(path_or_ds).__name__} without a gdchaos_run attribute")
+    try:
+        return json.loads(attrs["gdchaos_run"])
+    except (TypeError, ValueError):
+        raise GdchaosInputError("the dataset's gdchaos_run attribute is not a run record "
+                                "(JSON)") from None
+
+
+def _root_attrs(path):
+    """The root attributes of the zarr store at ``path`` (one line when it is none)."""
+    try:
+        with open(os.path.join(path, "zarr.json")) as f:
+            doc = json.load(f)
+    except FileNotFoundError:
+        raise GdchaosInputError(f"{path} is not a gdchaos store (no zarr.json)") from None
+    except (OSError, ValueError) as exc:
+        raise GdchaosInputError(f"cannot read store {path}: "
+                                f"{getattr(exc, 'strerror', None) or exc}") from None
+    return doc.get("attributes") if isinstance(doc, dict) else None

@@ -19,9 +19,10 @@ from ..problems import RECORDS, check_records
 from ..status import NOT_RUN, STATUS_DOC
 from ..version import __version__
 from ._grid import random_orthonormal_directions
+from ._coords import LabelledStore, label_dataset
 from ._run import (RunConfig, _default_tile_rows, check_device, tiles_in_memory,
                    tiles_into_store, tiles_on_cluster)
-from ._store import TiledStore, VarSpec
+from ._store import VarSpec
 from .optim import STOP_RULES, Optimizer
 
 #: axis names (``GROUP``: a name of the problem's ``param_groups``)
@@ -346,18 +347,35 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
         attrs.update(extra_attrs)
     static = {"init": (("param",), init), "slice_directions": (("basis", "param"), directions)}
     coords = {"y": ys, "x": xs}
+    coord_attrs = {"x": axis_attrs(x), "y": axis_attrs(y)}  # metadata: not in run_info
     sizes = {"param": P}
     desc = f"map {problem.name} {optimizer.kind}"
     if store is None:
-        return tiles_in_memory(compute, coords, variables, sizes, static, attrs, run_info,
-                               tile_rows, progress, desc)
+        return label_dataset(tiles_in_memory(compute, coords, variables, sizes, static, attrs,
+                                             run_info, tile_rows, progress, desc), coord_attrs)
     store_args = dict(path=store, coords=coords, variables=variables, run_info=run_info,
                       tile_rows=tile_rows, sizes=sizes, static=static, attrs=attrs)
-    ts = TiledStore(**store_args)
+    ts = LabelledStore(coord_attrs, **store_args)
     if on_cluster:
         return tiles_on_cluster(ts, store_args, compute, cfg.backend, device, scheduler, client,
                                 overwrite, progress, threads, desc)
     return tiles_into_store(ts, compute, overwrite, progress, desc)
+
+
+def axis_attrs(axis: Axis) -> dict:
+    """The ``long_name``, ``description`` and ``scale`` attributes of a map's coordinate."""
+    name = axis.name
+    key = name
+    for prefix in ("eta_", "offset_"):
+        if name.startswith(prefix) and name not in AXES:
+            key = prefix + "GROUP"
+    doc = AXES.get(key, name)
+    if key != name:
+        group = name.split("_", 1)[1]
+        doc = doc.replace("one parameter group", f"parameter group {group}").replace(
+            "one group", f"group {group}")
+    return {"long_name": f"{name} ({doc})" if doc != name else name, "description": doc,
+            "scale": axis.spec()["scale"]}
 
 
 def _hp_only(vals):
@@ -382,5 +400,5 @@ def _map_records(problem, X0, Xf, names, lam=None):
     return out
 
 
-__all__ = ["AXES", "Axis", "SCORE_DOC", "SCORE_WINDOW", "check_axis", "hyper_map",
-           "run_optimizer", "RECORDS"]
+__all__ = ["AXES", "Axis", "SCORE_DOC", "SCORE_WINDOW", "axis_attrs", "check_axis",
+           "hyper_map", "run_optimizer", "RECORDS"]
