@@ -71,3 +71,48 @@ def test_reproduce_subset_writes_report(tmp_path):
     assert claims["thm1_critical_step"]["measured"] == min(
         rec["numbers"][k]["engine_agrees_with_D0_outside_saddle_basin"] for k in ("y=0.3", "y=0.9"))
     assert claims["fractal_dimension"]["verdict"] == "not run"
+
+
+# ------------------------------------------------------------------------- no CIFAR-10
+def test_network_figure_without_cifar_is_drawn_on_the_digits_stand_in(tmp_path, no_cifar_env):
+    """``gdchaos figure 4 --preset tiny`` without CIFAR-10 (and no download): exit 0, drawn on
+    the digits with step sizes that suit them, labelled in its record; one line on how to get
+    the data."""
+    env, cwd = no_cifar_env(tmp_path)
+    r = subprocess.run([sys.executable, "-m", "gdchaos.cli", "figure", "4", "--preset", "tiny",
+                        "--out", "out", "--quiet"], capture_output=True, text=True, timeout=300,
+                       env=env, cwd=cwd)
+    assert r.returncode == 0, r.stderr
+    lines = [s for s in r.stderr.splitlines() if "CIFAR-10" in s]
+    assert len(lines) == 1 and "digits" in lines[0] and "GDCHAOS_DATA" in lines[0], r.stderr
+    assert "urlopen" not in r.stderr and "Traceback" not in r.stderr
+    rec = json.loads((cwd / "out" / "fig04.json").read_text())
+    assert rec["numbers"]["data"].startswith("digits stand-in (CIFAR-10 not available: ")
+    assert "GDCHAOS_OFFLINE" in rec["numbers"]["data"]
+    assert rec["params"]["dataset"] == "digits" and rec["params"]["eta_gd"] == [0.1, 1.2]
+    assert rec["numbers"]["standin_settings"] == {"eta_gd": [0.1, 1.2],
+                                                  "eta_momentum": [0.02, 0.25], "tol": 1e-4}
+    assert (cwd / "out" / "fig04.png").is_file()
+
+
+@pytest.mark.parametrize("args", [
+    ["figure", "4", "--preset", "tiny", "--set", "dataset=cifar10", "--out", "out"],
+    ["reproduce", "--preset", "tiny", "--figures", "5,7", "--set", "5:dataset=cifar10",
+     "--out", "out"],
+    ["figure", "13", "--preset", "tiny", "--set", "dataset=mnist", "--out", "out"],
+    ["reproduce", "--preset", "tiny", "--figures", "7,12", "--set", "12:dataset=mnist",
+     "--out", "out"]])
+def test_cifar10_asked_without_it_is_refused_in_one_line(tmp_path, no_cifar_env, args):
+    """``dataset=cifar10`` is CIFAR-10 or nothing: without it, one line naming how to get it,
+    exit 2, nothing written (nor for a dataset that does not exist)."""
+    env, cwd = no_cifar_env(tmp_path)
+    r = subprocess.run([sys.executable, "-m", "gdchaos.cli", *args], capture_output=True,
+                       text=True, timeout=300, env=env, cwd=cwd)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("gdchaos: error: figure "), r.stderr
+    if "dataset=cifar10" in args[-3]:
+        assert "dataset=cifar10 asked but not found in " in r.stderr
+        assert "GDCHAOS_DATA" in r.stderr and "GDCHAOS_OFFLINE" in r.stderr
+    else:
+        assert "must be one of auto, cifar10, digits, got 'mnist'" in r.stderr
+    assert not (cwd / "out").exists() and r.stdout == ""

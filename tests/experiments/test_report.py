@@ -35,11 +35,13 @@ def test_claims_are_evaluated_from_the_numbers(tiny_run, cifar_present):
     for cid in TINY_AGREE:
         assert verdicts[cid] == "agrees", (cid, verdicts[cid])
     assert verdicts["fractal_dimension"] == "differs"  # 300 x 300 is too coarse for 1.249
-    for cid, v in verdicts.items():
-        if cid in NETWORK_CLAIMS and not cifar_present:  # tests never download
-            assert v == "not run", (cid, v)
-        else:
-            assert v in ("agrees", "differs"), (cid, v)
+    for c in tiny_run["claims"]:  # every claim judged; without CIFAR-10 (tests never download)
+        assert c["verdict"] in ("agrees", "differs"), c  # the network ones on the stand-in
+        if c["id"] in NETWORK_CLAIMS and not cifar_present:
+            assert c["data"].startswith("digits stand-in (CIFAR-10 not available: "), c
+        else:  # on CIFAR-10 the claims are written as before: no label
+            assert "data" not in c, c
+    assert tiny_run["judged"] == 20
     # the claims as data beside the report: the same records, measured values and bands
     data = json.loads(Path(tiny_run["claims_path"]).read_text())
     assert data["claims"] == tiny_run["claims"] and data["agree"] == tiny_run["agree"]
@@ -103,13 +105,9 @@ def test_report_is_self_contained_and_every_image_decodes(tiny_run, cifar_presen
 
     html = Path(tiny_run["path"]).read_text()
     imgs = _images(html)
-    assert len(imgs) == (13 if cifar_present else 9) == html.count("<img")
-    if not cifar_present:  # one line per network figure not run, with the reason
-        for n in (4, 5, 12, 13):
-            assert re.search(rf"<li>figure {n}: no CIFAR-10 data in [^<]*GDCHAOS_OFFLINE", html)
-            assert tiny_run["not_run"][n].startswith("no CIFAR-10 data")
-    else:
-        assert "Figures not run" not in html and not tiny_run["not_run"]
+    assert len(imgs) == 13 == html.count("<img")  # without CIFAR-10 too: the digits stand-in
+    assert "Figures not run" not in html and not tiny_run["not_run"]
+    assert ("id='standin'" in html) == (not cifar_present)
     for kind, b64 in imgs:
         im = Image.open(io.BytesIO(base64.b64decode(b64)))
         im.load()
@@ -145,49 +143,86 @@ def test_report_renders_in_headless_chromium(tiny_run, tmp_path):
 
 
 # ------------------------------------------------------------------------- no CIFAR-10 at all
-def _reproduce_cli(tmp_path, env_extra, figures="5,7"):
-    import os
+STANDIN = "digits stand-in (CIFAR-10 not available: "
+
+
+@pytest.fixture(scope="module")
+def standin_run(tmp_path_factory, no_cifar_env):
+    """``gdchaos reproduce --preset tiny --figures 4,5,12,13`` on a machine without CIFAR-10
+    (empty HOME, no GDCHAOS_DATA, outside the repository, offline): ``(result, out)``."""
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k != "GDCHAOS_REQUIRE_CIFAR"}
-    env.update({"GDCHAOS_DATA": str(tmp_path / "no-data"), **env_extra})
-    out = tmp_path / "out"
+    env, cwd = no_cifar_env(tmp_path_factory.mktemp("no_cifar"))
+    out = cwd / "out"
     r = subprocess.run([sys.executable, "-m", "gdchaos.cli", "reproduce", "--preset", "tiny",
-                        "--figures", figures, "--set", "7:grid=30", "--out", str(out)],
-                       capture_output=True, text=True, timeout=300, env=env)
+                        "--figures", "4,5,12,13", "--out", str(out)],
+                       capture_output=True, text=True, timeout=600, env=env, cwd=cwd)
     return r, out
 
 
-def _check_not_run_report(r, out, figs, why):
-    assert r.returncode == 0, r.stderr  # the rest of the report stands: success
+def test_reproduce_without_cifar_draws_the_network_figures_on_the_digits(standin_run):
+    """No CIFAR-10 and no download: the network figures are drawn on the digits, each labelled
+    in its record, beside its figure and its claims in the report; one line on stderr for the
+    run says how to get the data (and where it was looked for); no network error anywhere."""
+    import json
+
+    r, out = standin_run
+    assert r.returncode == 0, r.stderr
+    err = [s for s in r.stderr.splitlines() if "CIFAR-10" in s]
+    assert len(err) == 1, r.stderr  # once per run, not per figure
+    home = out.parent.parent / "home"
+    for word in ("digits", "GDCHAOS_DATA", "--data-dir", "download", "GDCHAOS_OFFLINE",
+                 str(home / ".cache" / "gdchaos")):
+        assert word in err[0], (word, err[0])
     html = (out / "report.html").read_text()
-    for n in figs:
-        line = [s for s in r.stderr.splitlines() if f"figure {n} not run" in s]
-        assert len(line) == 1 and why in line[0], r.stderr
-        assert re.search(rf"<li>figure {n}: no CIFAR-10 data[^<]*{why}", html), html[:3000]
-        assert re.search(rf"figure +{n} \(tiny\) NOT RUN", r.stdout)
-        assert not (out / f"fig{n:02d}.png").exists()
-    # the matrix-factorization figure is there, its claims evaluated; the network one not run
-    assert "[ 1/" in r.stdout and "figure  7 (tiny) done" in r.stdout
-    assert len(_images(html)) == 1 and (out / "fig07.png").is_file()
-    assert re.search(r"Theorem 1 \(critical step size\).*?class='agrees'", html, re.S)
-    assert re.search(r"Spread of sharpness \(weight decay\)</td><td>[^<]*</td><td>not run: no "
-                     r"CIFAR-10 data[^<]*</td><td class='notrun'>not run", html)
+    for text in (r.stdout, r.stderr, html):
+        assert "urlopen" not in text and "Traceback" not in text
+    assert "Figures not run" not in html and "not run: " not in html
+    for n in (4, 5, 12, 13):
+        assert re.search(rf"figure +{n} \(tiny\) done on the digits stand-in", r.stdout)
+        rec = json.loads((out / f"fig{n:02d}.json").read_text())
+        assert rec["data"].startswith(STANDIN) and rec["numbers"]["data"] == rec["data"]
+        assert rec["params"]["dataset"] == "digits"
+        assert rec["numbers"]["data_source"] == "sklearn.datasets.load_digits"
+        assert (out / f"fig{n:02d}.png").is_file()
+        section = html.split(f"<h2 id='fig{n}'>", 1)[1].split("<h2", 1)[0]
+        assert "<p class='standin'>On the digits stand-in (CIFAR-10 not available: " in section
+    assert len(_images(html)) == 4
+    claims = json.loads((out / "claims.json").read_text())["claims"]
+    for c in claims:
+        if c["id"] in NETWORK_CLAIMS:
+            assert c["verdict"] in ("agrees", "differs") and c["data"].startswith(STANDIN), c
+    assert html.count("[on the digits stand-in, not CIFAR-10]</span>") == 4
+    assert re.search(r"Spread of sharpness \(weight decay\)</td><td>[^<]*</td><td><span "
+                     r"class='standin'>\[on the digits stand-in, not CIFAR-10\]</span> final "
+                     r"sharpness[^<]*</td><td class='(agrees|differs)'>", html)
 
 
-def test_reproduce_offline_lists_the_network_figures_not_run(tmp_path):
-    """No data, downloads disabled (GDCHAOS_OFFLINE, as in every test): exit 0, one line per
-    network figure on stderr and in the report, the rest of the report stands."""
-    r, out = _reproduce_cli(tmp_path, {"GDCHAOS_OFFLINE": "1"})
-    _check_not_run_report(r, out, [5], "GDCHAOS_OFFLINE")
+def test_report_without_cifar_judges_every_claim(standin_run, tiny_run, tmp_path):
+    """The whole report without CIFAR-10 (the matrix-factorization figures of the session's run,
+    the network figures of the run above): 20 of 20 claims judged, the 4 network ones labelled
+    as on the stand-in."""
+    import json
+
+    from gdchaos.experiments.report import NN_ORDER, build_report
+
+    _, out = standin_run
+    records = {n: r for n, r in tiny_run["records"].items() if n not in NN_ORDER}
+    records.update({n: json.loads((out / f"fig{n:02d}.json").read_text()) for n in NN_ORDER})
+    info = build_report(records, str(tmp_path / "report.html"), "tiny")
+    assert info["judged"] == info["total"] == 20
+    assert {c["id"] for c in info["claims"] if c.get("data")} == NETWORK_CLAIMS
+    html = (tmp_path / "report.html").read_text()
+    assert f"{info['agree']} of 20 claims agree (20 of 20 judged; 4 on the digits stand-in, " \
+           "not CIFAR-10)" in html
+    assert "Figures 4, 5, 12, 13 are drawn on the digits stand-in" in html
+    assert json.loads((tmp_path / "claims.json").read_text())["judged"] == 20
 
 
-def test_reproduce_without_network_lists_the_network_figures_not_run(tmp_path, monkeypatch,
-                                                                      capsys):
-    """No data and the download fails (what a machine without internet meets): the figures are
-    listed as not run with the failed download as the reason; one attempt, not one per figure."""
-    from html import escape
-
+def test_reproduce_without_network_draws_on_the_stand_in(tmp_path, monkeypatch, capsys):
+    """No data and the download fails (what a machine without internet meets): one attempt, not
+    one per figure; the figures are drawn on the stand-in, the failed download named in a few
+    words, the network error itself never shown."""
     from gdchaos.experiments.report import reproduce
     from gdchaos.nn import data as D
 
@@ -203,12 +238,14 @@ def test_reproduce_without_network_lists_the_network_figures_not_run(tmp_path, m
     lines = []
     info = reproduce("tiny", str(tmp_path / "out"), figures=[5, 13], progress=lines.append)
     assert len(calls) == 1
-    err = capsys.readouterr().err.splitlines()
+    err = capsys.readouterr().err
     html = Path(info["path"]).read_text()
+    assert err.count("CIFAR-10 not available") == 1 and "the download" in err
+    for text in (err, html, *lines):
+        assert "urlopen" not in text and "No such file" not in text and url not in text
     for n in (5, 13):
-        why = info["records"][n]["not_run"]
-        assert why.startswith("no CIFAR-10 data") and f"download of {url} failed" in why
-        assert f"<li>figure {n}: {escape(why)}</li>" in html
-        assert [s for s in err if f"figure {n} not run" in s] == [
-            f"gdchaos reproduce: figure {n} not run: {why}"]
-    assert not any(r.get("error") for r in info["records"].values())  # the CLI exits 0
+        why = info["records"][n]["data"]
+        assert why == f"{STANDIN}not found in {tmp_path / 'no-data'}, the download from its " \
+                      "address failed)"
+        assert info["standin"][n] == why
+    assert not info["not_run"] and not any(r.get("error") for r in info["records"].values())

@@ -15,7 +15,7 @@ import numpy as np
 
 from .runner import FigureData, FigureSpec
 
-BASE = dict(dataset="cifar10", n_per_class=25, data_seed=0, seed=0, hidden=[25, 25], loss="mse",
+BASE = dict(dataset="auto", n_per_class=25, data_seed=0, seed=0, hidden=[25, 25], loss="mse",
             eta=0.05, weight_decay=1e-3, iters=3000, tol=5e-4, div=1e4, workers=1)
 PRESETS = {
     "paper": dict(BASE, grid=300, range=[32.0, 42.0, 16.0, 24.0], zoom_grid=300,
@@ -24,6 +24,9 @@ PRESETS = {
                   zoom_range="auto"),
 }
 PRESETS["tiny"] = dict(PRESETS["quick"], hidden=[8, 8], grid=10, zoom_grid=6, iters=1500)
+#: the digits stand-in (no CIFAR-10: :mod:`.nn_standin`): a window nearer the origin holds the
+#: divergence boundary for them
+STANDIN = dict(range=[0.0, 16.0, 0.0, 16.0], zoom_range="auto")
 
 
 def slice_settings(p, grid, rng):
@@ -76,9 +79,11 @@ def slice_numbers(ds, eta):
     return out
 
 
-def compute(p, out, progress, client=None):
+def compute(p, out, progress, client=None, *, number=None, presets=None):
     from ..nn import run_slice
+    from .nn_standin import choose_data
 
+    standin = choose_data(number, p, STANDIN, presets or PRESETS, quiet=not progress)
     s = slice_settings(p, p["grid"], p["range"])
     res = run_slice(s, quiet=not progress, workers=int(p["workers"]), client=client)
     ds = res.dataset
@@ -87,7 +92,8 @@ def compute(p, out, progress, client=None):
     zs = slice_settings(p, p["zoom_grid"], zr)
     zres = run_slice(zs, quiet=not progress, workers=int(p["workers"]), client=client)
     keep = ["status", "steps", "final_loss", "sq_norm", "final_sharpness"]
-    numbers = {"slice": slice_numbers(ds, p["eta"]), "zoom": slice_numbers(zres.dataset, p["eta"]),
+    numbers = {**standin, "slice": slice_numbers(ds, p["eta"]),
+               "zoom": slice_numbers(zres.dataset, p["eta"]),
                "data_source": res.summary.get("data_source"),
                "network_steps": int(res.summary.get("network_steps", 0))
                + int(zres.summary.get("network_steps", 0))}
@@ -158,11 +164,19 @@ def plot(data, p):
 
 def make_spec(number, weight_decay, title, caption):
     presets = {k: dict(v, weight_decay=weight_decay) for k, v in PRESETS.items()}
+
+    def compute_figure(p, out, progress, client=None):
+        return compute(p, out, progress, client, number=number, presets=presets)
+
     return FigureSpec(
-        number=number, title=title, caption=caption, presets=presets, compute=compute, plot=plot,
+        number=number, title=title, caption=caption, presets=presets, compute=compute_figure,
+        plot=plot,
         choices={"data": "CIFAR-10 classes 0 and 1, 25 images each (data_seed 0, among the first "
                          "1000 training images), downloaded on first use (docs/nn.md); "
-                         "dataset=digits runs on scikit-learn's 8 x 8 digits instead",
+                         "dataset=digits runs on scikit-learn's 8 x 8 digits instead; "
+                         "dataset=auto (default) falls back to the digits, labelled as a "
+                         "stand-in, when CIFAR-10 is not available (then range=0,16,0,16 and "
+                         "zoom_range=auto)",
                  "slice": "two Gaussian directions of the full parameter space (torch generator, "
                           "seed 0), Gram-Schmidt; the paper's window belongs to its own random "
                           "directions, so the quick preset uses a wider window ([24,42]x[8,30]) "

@@ -14,14 +14,17 @@ import numpy as np
 from .runner import FigureData, FigureSpec
 
 PRESETS = {
-    "paper": dict(dataset="cifar10", n_per_class=25, data_seed=0, seed=0, hidden=[100, 100],
+    "paper": dict(dataset="auto", n_per_class=25, data_seed=0, seed=0, hidden=[100, 100],
                   loss="mse", momentum=0.9, eta_gd=[0.01, 0.15], eta_momentum=[0.005, 0.07],
                   n_eta=500, iters=5000, tol=1e-6, div=1e4, workers=1),
-    "quick": dict(dataset="cifar10", n_per_class=25, data_seed=0, seed=0, hidden=[100, 100],
+    "quick": dict(dataset="auto", n_per_class=25, data_seed=0, seed=0, hidden=[100, 100],
                   loss="mse", momentum=0.9, eta_gd=[0.01, 0.15], eta_momentum=[0.005, 0.07],
                   n_eta=64, iters=5000, tol=1e-6, div=1e4, workers=1),
 }
 PRESETS["tiny"] = dict(PRESETS["quick"], hidden=[16, 16], n_eta=8, iters=2000)
+#: the digits stand-in (no CIFAR-10: :mod:`.nn_standin`), per loss: their sharpness is lower, so
+#: larger step sizes show the two regimes
+STANDIN = {"mse": dict(eta_gd=[0.1, 1.2], eta_momentum=[0.02, 0.25], tol=1e-4), "ce": {}}
 
 
 def sweep_settings(p):
@@ -81,14 +84,17 @@ def regimes(eta, status, sharp, norm, beta, window=5, factor=5.0):
     return out
 
 
-def compute(p, out, progress, client=None):
+def compute(p, out, progress, client=None, *, number=None, presets=None):
     from ..nn import run_sweep
+    from .nn_standin import choose_data
 
+    standin = choose_data(number, p, STANDIN[p["loss"]], presets or PRESETS, quiet=not progress)
     s = sweep_settings(p)
     res = run_sweep(s, quiet=not progress, workers=int(p["workers"]), client=client)
     ds = res.dataset
-    numbers = {"network_steps": res.summary.get("network_steps"),
-               "fractions": res.summary.get("fractions"), "data_source": res.summary.get("data_source")}
+    numbers = {**standin, "network_steps": res.summary.get("network_steps"),
+               "fractions": res.summary.get("fractions"),
+               "data_source": res.summary.get("data_source")}
     for a, beta in enumerate(np.atleast_1d(ds["momentum"].values)):
         key = "GD" if beta == 0 else f"momentum {beta:g}"
         numbers[key] = regimes(ds["eta"].values[a], ds["status"].values[a],
@@ -157,12 +163,20 @@ def plot(data, p):
 
 def make_spec(number, loss, tol, title, caption):
     presets = {k: dict(v, loss=loss, tol=tol) for k, v in PRESETS.items()}
+
+    def compute_figure(p, out, progress, client=None):
+        return compute(p, out, progress, client, number=number, presets=presets)
+
     return FigureSpec(
-        number=number, title=title, caption=caption, presets=presets, compute=compute, plot=plot,
+        number=number, title=title, caption=caption, presets=presets, compute=compute_figure,
+        plot=plot,
         choices={"data": "CIFAR-10 classes 0 and 1, 25 images each drawn with data_seed 0 among "
                          "the first 1000 training images (the offline .npz holds exactly those); "
                          "downloaded on first use (docs/nn.md); dataset=digits runs on "
-                         "scikit-learn's 8 x 8 digits instead",
+                         "scikit-learn's 8 x 8 digits instead; dataset=auto (default) falls back "
+                         "to the digits, labelled as a stand-in, when CIFAR-10 is not available"
+                         + ("" if not STANDIN[loss] else " (then " + ", ".join(
+                             f"{k}={v}" for k, v in STANDIN[loss].items()) + ")"),
                  "init": "PyTorch's default nn.Linear initialization, seed 0, float64",
                  "loss": {"mse": "mean over the 50 images of (f - y)^2 (PyTorch MSELoss: no 1/2)",
                           "ce": "BCEWithLogitsLoss (mean over images)"}[loss],

@@ -4,6 +4,8 @@
 writes one self-contained HTML file (images embedded as base64 PNG) and, beside it,
 ``claims.json``: the paper's claims as data (:mod:`gdchaos.experiments.claims`: stable id,
 measured value, band or rule, source, verdict ``"agrees"``, ``"differs"`` or ``"not run"``).
+A network figure drawn on the digits stand-in (no CIFAR-10: :mod:`.nn_standin`) is labelled so
+beside the figure and each of its claims, which count as judged.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ table{border-collapse:collapse;width:100%;font-size:.9em;margin:.6em 0}
 th,td{border:1px solid #ddd;padding:.35em .5em;vertical-align:top;text-align:left}
 th{background:#f4f4f4}.agrees{color:#1a7f37;font-weight:600}.differs{color:#b42318;font-weight:600}
 .notrun{color:#888}img.fig{max-width:100%;border:1px solid #eee}
+.standin{color:#8a5a00;font-weight:600}
 details{margin:.4em 0}pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.8em}
 .meta{color:#555;font-size:.9em}
 """
@@ -63,8 +66,14 @@ def build_report(records, path, preset="quick", total_seconds=None, extras=None)
     """Write the HTML report to ``path``; ``records`` maps figure number -> JSON record (or
     ``{"error": text}``, or ``{"not_run": reason}`` for a figure whose data are unavailable);
     ``extras`` optional list of ``(title, html)`` sections."""
+    from .nn_standin import data_label
+
     claims = evaluate_claims(records)
     n_ok = sum(c.verdict == "agrees" for c in claims)
+    n_judged = sum(c.verdict != "not run" for c in claims)
+    standin = {k: data_label(records[k]) for k in ORDER if data_label(records.get(k))}
+    n_standin = sum(bool(c.data) for c in claims)
+    on = f"; {n_standin} on the digits stand-in, not CIFAR-10" if n_standin else ""
     parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
              "<title>gdchaos reproduction report</title>", f"<style>{_CSS}</style></head><body>",
              "<h1>Gradient Descent with Large Step Sizes: Chaos and Fractal Convergence Region "
@@ -74,7 +83,17 @@ def build_report(records, path, preset="quick", total_seconds=None, extras=None)
     tt = "" if total_seconds is None else f", total {total_seconds / 60:.1f} min"
     parts.append(f"<p class='meta'>gdchaos {__version__}, preset <b>{html.escape(preset)}</b>, "
                  f"{time.strftime('%Y-%m-%d %H:%M')}, {platform.platform()}, "
-                 f"{os.cpu_count()} CPUs{tt}. {n_ok} of {len(claims)} claims agree.</p>")
+                 f"{os.cpu_count()} CPUs{tt}. {n_ok} of {len(claims)} claims agree ({n_judged} "
+                 f"of {len(claims)} judged{on}).</p>")
+    if standin:  # the network figures on the digits: once, with the way to the real data
+        from ..nn.data import cifar10_hint
+
+        hint = cifar10_hint()
+        parts.append("<h2 id='standin'>Network figures on the digits stand-in</h2><p "
+                     f"class='standin'>Figures {', '.join(map(str, standin))} are drawn on the "
+                     f"{html.escape(next(iter(standin.values())))}: scikit-learn's 8 x 8 digits, "
+                     "not CIFAR-10; their claims are judged on them.</p><p>"
+                     f"{html.escape(hint[:1].upper() + hint[1:])}; then run again.</p>")
     skipped = [(k, records[k]["not_run"]) for k in ORDER if records.get(k, {}).get("not_run")]
     if skipped:  # one line per figure that could not run, and why
         parts.append("<h2 id='not-run'>Figures not run</h2><ul class='notrun'>")
@@ -85,8 +104,10 @@ def build_report(records, path, preset="quick", total_seconds=None, extras=None)
                  "<th>figure</th></tr>")
     for c in claims:
         cls = c.verdict.replace(" ", "")
+        on = ("" if not c.data else "<span class='standin'>[on the digits stand-in, not "
+              "CIFAR-10]</span> ")
         parts.append(f"<tr><td>{html.escape(c.title)}</td><td>{html.escape(c.paper)}</td>"
-                     f"<td>{html.escape(c.text)}</td><td class='{cls}'>{c.verdict}</td>"
+                     f"<td>{on}{html.escape(c.text)}</td><td class='{cls}'>{c.verdict}</td>"
                      f"<td><a href='#fig{c.figure}'>{c.figure}</a></td></tr>")
     parts.append("</table>")
     parts.append("<h2>Timings</h2><table><tr><th>figure</th><th>title</th><th>compute s</th>"
@@ -110,6 +131,11 @@ def build_report(records, path, preset="quick", total_seconds=None, extras=None)
         if r.get("error"):
             parts.append(f"<p class='differs'>not produced: {html.escape(r['error'])}</p>")
             continue
+        if data_label(r):
+            parts.append(f"<p class='standin'>On the {html.escape(data_label(r))}; its "
+                         "settings for the digits: "
+                         f"{html.escape(json.dumps(r['numbers'].get('standin_settings', {})))}"
+                         "</p>")
         parts.append(f"<p><i>Paper:</i> {html.escape(r['caption'])}</p>")
         png = next((f for f in r["files"] if f.endswith(".png")), None)
         if png and os.path.exists(png):
@@ -136,10 +162,10 @@ def build_report(records, path, preset="quick", total_seconds=None, extras=None)
     rows = [c.as_dict() for c in claims]
     claims_path = os.path.join(os.path.dirname(os.path.abspath(path)), "claims.json")
     with open(claims_path, "w", encoding="utf-8") as fh:
-        json.dump({"preset": preset, "agree": n_ok, "total": len(claims), "claims": rows}, fh,
-                  indent=1)
+        json.dump({"preset": preset, "agree": n_ok, "judged": n_judged, "total": len(claims),
+                   "claims": rows}, fh, indent=1)
     return {"path": os.fspath(path), "claims_path": claims_path, "claims": rows, "agree": n_ok,
-            "total": len(claims)}
+            "judged": n_judged, "total": len(claims), "standin": standin}
 
 
 def extra_section(record):
@@ -174,10 +200,12 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
     13), then write ``out/report.html``.  ``overrides``: figure -> {setting: value}.
     ``scheduler`` / ``client``: the figures with a cluster path (the network figures) run on
     one Dask cluster, started once for the run (docs/cluster.md); the others as usual.  A figure
-    whose data are unavailable (no CIFAR-10 and no download: offline) is listed as not run, with
-    the reason, in the report and in one line on stderr; one that fails otherwise (bad input) is
-    reported as failed; the others go on either way.  Returns the report's summary (path,
-    claims, counts) with the records."""
+    without CIFAR-10 (none found and no download: offline) is drawn on the digits stand-in,
+    labelled in its record, in the report and beside its claims (:mod:`.nn_standin`; one line
+    on stderr for the run says how to get the data); ``dataset=cifar10`` without CIFAR-10 is
+    refused before any work.  A figure whose data are unavailable otherwise is listed as not
+    run, with the reason; one that fails otherwise (bad input) is reported as failed; the others
+    go on either way.  Returns the report's summary (path, claims, counts) with the records."""
     from ..errors import GdchaosInputError, check_int
     from .runner import run_figure, runs_on_cluster
     from .registry import get_figure
@@ -191,10 +219,14 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
     figs = [n for n in ORDER if figures is None or n in set(figures)]
     specs = {n: get_figure(n) for n in figs}
     plans = {}
+    from . import nn_standin
+
     for n in figs:  # validate every setting before any work
         ov = dict(REPRODUCE_OVERRIDES.get(preset, {}).get(n, {}))
         ov.update((overrides or {}).get(n, {}))
-        specs[n].params(preset, ov, allow_large)
+        p = specs[n].params(preset, ov, allow_large)
+        if n in NN_ORDER:
+            nn_standin.check_dataset(n, p)
         plans[n] = ov
     from .runner import check_figure_targets, make_output_dir
 
@@ -204,14 +236,18 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
         from .runner import check_output_dir
 
         check_output_dir(os.path.join(out, "extras"), "--out extras folder")
+    for n in figs:  # CIFAR-10 asked for by name: there (downloaded when allowed), or refused
+        if n in NN_ORDER:
+            nn_standin.refuse_missing_cifar10(n, specs[n].params(preset, plans[n], allow_large))
     if scheduler is not None and client is None and any(map(runs_on_cluster, specs.values())):
         from ..engine.cluster import connect, parse_scheduler
 
         parse_scheduler(scheduler)  # a bad value: one line, before a cluster starts
         with connect(scheduler) as cl:  # one cluster for the whole run
             return reproduce(preset, out, figures, overrides, extras, progress, figure_progress,
-                             client=cl)
+                             client=cl, allow_large=allow_large)
     make_output_dir(out)
+    nn_standin.reset_notice()  # the stand-in's line: once in this run
     records = {}
     t0 = time.perf_counter()
     for i, n in enumerate(figs, 1):
@@ -223,9 +259,12 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
                              client=client if runs_on_cluster(spec) else None)
             rec["reproduce_overrides"] = plans[n]
             rec["wall_seconds"] = time.perf_counter() - t
+            status = "done"
+            if nn_standin.data_label(rec):
+                rec["data"] = nn_standin.data_label(rec)
+                status = "done on the digits stand-in (no CIFAR-10)"
             with open(os.path.join(out, f"fig{n:02d}.json"), "w") as fh:
                 json.dump(rec, fh, indent=2)
-            status = "done"
         except GdchaosInputError as exc:
             from ..nn.data import DataUnavailable  # only network figures raise it
 
@@ -250,6 +289,8 @@ def reproduce(preset="quick", out="reproduction", figures=None, overrides=None, 
     info["not_run"] = {n: r["not_run"] for n, r in records.items() if r.get("not_run")}
     for n, why in info["not_run"].items():
         print(f"gdchaos reproduce: figure {n} not run: {why}", file=sys.stderr, flush=True)
+    on = (f", {len(info['standin'])} network figures on the digits stand-in"
+          if info["standin"] else "")
     progress(f"report: {info['path']}  ({info['agree']} of {info['total']} claims agree, "
-             f"{total / 60:.1f} min)")
+             f"{info['judged']} judged{on}, {total / 60:.1f} min)")
     return info

@@ -42,6 +42,7 @@ import os
 import pickle
 import sys
 import tarfile
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,6 +197,47 @@ def download_cifar10(data_dir=None, url: str | None = None, md5: str | None = No
         with tarfile.open(target, "r:gz") as tf:
             tf.extractall(d, filter="data")
     return d
+
+
+# ----------------------------------------------------------------------------------- availability
+def looked_in(data_dir=None) -> list[Path]:
+    """The folders where CIFAR-10 is looked for: the one given or ``$GDCHAOS_DATA``, else the
+    cache folder and the development folders."""
+    if data_dir is not None or os.environ.get("GDCHAOS_DATA"):
+        return [resolve_data_dir(data_dir)]
+    return [cache_dir(), *development_dirs()]
+
+
+def cifar10_unavailable(data_dir=None, download: bool = False, quiet: bool = False) -> str | None:
+    """Why CIFAR-10 cannot be read, in a few words (for one line); ``None`` when it can.
+
+    Nothing is fetched unless ``download=True`` and downloads are allowed (``GDCHAOS_OFFLINE``
+    unset): then the tarball is downloaded into the data folder when no source is there, as
+    :func:`load_cifar10` does, and a failure is summed up (the network error itself, long, is
+    not repeated; a failed download is not tried again in the same process)."""
+    d = resolve_data_dir(data_dir)
+    if has_cifar10(d):
+        return None
+    where = "not found in " + ", ".join(map(str, looked_in(data_dir)))
+    if offline():
+        return f"{where}, GDCHAOS_OFFLINE forbids the download"
+    if not download:
+        return where
+    try:
+        download_cifar10(d, quiet=quiet)
+    except DataUnavailable:
+        host = urllib.parse.urlsplit(cifar10_url()).netloc or "its address"
+        return f"{where}, the download from {host} failed"
+    return None
+
+
+def cifar10_hint(data_dir=None) -> str:
+    """How to make CIFAR-10 available, in one sentence naming the folder(s) looked in."""
+    dirs = looked_in(data_dir)
+    where = str(dirs[0]) if len(dirs) == 1 else "one of " + ", ".join(map(str, dirs))
+    return (f"to use CIFAR-10, put {CIFAR10_TARBALL} (or {CIFAR10_FOLDER}/) in {where}, or set "
+            "GDCHAOS_DATA to a folder holding it (the nn commands: --data-dir), or allow the "
+            "download (unset GDCHAOS_OFFLINE, with internet access)")
 
 
 # ----------------------------------------------------------------------------------- reading
