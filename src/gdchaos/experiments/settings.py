@@ -24,6 +24,8 @@ _STEPS = re.compile(r"^(steps|iters|.*_steps|.*_iters)$")
 _POSITIVE = re.compile(r"^(eta|.*_eta|tol|.*_tol|wtol|div|inset_width|digits_per_step|r1|r2|"
                        r"b_level|eta_gd|eta_momentum)$")
 _NONNEG = re.compile(r"^(lam|lams|margin|weight_decay)$")
+#: the network figures' data: ``auto`` (CIFAR-10, else the labelled digits stand-in)
+DATASETS = ("auto", "cifar10", "digits")
 _RANGE = re.compile(r"^(range|.*_range|zrange|wrange|box)$")
 
 
@@ -57,6 +59,10 @@ def check_setting(key, value):
     elif key == "momentum":
         if not all(_finite_number(v) and 0 <= v < 1 for v in vals):
             raise GdchaosInputError(f"setting {key}: must be in [0, 1), got {value!r}")
+    elif key == "dataset":
+        if value not in DATASETS:
+            raise GdchaosInputError(f"setting dataset: one of {', '.join(DATASETS)}, got "
+                                    f"{value!r}")
     elif _RANGE.match(key) and isinstance(value, (list, tuple)):
         if len(vals) not in (2, 4) or not all(_finite_number(v) for v in vals):
             raise GdchaosInputError(f"setting {key}: must be LO,HI or X0,X1,Y0,Y1 (finite), "
