@@ -12,8 +12,9 @@ import sys
 import time
 
 GATE_CODE = r"""
-import os, sys, time
-from gdchaos.engine import _run, _zarr_files
+import os, signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as in a terminal, even if
+from gdchaos.engine import _run, _zarr_files               # the test runs in the background
 
 gate, at = os.environ["GDCHAOS_GATE"], os.environ["GDCHAOS_GATE_AT"]
 calls = {"build": 0, "tile": 0}

@@ -240,7 +240,17 @@ def check_device(backend, device):
         raise GdchaosInputError(f"device {device!r}: the torch backend runs on cpu, cuda or mps")
 
 
-def _default_tile_rows(nx, target=TILE_POINTS):
+#: point-steps of one default tile at most (2^19 points x 200 steps, figure 3's tile): a Numba
+#: kernel computes a tile in one call that Ctrl-C cannot interrupt, so tiles of long runs are
+#: smaller and Ctrl-C is answered within about a second
+TILE_POINT_STEPS = TILE_POINTS * 200
+
+
+def _default_tile_rows(nx, target=TILE_POINTS, max_iter=None):
+    """Rows per tile: about ``target`` points, fewer when ``max_iter`` steps would make a tile
+    cost more than :data:`TILE_POINT_STEPS` point-steps (never below one row)."""
+    if max_iter:
+        target = min(target, max(1, TILE_POINT_STEPS // int(max_iter)))
     return max(1, target // max(nx, 1))
 
 
@@ -336,7 +346,7 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
         sizes["point"] = points.shape[0]
     if keep_params:
         variables["params"] = VarSpec(("y", "x", "param"), "float64", np.nan)
-    tile_rows = int(tile_rows or _default_tile_rows(grid.nx))
+    tile_rows = int(tile_rows or _default_tile_rows(grid.nx, max_iter=config.max_iter))
     run_info = {
         "gdchaos_version": __version__,
         "problem": problem.params(),

@@ -330,7 +330,8 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
                                {"description": problem.RECORD_DOCS[k]})
     if keep_params:
         variables["params"] = VarSpec(("y", "x", "param"), "float64", np.nan)
-    tile_rows = int(tile_rows or _default_tile_rows(nx))
+    tile_rows = int(tile_rows or _default_tile_rows(  # Numba tiles: bounded in point-steps
+        nx, max_iter=max_iter if backend == "numba" else None))
     run_info = {"gdchaos_version": __version__, "kind": "hyper_map", "problem": problem.params(),
                 "config": {k: v for k, v in cfg.as_dict().items() if k not in ("eta", "momentum")},
                 "optimizer": optimizer.as_dict(), "x_axis": x.spec(), "y_axis": y.spec(),
