@@ -91,7 +91,8 @@ def register(sub):
                    "comma list of sq_norm, imbalance, sharpness, minimizer, or 'all' "
                    f"(default {DEFAULT_RECORDS}; --color adds its variable)")
     s.add_argument("--tile-rows", type=C.positive, default=None,
-                   help="rows per tile (default ~131k points)")
+                   help="rows per tile (default about 2^19 points, fewer for long runs: at "
+                   "most 2^19 x 200 point-steps a tile, so Ctrl-C answers within ~1 s)")
     o = b.add_argument_group("output")
     o.add_argument("--out", default=None, help="zarr store (resumed if it exists); without it "
                    "--png is needed and the map is computed in memory")
