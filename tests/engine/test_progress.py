@@ -73,3 +73,18 @@ def test_bar_exists_before_the_first_tile(bars, tmp_path, monkeypatch):
     bar = bars[0]
     assert bar.total == 8 and bar.positions[-1] == pytest.approx(8.0)
     assert np.all(np.diff(bar.positions) > 0)
+
+
+def test_a_refused_resume_prints_no_bar_before_its_line(tmp_path):
+    """The bar of an existing store is made once the store is verified: a store of other
+    parameters is refused with its one line and nothing else (no bar drawn first)."""
+    import subprocess
+    import sys
+
+    base = [sys.executable, "-m", "gdchaos.cli", "basin", "--problem", "quotient", "--grid",
+            "20", "--iters", "20", "--out", str(tmp_path / "s.zarr")]
+    assert subprocess.run(base + ["--eta", "1", "--quiet"]).returncode == 0
+    r = subprocess.run(base + ["--eta", "0.5"], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("gdchaos: error:"), repr(r.stderr)
+    assert "config.eta: stored 1.0, asked 0.5" in r.stderr

@@ -35,10 +35,14 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
     free = []  # buffer sets whose tile is written
     ds = None
     # the bar exists before the first tile is computed and counts computed tiles, moving within
-    # a tile where the runner reports its steps (engine/_progress.py)
-    bar = tqdm(total=ts.n_tiles, disable=not progress, desc=desc, unit="tile", leave=False,
-               bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} tiles [{elapsed}<{remaining}]")
-    tiles = TileBar(bar)
+    # a tile where the runner reports its steps (engine/_progress.py); for an existing store it
+    # comes once the store is verified, so that a refusal (other parameters) is its one line
+    tiles = TileBar(None)
+
+    def make_bar():
+        tiles.bar = tqdm(total=ts.n_tiles, disable=not progress, desc=desc, unit="tile",
+                         leave=False, bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} tiles "
+                         "[{elapsed}<{remaining}]")
 
     def run(sl):
         if buffers is None:
@@ -53,11 +57,15 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdchaos-store") as writer:
             fresh = not os.path.exists(ts.path)  # then every tile is pending, in order
             opening = writer.submit(ts.open, overwrite=overwrite, resume=True)
+            if fresh:
+                make_bar()
             early = {}  # tiles computed while a new store's template is built (a few at most)
             while fresh and len(early) < min(ts.n_tiles, _EARLY_TILES) and not opening.done():
                 sl = ts.tile_rows_slice(len(early))
                 early[len(early)] = (sl, *run(sl))
             pending = opening.result()
+            if tiles.bar is None:
+                make_bar()
             if not early:
                 tiles.set_done(ts.n_tiles - len(pending))
             inflight = None  # (future, buffer set) of the write in flight
@@ -77,7 +85,8 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
                 ds = ts.dataset()
                 inflight[0].result()
     finally:
-        bar.close()
+        if tiles.bar is not None:
+            tiles.bar.close()
         ts.close()  # drop the writer lock
     return ts.dataset() if ds is None else ds
 
