@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from ..engine.optim import DEFAULT_ETA
 from ..errors import GdchaosInputError
 from . import _common as C
 
@@ -50,7 +51,8 @@ def register(sub):
     r = m.add_argument_group("optimizer and run")
     r.add_argument("--optimizer", default="gd",
                    choices=["gd", "heavy_ball", "nesterov", "adam", "adamw"])
-    r.add_argument("--eta", default="0.1", help="global step size (default 0.1)")
+    r.add_argument("--eta", default=str(DEFAULT_ETA),
+                   help=f"global step size (default {DEFAULT_ETA}, as gdchaos.Optimizer)")
     r.add_argument("--eta-group", action="append", default=None, metavar="GROUP=ETA",
                    help="step size of one parameter group (repeatable)")
     r.add_argument("--momentum", default=None,
@@ -106,7 +108,7 @@ def cmd_map(args):
     from ..engine.hypermap import Axis, hyper_map
     from ..engine.optim import Optimizer
     from ..problems import check_records
-    from .core import grid_shape
+    from .core import command_line, grid_shape
 
     problem = C.problem_from_args(args, y_default="1")
     groups = {}
@@ -143,7 +145,8 @@ def cmd_map(args):
                    dtype=args.dtype, backend=args.backend, device=args.device,
                    window=args.window, records=records, keep_params=args.keep_params,
                    store=args.out, tile_rows=args.tile_rows, overwrite=args.overwrite,
-                   progress=not (args.quiet or args.json), extra_attrs={"command": "gdchaos map"},
+                   progress=not (args.quiet or args.json),
+                   extra_attrs={"command": command_line(args)},
                    scheduler=scheduler, threads=args.threads if scheduler else None)
     seconds = time.perf_counter() - t0
     fr = store_fractions(args.out)

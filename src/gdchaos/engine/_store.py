@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import GdchaosInputError
 from . import _store_fs as fs
 from . import _zarr_files as zf
+from ._rundiff import mismatch_detail
 from ._store_targets import check_store_target, foreign_entries, write_dataset
 
 
@@ -133,7 +134,8 @@ class TiledStore:
                 return self._replace(path, arrays, lock)
             if marker.get("run_sha256") != self.run_hash:
                 raise GdchaosInputError(
-                    f"store {path} holds a run with different parameters; use another --out or "
+                    f"store {path} holds a run with different parameters"
+                    f"{mismatch_detail(path, json.loads(self.run_json))}; use another --out or "
                     "--overwrite")
             if not resume:
                 raise GdchaosInputError(f"store {path} exists; pass --overwrite to replace it")

@@ -65,11 +65,17 @@ def stability_threshold(kind: str, beta):
     return 2.0 + 2.0 * beta
 
 
+DEFAULT_ETA = 0.1
+"""The global step size when none is given: :class:`Optimizer`'s ``eta``, hence
+:func:`gdchaos.hyper_map`'s, and ``gdchaos map --eta`` (one default for both)."""
+
+
 @dataclass(frozen=True)
 class Optimizer:
     """An optimizer and its settings.
 
-    ``eta``: the global step size; ``group_eta``: step sizes of named parameter groups (a dict
+    ``eta``: the global step size (default :data:`DEFAULT_ETA`, 0.1, as ``gdchaos map``);
+    ``group_eta``: step sizes of named parameter groups (a dict
     ``{"u": 0.1}``; groups not named take ``eta``); ``momentum``: heavy ball/Nesterov ``beta``
     or Adam's ``b1`` (default 0 for gd, 0.9 otherwise); ``beta2``, ``eps``: Adam's;
     ``weight_decay``: AdamW's decoupled weight decay; ``rule``: the convergence rule (a key
@@ -77,7 +83,7 @@ class Optimizer:
     """
 
     kind: str = "gd"
-    eta: float = 1.0
+    eta: float = DEFAULT_ETA
     group_eta: dict = field(default_factory=dict)
     momentum: float | None = None
     beta2: float = 0.999
