@@ -128,8 +128,8 @@ def check_reachable(spec: Scheduler | None, timeout: float = 5.0) -> None:
             pass
     except (OSError, ValueError) as exc:
         why = getattr(exc, "strerror", None) or type(exc).__name__
-        raise GdchaosInputError(f"--scheduler {spec.address}: cannot reach a scheduler there "
-                                f"({why}); start one with `dask scheduler` or use "
+        raise GdchaosInputError(f"--scheduler {spec.address}: cannot reach the Dask scheduler "
+                                f"there ({why}); start one with `dask scheduler` or use "
                                 "--scheduler local[:N]") from None
 
 

@@ -59,7 +59,7 @@ def choose_data(number, p, standin, presets, quiet=False):
     if p["dataset"] == "digits":
         return {}
     refuse_missing_cifar10(number, p)
-    why = D.cifar10_unavailable(download=True, quiet=quiet)
+    why = D.cifar10_unavailable(download=True)  # a 170 MB download shows its bar, always
     if why is None:
         p["dataset"] = "cifar10"
         return {}

@@ -61,8 +61,8 @@ def check_setting(key, value):
             raise GdchaosInputError(f"setting {key}: must be in [0, 1), got {value!r}")
     elif key == "dataset":
         if value not in DATASETS:
-            raise GdchaosInputError(f"setting dataset: one of {', '.join(DATASETS)}, got "
-                                    f"{value!r}")
+            raise GdchaosInputError(f"setting dataset must be one of {', '.join(DATASETS)}, "
+                                    f"got {value!r}")
     elif _RANGE.match(key) and isinstance(value, (list, tuple)):
         if len(vals) not in (2, 4) or not all(_finite_number(v) for v in vals):
             raise GdchaosInputError(f"setting {key}: must be LO,HI or X0,X1,Y0,Y1 (finite), "
@@ -80,7 +80,10 @@ def _finite_number(v):
 def check_settings(number, p, allow_large=False):
     """Every setting of figure ``number``'s resolved settings ``p``, then its size."""
     for k, v in p.items():
-        check_setting(k, v)
+        try:
+            check_setting(k, v)
+        except GdchaosInputError as exc:
+            raise GdchaosInputError(f"figure {number}: {exc}") from None
     if p.get("k_min", 0) > p.get("k_max", math.inf):
         raise GdchaosInputError(f"figure {number}: k_min ({p['k_min']}) must not exceed k_max "
                                 f"({p['k_max']})")
