@@ -7,6 +7,7 @@ from __future__ import annotations
 #: --allow-large (``allow_large=True`` in Python).  Defined once here, where every layer sees them.
 STORE_LIMIT_BYTES = 8 * 2**30  # estimated size of a store
 MEMORY_LIMIT_BYTES = 4 * 2**30  # estimated working memory of one step of a command
+WORK_LIMIT = 1e10  # estimated elementary operations (or network-steps) of one command
 
 
 class GdchaosInputError(ValueError):

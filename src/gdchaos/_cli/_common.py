@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from ..errors import MEMORY_LIMIT_BYTES, STORE_LIMIT_BYTES, GdchaosInputError
+from ..errors import MEMORY_LIMIT_BYTES, STORE_LIMIT_BYTES, WORK_LIMIT, GdchaosInputError
 
 EXAMPLES_FMT = argparse.RawDescriptionHelpFormatter
 INT32_MAX = 2**31 - 1  # step counts: the kernels count iterations in int32
@@ -40,14 +40,21 @@ steps = _int_type(0, INT32_MAX, f"an integer in [0, {INT32_MAX}] (int32 step cou
 positive_steps = _int_type(1, INT32_MAX, f"an integer in [1, {INT32_MAX}] (int32 step counter)")
 
 
-def floats(text, name, n=None):
-    """Parse ``"1,2,3"`` into a list of finite floats (``n`` of them if given)."""
-    toks = [t.strip() for t in str(text).split(",")]
+def _tokens(text, name, what):
+    """The comma-separated entries of ``text``; refuses an empty value and an empty entry
+    (``"1,,2"``, ``",1"``, ``"1,"``: a value left out is not silently dropped)."""
     if str(text).strip() == "":
         raise GdchaosInputError(f"{name} is empty")
-    if "" in toks:  # "1,,2", ",1", "1,": a number left out is not silently dropped
-        raise GdchaosInputError(f"{name} has an empty entry in {text!r} (write numbers "
+    toks = [t.strip() for t in str(text).split(",")]
+    if "" in toks:
+        raise GdchaosInputError(f"{name} has an empty entry in {text!r} (write {what} "
                                 "separated by single commas)")
+    return toks
+
+
+def floats(text, name, n=None):
+    """Parse ``"1,2,3"`` into a list of finite floats (``n`` of them if given)."""
+    toks = _tokens(text, name, "numbers")
     try:
         vals = [float(t) for t in toks]
     except ValueError:
@@ -63,12 +70,7 @@ def floats(text, name, n=None):
 
 def ints(text, name, lo=None):
     """Parse ``"1,2,3"`` into integers; refuses ``2.5`` (no silent truncation) and values < lo."""
-    toks = [t.strip() for t in str(text).split(",")]
-    if str(text).strip() == "":
-        raise GdchaosInputError(f"{name} is empty")
-    if "" in toks:
-        raise GdchaosInputError(f"{name} has an empty entry in {text!r} (write integers "
-                                "separated by single commas)")
+    toks = _tokens(text, name, "integers")
     try:
         vals = [int(t) for t in toks]
     except ValueError:
@@ -144,6 +146,14 @@ def _check_limits(what, store_bytes, memory_bytes):
     if memory_bytes > MEMORY_LIMIT_BYTES:
         raise GdchaosInputError(f"{what} needs about {_gb(memory_bytes)} of memory (limit "
                                 f"{_gb(MEMORY_LIMIT_BYTES)}); pass {ALLOW_LARGE} to go ahead")
+
+
+def check_work(args, what, amount, unit="operations", note=""):
+    """Refuse a run whose estimated work (``amount`` of ``unit``) passes :data:`WORK_LIMIT`
+    unless --allow-large was given."""
+    if not getattr(args, "allow_large", False) and not amount <= WORK_LIMIT:
+        raise GdchaosInputError(f"{what} needs about {amount:.3g} {unit} (limit "
+                                f"{WORK_LIMIT:.0e}{note}); pass {ALLOW_LARGE} to go ahead")
 
 
 def add_allow_large(p):

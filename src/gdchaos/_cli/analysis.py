@@ -79,18 +79,6 @@ def _computed_labels(args, mode):
     return m.labels, m.xs, m.ys, m.outcome
 
 
-#: Documented work limit of the analysis commands (docs/analysis.md): past an estimated number
-#: of elementary operations a command refuses unless --allow-large.
-WORK_LIMIT = 1e10
-
-
-def _check_work(args, what, operations):
-    """Refuse a run whose estimated work passes :data:`WORK_LIMIT` unless --allow-large."""
-    if not getattr(args, "allow_large", False) and not operations <= WORK_LIMIT:
-        raise GdchaosInputError(f"{what} needs about {operations:.3g} operations (limit "
-                                f"{WORK_LIMIT:.0e}); pass {C.ALLOW_LARGE} to go ahead")
-
-
 def _load_npy(path, name):
     try:
         return np.load(path, allow_pickle=False)
@@ -135,7 +123,7 @@ def _check_label_work(args, L, kept, what, per_outcome_bytes):
     """Measures loop over the outcomes: refuse maps with too many of them before any work."""
     C.check_size(args, f"{what} of {kept} outcomes on {L.shape[0]} x {L.shape[1]} pixels",
                  memory_bytes=int(kept) * int(per_outcome_bytes))
-    _check_work(args, f"{what} of {kept} outcomes on {L.shape[0]} x {L.shape[1]} pixels",
+    C.check_work(args, f"{what} of {kept} outcomes on {L.shape[0]} x {L.shape[1]} pixels",
                 float(kept) * L.size * 16)
 
 
@@ -342,7 +330,7 @@ def cmd_lyapunov(args):
     X, shape, rng = _lyapunov_points(args, prob)
     P = prob.n_params
     k = P if args.spectrum else 1
-    _check_work(args, f"{X.shape[0]} orbits of {args.steps} + {args.transient} steps",
+    C.check_work(args, f"{X.shape[0]} orbits of {args.steps} + {args.transient} steps",
                 float(X.shape[0]) * (args.steps + args.transient) * (P * P * (k + 2) + 20 * P))
     prob.validate(X)  # a user's problem: its definition checked at these points first
     res = lyapunov_points(prob, X, eta, args.steps, transient=args.transient, k=k,
@@ -393,7 +381,7 @@ def cmd_entropy(args):
         raise GdchaosInputError(f"not used by --map {args.map}: {', '.join(unused)}")
     ops, mem, what = map_entropy_cost(args.map, args.n_max, r=r, samples=opt["samples"])
     C.check_size(args, what, memory_bytes=int(min(mem, 2**62)))
-    _check_work(args, what, ops)
+    C.check_work(args, what, ops)
     res = map_entropy(args.map, args.n_max, r=r, alpha=alpha, samples=opt["samples"], eps=eps,
                       seed=opt["seed"])
     return _emit(args, res.as_dict(), f"{res.method}: counts {res.counts.astype(int).tolist()}\n"
@@ -424,7 +412,7 @@ def cmd_periodic_orbits(args):
     what = f"periodic orbits of period up to {max(periods)}" + (f" in R^{2 * d}" if args.gd
                                                                  else "")
     C.check_size(args, what, memory_bytes=mem)
-    _check_work(args, what, ops)
+    C.check_work(args, what, ops)
     out, lines = [], []
     for K in periods:
         if args.gd:

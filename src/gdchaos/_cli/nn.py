@@ -85,11 +85,6 @@ def _add_common(p, out_default):
     C.add_scheduler(p.add_argument_group("cluster (instead of --workers)"))
 
 
-#: network-steps (networks x steps) past which nn sweep/slice refuse unless --allow-large: at the
-#: measured 1e5-1e6 network-steps/s of 2 cores (docs/nn.md) that is several hours to a day
-WORK_LIMIT_NETWORK_STEPS = 10**10
-
-
 def _check_nn_size(args, s, networks, what):
     """Store, memory and work of ``networks`` networks of settings ``s`` against the documented
     limits (refused past them unless --allow-large; the machine's memory and disk always)."""
@@ -100,11 +95,9 @@ def _check_nn_size(args, s, networks, what):
     C.check_size(args, f"{what} of {networks} networks with {P} parameters",
                  store_bytes=networks * 64, memory_bytes=batch * P * 8 * 6 + networks * 64,
                  out=args.out)
-    work = networks * max(1, int(s.iters))
-    if work > WORK_LIMIT_NETWORK_STEPS and not args.allow_large:
-        raise GdchaosInputError(f"{what}: {networks} networks x {s.iters} steps = {work:.3g} "
-                                f"network-steps (limit {WORK_LIMIT_NETWORK_STEPS:.0e}, hours to "
-                                "days on a laptop); pass --allow-large to go ahead")
+    # at the measured 1e5-1e6 network-steps/s of 2 cores (docs/nn.md) the limit is hours to a day
+    C.check_work(args, f"{what} of {networks} networks x {s.iters} steps",
+                 networks * max(1, int(s.iters)), "network-steps", ", hours to days on a laptop")
 
 
 def register(subparsers) -> None:
