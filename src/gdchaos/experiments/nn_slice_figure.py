@@ -83,7 +83,7 @@ def compute(p, out, progress, client=None, *, number=None, presets=None):
     from ..nn import run_slice
     from .nn_standin import choose_data
 
-    standin = choose_data(number, p, STANDIN, presets or PRESETS, quiet=not progress)
+    standin = choose_data(number, p, STANDIN, presets or PRESETS)
     s = slice_settings(p, p["grid"], p["range"])
     res = run_slice(s, quiet=not progress, workers=int(p["workers"]), client=client)
     ds = res.dataset

@@ -48,7 +48,7 @@ def refuse_missing_cifar10(number, p, download=True):
                                 f"{D.cifar10_hint()}; or set dataset=auto or digits")
 
 
-def choose_data(number, p, standin, presets, quiet=False):
+def choose_data(number, p, standin, presets):
     """Resolve ``p["dataset"]`` in place (``auto`` -> ``cifar10`` or ``digits``); returns the
     numbers to add to the record: ``{}`` on CIFAR-10 or digits by choice, else the stand-in's
     label and changed settings.  ``standin``: setting -> value for the digits, applied where

@@ -88,7 +88,7 @@ def compute(p, out, progress, client=None, *, number=None, presets=None):
     from ..nn import run_sweep
     from .nn_standin import choose_data
 
-    standin = choose_data(number, p, STANDIN[p["loss"]], presets or PRESETS, quiet=not progress)
+    standin = choose_data(number, p, STANDIN[p["loss"]], presets or PRESETS)
     s = sweep_settings(p)
     res = run_sweep(s, quiet=not progress, workers=int(p["workers"]), client=client)
     ds = res.dataset
