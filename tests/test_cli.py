@@ -112,7 +112,7 @@ def test_existing_store_with_other_parameters_is_not_damaged(tmp_path):
 
 
 def _tiles_done(store):
-    d = os.path.join(store, "tile_done", "c")
+    d = os.path.join(store, "gdchaos", "tile_done", "c")
     return len(os.listdir(d)) if os.path.isdir(d) else 0
 
 

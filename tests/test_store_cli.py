@@ -38,7 +38,7 @@ def _load(path):
 
 
 def _tiles_done(store):
-    d = os.path.join(store, "tile_done", "c")
+    d = os.path.join(store, "gdchaos", "tile_done", "c")
     if not os.path.isdir(d):
         return 0
     return sum(1 for f in os.listdir(d) if open(os.path.join(d, f), "rb").read() not in (b"",))

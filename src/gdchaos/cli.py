@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import warnings
@@ -79,9 +80,25 @@ def main(argv=None) -> int:
             print("gdchaos: interrupted (a store written so far is kept; run the same command "
                   "again to resume)", file=sys.stderr)
             return 130
-    for w in held:
-        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    _show_warnings(held, given)
     return rc
+
+
+def _show_warnings(held, given):
+    """gdchaos' own warnings as one line each, ``gdchaos CMD: warning: ...``; other libraries'
+    warnings as Python shows them."""
+    words = []
+    for tok in given[:2]:
+        if tok.startswith("-") or (words and words[0] != "nn"):
+            break
+        words.append(tok)
+    prefix = " ".join(["gdchaos"] + words)
+    pkg = os.path.dirname(os.path.abspath(__file__))
+    for w in held:
+        if os.path.abspath(w.filename).startswith(pkg + os.sep):
+            print(f"{prefix}: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -47,6 +47,49 @@ NN_CODES = (CONVERGED, DIVERGED, UNDECIDED)
 
 STATUS_DOC = "; ".join(f"{k}={v}" for k, v in sorted(STATUS_NAMES.items())) + "; -1=not run yet"
 
+#: names of the variables gdchaos writes: each store variable's ``long_name`` where it has none
+VARIABLE_LONG_NAMES = {
+    "status": "status of the run",
+    "iterations": "steps run",
+    "steps": "steps run",
+    "final_loss": "loss at the last iterate",
+    "sq_norm": "squared norm of the final parameters",
+    "imbalance": "imbalance of the final parameters",
+    "sharpness": "top Hessian eigenvalue at the final parameters",
+    "final_sharpness": "top Hessian eigenvalue at the final parameters",
+    "minimizer": "minimizer reached",
+    "coordinate": "final value of one parameter",
+    "distance": "distance of the final iterate to a point",
+    "score": "trainability score",
+    "trainable": "trainable (score < 1)",
+    "params": "final parameters",
+    "loss_history": "loss at each step",
+    "sharpness_history": "top Hessian eigenvalue at recorded steps",
+}
+
+#: the CF flag attributes of the coded variables (``flag_values`` beside ``flag_meanings``)
+FLAGS = {
+    "status": {"flag_values": [NOT_RUN] + sorted(STATUS_NAMES),
+               "flag_meanings": " ".join(["not_run"] + [STATUS_NAMES[k]
+                                                        for k in sorted(STATUS_NAMES)]),
+               "codes": STATUS_DOC},
+    "minimizer": {"flag_values": [-1, 0, 1, 2], "flag_meanings": "not_run none p_minus p_plus",
+                  "codes": "1=p- (closest), 2=p+ (farthest), 0=none"},
+}
+
+
+def variable_attrs(name, attrs=None) -> dict:
+    """The attributes a map's variable ``name`` is stored with: ``attrs`` plus, where they are
+    not given, its ``long_name`` (:data:`VARIABLE_LONG_NAMES`) and, for the coded variables,
+    the CF ``flag_values``/``flag_meanings`` and the ``codes`` text (:data:`FLAGS`).  Metadata
+    only: never part of a run's record."""
+    out = dict(attrs or {})
+    for k, v in FLAGS.get(name, {}).items():
+        out.setdefault(k, v)
+    if name in VARIABLE_LONG_NAMES:
+        out.setdefault("long_name", VARIABLE_LONG_NAMES[name])
+    return out
+
 
 def status_fractions(status, codes=None) -> dict:
     """Shares of all points (one denominator: every point, so the shares sum to 1) with each

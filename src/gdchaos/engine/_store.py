@@ -5,7 +5,8 @@ array with one chunk per tile.  A store is created complete (every array, coordi
 array, and last our marker ``gdchaos/zarr.json``) in a sibling folder and renamed into place, so
 a path holds either nothing of ours or a whole template.  After a tile's data, its record
 ``gdchaos/tiles/<i>.json`` (a CRC-32C of each variable's bytes) is written atomically, then its
-flag in ``tile_done``.  Reopening verifies every recorded tile against its checksums and
+flag in ``gdchaos/tile_done`` (bookkeeping, outside the dataset).  The root document carries
+consolidated metadata (a plain ``xarray.open_zarr`` opens the store silently).  Reopening verifies every recorded tile against its checksums and
 recomputes those that fail, so a store is either complete and verified or recomputed.  One writer
 at a time holds ``gdchaos/.lock``.  Layout and guarantees: docs/engine.md, "Stores".
 """
@@ -23,6 +24,7 @@ import google_crc32c
 import numpy as np
 
 from ..errors import GdchaosInputError
+from ..status import variable_attrs
 from . import _store_fs as fs
 from . import _zarr_files as zf
 from ._rundiff import mismatch_detail
@@ -101,7 +103,7 @@ class TiledStore:
 
     @property
     def array_names(self):
-        return list(self.coords) + list(self.static) + list(self.variables) + ["tile_done"]
+        return list(self.coords) + list(self.static) + list(self.variables)
 
     # ------------------------------------------------------------------ lifecycle
     def open(self, overwrite=False, resume=True):
@@ -240,6 +242,7 @@ class TiledStore:
                       "static_crc32c": static_crc}
             fs.write_json_atomic(os.path.join(tmp, fs.MARKER),
                                  {"zarr_format": 3, "node_type": "group", "attributes": marker})
+            zf.consolidate(tmp)
             os.remove(os.path.join(tmp, fs.BUILDING))
         except OSError as exc:
             self._discard(tmp)
@@ -258,10 +261,8 @@ class TiledStore:
                 raise ValueError(f"variable {name}: shape {shape}, dtype {spec.dtype} (a store "
                                  "holds numeric variables of positive size)")
             out[name] = (shape, np.dtype(spec.dtype), (self.tile_rows,) + shape[1:], spec.fill,
-                         spec.dims, _jsonable(spec.attrs or {}))
-        out["tile_done"] = ((self.n_tiles,), np.dtype("int8"), (1,), 0, ("tile",),
-                            {"description": "1 where the tile (tile_rows rows of the grid) is "
-                             "computed (its checksums are in gdchaos/tiles/)"})
+                         spec.dims, _jsonable(variable_attrs(name, spec.attrs)))
+        out[fs.TILE_DONE] = ((self.n_tiles,), np.dtype("int8"), (1,), 0, ("tile",), fs.FLAGS_DOC)
         return out
 
     def _reopen_group(self, path):
@@ -279,16 +280,18 @@ class TiledStore:
         import zarr
 
         if self._group is None:
-            self._group = zarr.open_group(self.path, mode="r+")
+            self._group = zarr.open_group(self.path, mode="r+", use_consolidated=False)
             self._arrays = {name: self._group[name]
-                            for name in list(self.variables) + ["tile_done"]}
+                            for name in list(self.variables) + [fs.TILE_DONE]}
         return self._group, self._arrays
 
     def _set_flag(self, i, value):
-        self._writers["tile_done"].write((i,), np.array([value], dtype=np.int8))
+        self._writers[fs.TILE_DONE].write((i,), np.array([value], dtype=np.int8))
 
     def _check_metadata(self, marker):
         """Why the store's metadata do not match this run (a string), or '' when they do."""
+        if marker.get("gdchaos_store") != fs.FORMAT:
+            return f"store layout {marker.get('gdchaos_store')} of an earlier gdchaos"
         self._reopen_group(self.path)
         try:
             group, _ = self._zarr()
@@ -327,7 +330,7 @@ class TiledStore:
 
     def _flag(self, i):
         try:
-            return int(self._zarr()[1]["tile_done"][i])
+            return int(self._zarr()[1][fs.TILE_DONE][i])
         except Exception:  # noqa: BLE001 - a torn flag chunk is rewritten
             return -1
 
@@ -369,7 +372,8 @@ class TiledStore:
         ``gdchaos/last_run.json``, outside the dataset."""
         with self._mutex:
             if extra_attrs:
-                self._zarr()[0].attrs.update(_jsonable(extra_attrs))
+                zf.update_root_attributes(self.path, _jsonable(extra_attrs))
+                self._group = None  # its attributes changed
             if summary is not None:
                 fs.write_json_atomic(os.path.join(self.path, fs.LAST_RUN), _jsonable(summary))
 
@@ -452,7 +456,7 @@ def verify_store(path) -> dict:
     marker = fs.read_marker(path)
     rep["n_tiles"] = n = int(marker.get("n_tiles", 0))
     try:
-        group = zarr.open_group(path, mode="r")
+        group = zarr.open_group(path, mode="r", use_consolidated=False)
         arrays = {name: group[name] for name in marker["variables"]}
         dtypes = {name: a.dtype for name, a in arrays.items()}
         ny = group[marker["variables"][0]].shape[0]

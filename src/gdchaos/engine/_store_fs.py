@@ -19,12 +19,17 @@ import uuid
 
 from ..errors import GdchaosInputError
 
-FORMAT = 1  # version of the store layout described in docs/engine.md, "Stores"
+FORMAT = 2  # version of the store layout described in docs/engine.md, "Stores"
+#: format 1 (before 0.2) kept ``tile_done`` beside the data variables; such a store is read as
+#: it is and recomputed when a run resumes it
 META = "gdchaos"  # a zarr subgroup holding our bookkeeping (xarray ignores subgroups)
 MARKER = os.path.join(META, "zarr.json")
 LOCK = os.path.join(META, ".lock")
 TILES = os.path.join(META, "tiles")
 LAST_RUN = os.path.join(META, "last_run.json")
+TILE_DONE = f"{META}/tile_done"  # the per-tile flags: bookkeeping, not a data variable
+FLAGS_DOC = {"long_name": "1 where the tile (tile_rows rows of the grid) is computed (its "
+                          "checksums are in gdchaos/tiles/)"}
 BUILDING = ".gdchaos-building"
 
 

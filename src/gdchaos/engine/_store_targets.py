@@ -29,6 +29,7 @@ import shutil
 
 from ..errors import GdchaosInputError
 from . import _store_fs as fs
+from . import _zarr_files as zf
 
 #: the temporary file of an atomic write: ours (``NAME.<hex>.partial``) or zarr's (the suffix of
 #: NAME replaced: ``zarr.<hex>.partial``)
@@ -87,6 +88,9 @@ def _foreign_in_meta(folder):
     for name, is_dir, is_file in _entries(folder):
         rel = f"{fs.META}/{name}"
         if is_file and (name in files or _partial_of(name, files)):
+            continue
+        if name == "tile_done" and is_dir:
+            bad += _foreign_in_array(os.path.join(folder, name), rel)
             continue
         if name == "tiles" and is_dir:
             for t, t_dir, t_file in _entries(os.path.join(folder, name)):
@@ -233,6 +237,7 @@ def write_dataset(ds, path, figure):
     old = old_lock = None
     try:
         ds.to_zarr(os.path.join(tmp, "store"), mode="w-", consolidated=False)
+        zf.consolidate(os.path.join(tmp, "store"))
         if kind != "absent":  # our earlier store (or an empty folder) goes aside first
             old, old_lock = _our_folder(fs.sibling(full, "old"), path)
             os.rename(full, os.path.join(old, "store"))

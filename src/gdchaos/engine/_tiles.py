@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ..status import variable_attrs
 from ._progress import TileBar
 from ._store import TiledStore
 from ._store_targets import check_store_target
@@ -64,6 +66,7 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
                 sl = ts.tile_rows_slice(len(early))
                 early[len(early)] = (sl, *run(sl))
             pending = opening.result()
+            _say_repairs(ts)
             if tiles.bar is None:
                 make_bar()
             if not early:
@@ -91,6 +94,15 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
     return ts.dataset() if ds is None else ds
 
 
+def _say_repairs(ts):
+    """One warning when reopening a store found damage: rebuilt, or tiles recomputed."""
+    if ts.rebuilt:
+        warnings.warn(f"store {ts.path}: {ts.rebuilt}; recomputing it whole", stacklevel=3)
+    elif ts.recomputed:
+        warnings.warn(f"store {ts.path}: {len(ts.recomputed)} tile(s) failing their checksums "
+                      f"({', '.join(map(str, ts.recomputed[:5]))}) are recomputed", stacklevel=3)
+
+
 def tiles_on_cluster(ts, store_args, compute, backend, device, scheduler, client, overwrite,
                      progress, threads, desc):
     """The cluster counterpart of :func:`tiles_into_store`: each pending tile is one task that
@@ -103,6 +115,7 @@ def tiles_on_cluster(ts, store_args, compute, backend, device, scheduler, client
     with cluster.connect(scheduler, client) as cl:
         cluster.check_device_on_workers(cl, backend, device)
         pending = ts.open(overwrite=overwrite, resume=True)
+        _say_repairs(ts)
         try:
             stats = cluster.run_basin_tiles(cl, ts, store_args, compute, backend, pending,
                                             threads=threads, progress=progress, desc=desc)
@@ -146,7 +159,8 @@ def tiles_in_memory(compute, coords, variables, sizes, static, attrs, run_info, 
     finally:
         bar.close()
     ds = xr.Dataset(
-        {name: (spec.dims, out[name], spec.attrs or {}) for name, spec in variables.items()},
+        {name: (spec.dims, out[name], variable_attrs(name, spec.attrs))
+         for name, spec in variables.items()},
         coords=coords)
     for name, (dims, arr) in static.items():
         ds[name] = (dims, np.asarray(arr))

@@ -194,3 +194,43 @@ def codec_problem(path, layout) -> str:
         if not isinstance(doc, dict) or doc.get("codecs") != codecs(dtype, compressed(dtype)):
             return f"array {name} has other codecs"
     return ""
+
+
+def _node_documents(path):
+    """relative path -> zarr.json document of every node below the root of the store ``path``
+    (groups and arrays; chunk folders and our other files are not nodes)."""
+    out = {}
+    for folder, dirs, files in os.walk(path):
+        dirs.sort()
+        rel = os.path.relpath(folder, path)
+        if rel == "." or "zarr.json" not in files:
+            continue
+        with open(os.path.join(folder, "zarr.json")) as f:
+            doc = json.load(f)
+        out[rel.replace(os.sep, "/")] = doc
+        if doc.get("node_type") == "array":
+            dirs[:] = []  # an array's folders hold its chunks
+    return dict(sorted(out.items()))
+
+
+def consolidate(path) -> None:
+    """Write the consolidated metadata of the store ``path`` into its root ``zarr.json`` (zarr's
+    ``inline`` kind, as ``zarr.consolidate_metadata`` writes it), so that ``xarray.open_zarr``
+    opens it silently and in one read.  gdchaos reads its stores without them (the per-node
+    documents are the truth); they are rewritten whenever a document changes."""
+    root_path = os.path.join(path, "zarr.json")
+    with open(root_path) as f:
+        root = json.load(f)
+    root["consolidated_metadata"] = {"kind": "inline", "must_understand": False,
+                                     "metadata": _node_documents(path)}
+    _write_atomic(root_path, json.dumps(root, allow_nan=True, indent=2).encode())
+
+
+def update_root_attributes(path, attrs) -> None:
+    """Add ``attrs`` to the root group's attributes of the store ``path`` (its consolidated
+    metadata kept)."""
+    root_path = os.path.join(path, "zarr.json")
+    with open(root_path) as f:
+        root = json.load(f)
+    root.setdefault("attributes", {}).update(attrs)
+    _write_atomic(root_path, json.dumps(root, allow_nan=True, indent=2).encode())

@@ -14,23 +14,10 @@ import re
 import numpy as np
 
 from ..errors import GdchaosInputError
-from ..status import CONVERGED, NOT_RUN, STATUS_NAMES
+from ..status import CONVERGED, NOT_RUN, STATUS_NAMES, VARIABLE_LONG_NAMES
 from .style import DIVERGED_GREY, STATUS_COLORS, use_style
 
-#: names of the variables gdchaos writes (used where a variable has no ``long_name``)
-LONG_NAMES = {
-    "status": "status of the run",
-    "iterations": "steps run",
-    "final_loss": "loss at the last iterate",
-    "sq_norm": "squared norm of the final parameters",
-    "imbalance": "imbalance of the final parameters",
-    "sharpness": "top Hessian eigenvalue at the final parameters",
-    "minimizer": "minimizer reached",
-    "coordinate": "final value of one parameter",
-    "distance": "distance of the final iterate to a point",
-    "score": "trainability score",
-    "trainable": "trainable (score < 1)",
-}
+LONG_NAMES = VARIABLE_LONG_NAMES  # the names of the variables gdchaos writes
 #: variables shown over converged points only (the others grey) unless told otherwise
 AT_THE_LIMIT = ("sq_norm", "imbalance", "sharpness", "coordinate", "distance", "params")
 #: the swatches' edge: every category visible, white ones included
