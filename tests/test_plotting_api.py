@@ -217,3 +217,33 @@ def test_basin_png_colorbar_names_the_colour_variable(tmp_path, saved):
     assert main(D1 + ["--png", str(tmp_path / "m.png"), "--color", "coordinate",
                       "--coordinate", "1"]) == 0
     assert saved[-1].axes[-1].get_ylabel() == "coordinate: final value of parameter 1 (v)"
+
+
+def test_large_status_map_is_drawn_as_coloured_bytes_at_the_axes_resolution():
+    """A map larger than the picture is drawn from an RGBA byte image thinned to the saved axes'
+    pixels (nearest: each drawn pixel is a computed one), with the categories' own colours."""
+    import xarray as xr
+    from matplotlib.colors import to_rgba
+
+    from gdchaos.plotting.style import STATUS_COLORS
+
+    ny, nx = 3000, 2400
+    st = np.zeros((ny, nx), dtype=np.int8)
+    st[:, nx // 2:] = 2
+    st[ny // 2:, :] = 1
+    ds = xr.Dataset({"status": (("y", "x"), st)},
+                    coords={"y": np.linspace(0, 1, ny), "x": np.linspace(0, 1, nx)})
+    ax = gdchaos.plot(ds)
+    img = ax.get_images()[0].get_array()
+    assert img.dtype == np.uint8 and img.shape[2] == 4
+    assert img.shape[0] < ny and img.shape[1] < nx
+    fig = ax.figure
+    import matplotlib as mpl
+
+    dpi = mpl.rcParams["savefig.dpi"]
+    dpi = fig.dpi if dpi == "figure" else float(dpi)
+    assert img.shape[1] >= ax.get_position().width * fig.get_figwidth() * dpi - 1
+    for code, (r, c) in {0: (0, 0), 2: (0, -1), 1: (-1, 0)}.items():
+        want = np.round(np.asarray(to_rgba(STATUS_COLORS[code])) * 255)
+        np.testing.assert_array_equal(img[r, c], want)
+    _close(ax)

@@ -105,23 +105,45 @@ def _codes_of(var, da):
 
 
 def _categories(ax, values, names, extent, var, legend):
-    from matplotlib.colors import ListedColormap
+    from matplotlib.colors import to_rgba
     from matplotlib.patches import Patch
 
-    present = [int(c) for c in np.unique(values)]
+    values = np.asarray(values).astype(np.int64, copy=False)
+    low = int(values.min()) if values.size else 0
+    offset = values - low  # codes are small integers: one pass, no sort of the whole map
+    present = [low + int(k) for k in np.flatnonzero(np.bincount(offset.ravel()))] \
+        if values.size else []
     if var == "status":
         colors = [STATUS_COLORS.get(c, "#000000") for c in present]
     else:
         colors = [CATEGORY_COLORS[i % len(CATEGORY_COLORS)] for i in range(len(present))]
-    idx = np.searchsorted(np.asarray(present), values) if values.size else values
-    ax.imshow(idx, origin="lower", extent=extent, cmap=ListedColormap(colors or ["#000000"]),
-              vmin=-0.5, vmax=max(len(present), 1) - 0.5, aspect="auto",
-              interpolation="nearest")
+    lut = np.zeros((max(present, default=low) - low + 1, 4), dtype=np.uint8)
+    for c, col in zip(present, colors):
+        lut[c - low] = np.round(np.asarray(to_rgba(col)) * 255)
+    # an RGBA image of bytes, at most twice the pixels the saved axes have: matplotlib draws it
+    # without colour-mapping and resampling millions of values (nearest: the same picture)
+    rows, cols = _strides(ax, offset.shape)
+    ax.imshow(lut[offset[::rows, ::cols]] if values.size else
+              np.zeros(values.shape + (4,), np.uint8),
+              origin="lower", extent=extent, aspect="auto", interpolation="nearest")
     if legend:
         handles = [Patch(facecolor=col, edgecolor=EDGE, linewidth=0.8,
                          label=names.get(c, f"code {c}")) for c, col in zip(present, colors)]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                   borderaxespad=0.0, framealpha=0.9, title=var if var != "status" else None)
+
+
+def _strides(ax, shape):
+    """Row and column strides keeping at least the pixels of ``ax`` when saved."""
+    import matplotlib as mpl
+
+    fig = ax.figure
+    dpi = mpl.rcParams["savefig.dpi"]
+    dpi = fig.dpi if dpi == "figure" else float(dpi)
+    w, h = ax.get_position().width * fig.get_figwidth(), ax.get_position().height * \
+        fig.get_figheight()
+    want = (max(1, int(h * dpi)), max(1, int(w * dpi)))
+    return tuple(max(1, n // k) for n, k in zip(shape, want))
 
 
 def _continuous(ax, ds, var, da, extent, cmap, label, others, vmin, vmax, colorbar):
