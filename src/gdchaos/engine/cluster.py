@@ -261,11 +261,6 @@ def run_jobs(scheduler, client, fn, jobs, on_result, bar, weight=None):
         run_tasks(cl, _apply, fn, jobs, on_result=done)
 
 
-def worker_peak_rss(client) -> dict:
-    """Peak resident memory (bytes) of every worker process so far."""
-    return client.run(peak_rss)
-
-
 def peak_rss() -> int:
     """Peak resident memory of this process (bytes)."""
     import resource

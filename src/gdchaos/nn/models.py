@@ -113,16 +113,8 @@ class Arch:
             return cls.mean_field(widths, activation, bool(bias))
         return cls(widths, activation, True if bias is None else bool(bias))
 
-    @property
-    def n_layers(self) -> int:
-        return len(self.widths) - 1
-
     def scale(self, layer: int) -> float:
         return 1.0 if self.scales is None else self.scales[layer]
-
-    def with_input(self, d_in: int) -> Arch:
-        """The same architecture with another input dimension (same multipliers)."""
-        return Arch((int(d_in),) + self.widths[1:], self.activation, self.bias, self.scales)
 
     def as_dict(self) -> dict:
         return {"widths": list(self.widths), "activation": self.activation, "bias": self.bias,

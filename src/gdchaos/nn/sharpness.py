@@ -69,10 +69,6 @@ def hessian_matrix(params: torch.Tensor, X: torch.Tensor, y: torch.Tensor, width
     return 0.5 * (H + H.T)
 
 
-def _rows(t: torch.Tensor) -> torch.Tensor:
-    return t.reshape(t.shape[0], -1)
-
-
 def power_iteration(matvec: Matvec, v0: torch.Tensor, max_iter: int = 100, rtol: float = 1e-3,
                     early_exit: bool = True, criterion: str = "residual"
                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
