@@ -94,8 +94,7 @@ class TiledStore:
         self._done = set()
         self._mutex = threading.Lock()
         self._writers = {}  # name -> zf.ChunkWriter, once open
-        self.recomputed = []  # tiles found recorded but failing verification on open
-        self.rebuilt = None  # why the store was rebuilt on open (damaged metadata), or None
+        self.recomputed, self.rebuilt = [], None  # failing tiles; why rebuilt: said on open
 
     def _set_layout(self, tile_rows):
         self.tile_rows = int(max(1, min(int(tile_rows), self.ny)))
