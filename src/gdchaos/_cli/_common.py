@@ -210,13 +210,10 @@ def _physical_memory():
 
 
 def set_threads(n):
-    if n is None:
-        return
-    if n < 1:
-        raise GdchaosInputError(f"--threads must be >= 1, got {n}")
-    import numba
+    """``--threads``: every library's threads (Numba, torch, BLAS); see gdchaos.engine.threads."""
+    from ..engine.threads import set_threads as set_all
 
-    numba.set_num_threads(min(int(n), numba.config.NUMBA_NUM_THREADS))
+    set_all(n)
 
 
 def emit_json(obj):

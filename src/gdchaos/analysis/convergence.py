@@ -134,9 +134,9 @@ def boundary_band(kw, job) -> dict:
 
 
 def _band_task(kw, job):
-    from ..engine.cluster import set_numba_threads
+    from ..engine.threads import set_threads
 
-    set_numba_threads(1)  # one core per task: the cluster's workers are the parallelism
+    set_threads(1)  # one core per task: the cluster's workers are the parallelism
     return boundary_band(kw, job)
 
 

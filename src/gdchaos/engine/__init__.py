@@ -11,6 +11,7 @@ from ._store import TiledStore, VarSpec, open_store, verify_store
 from ._store_targets import check_store_target
 from .hypermap import Axis, hyper_map, run_optimizer
 from .optim import Optimizer
+from .threads import set_threads, threads_in_effect
 
 __all__ = ["Slice2D", "random_orthonormal_directions", "sample_box", "BACKENDS", "MAX_ITER",
            "RECORDS", "TILE_POINTS", "RunConfig", "RunResult", "basin", "check_device", "prepare",
@@ -18,4 +19,4 @@ __all__ = ["Slice2D", "random_orthonormal_directions", "sample_box", "BACKENDS",
            "OUTSIDE", "SADDLE", "STATUS_NAMES", "UNDECIDED", "TiledStore", "VarSpec", "open_store",
            "check_store_target",
            "verify_store", "Axis", "Optimizer", "hyper_map", "run_optimizer",
-           "quotient_grid_dd"]
+           "quotient_grid_dd", "set_threads", "threads_in_effect"]

@@ -27,8 +27,8 @@ import re
 import time
 from dataclasses import dataclass
 
-
 from ..errors import GdchaosInputError
+from .threads import set_threads
 
 SCHEDULER_HELP = ("run the tiles on a Dask cluster: local[:N] (N worker processes started for "
                   "this run, default one per core) or tcp://HOST:PORT of a running scheduler; "
@@ -283,18 +283,12 @@ def _attached(store_args, key):
     return ts
 
 
-def set_numba_threads(n):
-    import numba
-
-    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
-
-
 def basin_tile_task(spec, i) -> dict:
     """One tile of a store (a basin's or a hyperparameter map's), computed and written on a
     worker."""
     t0 = time.perf_counter()
     if spec["backend"] == "numba":
-        set_numba_threads(spec["threads"])
+        set_threads(spec["threads"])  # every library: Numba, torch, BLAS
     ts = _attached(spec["store"], spec["key"])
     data = spec["compute"](sl=ts.tile_rows_slice(i))
     ts.write_tile(i, data)
