@@ -51,6 +51,8 @@ def test_basin_store_opens_silently_with_cf_flags(tmp_path, monkeypatch):
     _check_conventions(ds)
     assert ds.attrs["command"].startswith("gdchaos basin --problem quotient")  # set at finish
     assert ds.minimizer.attrs["flag_meanings"].split()[0] == "not_run"
+    assert ds.x.attrs["long_name"] and ds.y.attrs["long_name"]  # as written, consolidated too
+    assert ds.x.attrs == open_store("b.zarr").x.attrs
     root = json.load(open(tmp_path / "b.zarr" / "zarr.json"))
     assert "gdchaos/tile_done" in root["consolidated_metadata"]["metadata"]
     ours = open_store("b.zarr")

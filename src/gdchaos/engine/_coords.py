@@ -101,6 +101,8 @@ class LabelledStore(TiledStore):
                     doc = json.load(f)
                 doc["attributes"] = dict(doc.get("attributes") or {}, **attrs)
                 zf.write_document(folder, doc)
+            if self.coord_attrs:
+                zf.consolidate(tmp)  # the consolidated copy holds the new documents
         except (OSError, ValueError) as exc:
             self._discard(tmp)
             raise GdchaosInputError(f"cannot write {self.path}: "
