@@ -96,8 +96,8 @@ def status_fractions(status, codes=None) -> dict:
     status of ``codes`` (default: every code of :data:`STATUS_NAMES`), keyed by name, plus
     ``not_run`` when some points are not computed yet (interrupted or partial runs).
 
-    ``status`` may be a NumPy array or an array-like read chunk by chunk (an xarray/zarr
-    variable): it is never copied whole when it has ``chunks``."""
+    ``status`` may be a NumPy array, an array-like read chunk by chunk (an xarray/zarr
+    variable: it is never copied whole when it has ``chunks``) or an iterator of blocks."""
     codes = tuple(STATUS_NAMES) if codes is None else tuple(codes)
     counts, n, not_run = _counts(status, codes)
     n1 = max(n, 1)
@@ -122,7 +122,10 @@ def _counts(status, codes):
 
 
 def _blocks(status):
-    """The array in row blocks of at most 2^22 values (the whole array when it is small)."""
+    """The array in row blocks of at most 2^22 values (the whole array when it is small); an
+    iterator of blocks as it is."""
+    if hasattr(status, "__next__"):
+        return status
     shape = getattr(status, "shape", None)
     if shape is None or len(shape) == 0:
         return [np.asarray(status)]

@@ -108,3 +108,48 @@ def test_store_with_static_arrays_of_every_kind(tmp_path):
     assert list(ds["name"].values) == ["a", "b"]
     np.testing.assert_array_equal(ds["dirs"].values, np.eye(2, nx))
     assert ds["status"].attrs["codes"] == "c" and ds.attrs["a"] == 1
+
+
+def test_read_blocks_decodes_our_tiles_as_zarr_reads_them(tmp_path):
+    """The store's integer variables read tile by tile without zarr equal zarr's reading
+    (compressed int8, edge tile, a missing chunk as the fill value); other layouts say None."""
+    import gdchaos as gc
+    from gdchaos.engine._zarr_files import read_blocks
+
+    path = str(tmp_path / "s.zarr")
+    gc.basin(gc.QuotientMap(y=0.5, lam=0.2), gc.Slice2D.axes(2, (-2.5, 3), (0, 10), 13, 11),
+             eta=1.0, max_iter=30, store=path, tile_rows=4)
+    g = zarr.open_group(path, mode="r", use_consolidated=False)
+    for name in ("status", "iterations", "minimizer"):
+        got = np.concatenate(list(read_blocks(path, name)))
+        np.testing.assert_array_equal(got, g[name][...])
+    os.remove(os.path.join(path, "status", "c", "1", "0"))
+    blocks = list(read_blocks(path, "status"))
+    assert (blocks[1] == -1).all() and len(blocks) == 3 and blocks[2].shape == (3, 13)
+    assert read_blocks(path, "final_loss") is None  # floats: read with zarr
+    assert read_blocks(path, "no_such") is None
+
+
+def test_basin_store_without_a_picture_imports_no_xarray(tmp_path):
+    """``gdchaos basin --out S --json`` reads its fractions from the tiles: neither xarray nor
+    zarr is imported (start-up), and the fractions equal those of the opened store."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json, io, contextlib\n"
+        "from gdchaos.cli import main\n"
+        "buf = io.StringIO()\n"
+        "with contextlib.redirect_stdout(buf):\n"
+        "    rc = main(['basin', '--problem', 'quotient', '--y', '0.5', '--lam', '0.2', '--grid',"
+        " '40', '--eta', '1', '--iters', '50', '--tile-rows', '8', '--out', 's.zarr', '--json'])\n"
+        "print(json.dumps([rc, 'xarray' in sys.modules, 'zarr' in sys.modules,"
+        " json.loads(buf.getvalue())['fractions']]))\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    rc, xr_in, zarr_in, fr = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rc == 0 and not xr_in and not zarr_in
+    import gdchaos as gc
+
+    assert fr == gc.status_fractions(gc.open_store(tmp_path / "s.zarr").status)

@@ -285,14 +285,16 @@ def cmd_basin(args):
         check_store_target(args.out, args.overwrite)  # before the warm-up: nothing is written
     if scheduler is None:
         _common.set_threads(args.threads)
-    # start-up (imports, compiled kernels): not in `seconds`
-    prepare(problem, cfg, store=args.out is not None)
+    # start-up (imports, compiled kernels): not in `seconds`; the dataset of a store is opened
+    # only for a picture (the fractions are read from the store's tiles)
+    want_ds = args.out is None or args.png is not None
+    prepare(problem, cfg, store=args.out is not None and want_ds)
     t0 = time.perf_counter()
     ds = basin(problem, grid, config=cfg, store=args.out, tile_rows=args.tile_rows,
                coordinate=args.coordinate, points=points, keep_params=args.keep_params,
                overwrite=args.overwrite, progress=not (args.quiet or args.json),
                device=args.device, extra_attrs={"command": command_line(args)}, records=records,
-               scheduler=scheduler, threads=args.threads)
+               scheduler=scheduler, threads=args.threads, return_dataset=want_ds)
     seconds = time.perf_counter() - t0
     # chunk by chunk from a store: the map is never whole in memory
     fr = store_fractions(args.out) if args.out is not None else status_fractions(ds["status"])

@@ -281,7 +281,7 @@ def prepare(problem: Problem, config: RunConfig | None = None, store=False):
 def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None = None,
           store=None, tile_rows=None, coordinate=None, points=None, keep_params=False,
           overwrite=False, progress=False, device=None, extra_attrs=None, records=None,
-          scheduler=None, client=None, threads=None, **kwargs):
+          scheduler=None, client=None, threads=None, return_dataset=True, **kwargs):
     """GD from every point of a 2-D slice; returns an ``xarray.Dataset`` on dims ``(y, x)``.
 
     With ``store`` (a path) the grid is computed tile by tile into a zarr store (tile k is
@@ -297,7 +297,8 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     With ``scheduler`` (``"local:N"``, ``"tcp://HOST:PORT"``) or ``client`` (a
     ``dask.distributed.Client``) each tile of the store is one Dask task that computes and
     writes it (``threads`` numba threads per task, default 1); the store is the same, bit for
-    bit (docs/cluster.md).
+    bit (docs/cluster.md).  With a store, ``return_dataset=False`` returns its path instead of
+    its dataset (the command line, when it needs only the fractions: xarray is not imported).
     """
     if config is None:
         config = RunConfig(eta=eta, **kwargs)
@@ -385,7 +386,8 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     ts = LabelledStore(coord_attrs, **store_args)
     if on_cluster:
         return tiles_on_cluster(ts, store_args, partial(_tile, **tile), config.backend, device,
-                                scheduler, client, overwrite, progress, threads, desc)
+                                scheduler, client, overwrite, progress, threads, desc,
+                                return_dataset)
     shared = {}  # one tile is computed at a time: one array of initializations serves all sets
 
     def buffers():  # the store's layout (an existing store keeps its own tile rows)
@@ -394,7 +396,8 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
             shared["points"] = np.empty((n, P))
         return tile_buffers(n, P, shared["points"])
 
-    return tiles_into_store(ts, partial(_tile, **tile), overwrite, progress, desc, buffers)
+    return tiles_into_store(ts, partial(_tile, **tile), overwrite, progress, desc, buffers,
+                            return_dataset)
 
 
 def _tile(problem, grid, sl, config, names, coordinate, points, keep_params, device, out=None,

@@ -21,7 +21,7 @@ _EARLY_TILES = 3
 
 
 def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, desc="basin",
-                     buffers=None):
+                     buffers=None, open_dataset=True):
     """Compute the pending tiles of the store ``ts`` (``compute(sl=rows)`` -> the variables of
     those rows) and write them; returns the store's dataset.  Shared by
     :func:`gdchaos.engine.basin` and :func:`gdchaos.engine.hypermap.hyper_map`.
@@ -30,7 +30,8 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
     ``compute`` is called as ``compute(sl=rows, buffers=set)`` and may return views of the set;
     a set is handed out again only once the write of the tile it holds has finished, so a run
     reuses a few sets instead of taking fresh memory for every tile.  ``compute`` is called
-    from this thread, one tile at a time."""
+    from this thread, one tile at a time.  ``open_dataset=False`` returns the store's path
+    instead of its dataset (xarray is then not imported)."""
     from tqdm.auto import tqdm
 
     check_store_target(ts.path, overwrite)  # a refused target: before any tile is computed
@@ -85,13 +86,15 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
             # the dataset is opened (metadata, coordinates: written with the template) while
             # the last tile is written
             if inflight is not None:
-                ds = ts.dataset()
+                ds = ts.dataset() if open_dataset else ts.path
                 inflight[0].result()
     finally:
         if tiles.bar is not None:
             tiles.bar.close()
         ts.close()  # drop the writer lock
-    return ts.dataset() if ds is None else ds
+    if ds is None:
+        ds = ts.dataset() if open_dataset else ts.path
+    return ds
 
 
 def _say_repairs(ts):
@@ -104,7 +107,7 @@ def _say_repairs(ts):
 
 
 def tiles_on_cluster(ts, store_args, compute, backend, device, scheduler, client, overwrite,
-                     progress, threads, desc):
+                     progress, threads, desc, open_dataset=True):
     """The cluster counterpart of :func:`tiles_into_store`: each pending tile is one task that
     runs ``compute(sl=rows)`` and writes its rows (shared by :func:`basin` and
     :func:`gdchaos.engine.hypermap.hyper_map`)."""
@@ -122,7 +125,7 @@ def tiles_on_cluster(ts, store_args, compute, backend, device, scheduler, client
             ts.finish(summary=dict(stats, scheduler=str(cl.scheduler.address)))
         finally:
             ts.close()  # drop the writer lock
-    return ts.dataset()
+    return ts.dataset() if open_dataset else ts.path
 
 
 def tile_buffers(n, n_params, points=None):

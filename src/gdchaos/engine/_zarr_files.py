@@ -234,3 +234,43 @@ def update_root_attributes(path, attrs) -> None:
         root = json.load(f)
     root.setdefault("attributes", {}).update(attrs)
     _write_atomic(root_path, json.dumps(root, allow_nan=True, indent=2).encode())
+
+
+def read_blocks(path, name):
+    """The chunks of the array ``name`` of the store ``path`` along its first axis, decoded here
+    when they are laid out as this module writes them (one chunk per tile of whole rows, our
+    codecs), as NumPy arrays in order; ``None`` for any other layout (read it with zarr).  A
+    missing chunk reads as the fill value, as zarr reads it."""
+    try:
+        with open(os.path.join(path, name, "zarr.json")) as f:
+            doc = json.load(f)
+        dtype = np.dtype(doc["data_type"])
+        shape = tuple(doc["shape"])
+        chunks = tuple(doc["chunk_grid"]["configuration"]["chunk_shape"])
+        fill = doc["fill_value"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    packed = doc.get("codecs") == codecs(dtype, True)
+    if not shape or tuple(chunks[1:]) != tuple(shape[1:]) or dtype.kind not in "biu" or \
+            not (packed or doc.get("codecs") == codecs(dtype, False)):
+        return None
+    return _blocks(os.path.join(path, name), dtype, shape, chunks, fill, packed)
+
+
+def _blocks(folder, dtype, shape, chunks, fill, packed):
+    from numcodecs import Blosc
+
+    le = dtype.newbyteorder("<") if dtype.itemsize > 1 else dtype
+    rest = (0,) * (len(shape) - 1)
+    for i in range(-(-shape[0] // chunks[0])):
+        rows = min(chunks[0], shape[0] - i * chunks[0])
+        key = os.path.join(folder, "c", str(i), *map(str, rest))
+        try:
+            with open(key, "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            yield np.full((rows,) + shape[1:], fill, dtype=dtype)
+            continue
+        if packed:
+            raw = Blosc().decode(raw)
+        yield np.frombuffer(raw, dtype=le).reshape(chunks)[:rows]

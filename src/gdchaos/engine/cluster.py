@@ -323,10 +323,15 @@ def run_basin_tiles(client, ts, store_args, compute, backend, pending, *, thread
 
 # ------------------------------------------------------------------------- summaries
 def store_fractions(path, variable="status", codes=None) -> dict:
-    """Status fractions of a store (:func:`gdchaos.status.status_fractions`, which reads a zarr
-    array block by block: the whole map is never in memory)."""
-    import zarr
-
+    """Status fractions of a store (:func:`gdchaos.status.status_fractions`), read tile by tile:
+    the whole map is never in memory.  The tiles of gdchaos' own stores are decoded without
+    zarr (:func:`gdchaos.engine._zarr_files.read_blocks`), others through zarr."""
     from ..status import status_fractions
+    from ._zarr_files import read_blocks
 
-    return status_fractions(zarr.open_group(os.fspath(path), mode="r")[variable], codes)
+    blocks = read_blocks(os.fspath(path), variable)
+    if blocks is None:
+        import zarr
+
+        blocks = zarr.open_group(os.fspath(path), mode="r")[variable]
+    return status_fractions(blocks, codes)
