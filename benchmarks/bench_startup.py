@@ -78,7 +78,8 @@ def main():
     print(f"gdchaos {' '.join(cmd[1:])}")
     print(f"  wall                         {_fmt(walls)}")
     print(f"  compute (reported seconds)   {_fmt(secs)}")
-    print("start-up pieces, each a fresh process (the interpreter's start included in each):")
+    print("start-up pieces, each a fresh process: every line includes the interpreter and NumPy;"
+          " 'load the kernels' includes import gdchaos and numba:")
     for k, xs in pieces.items():
         print(f"  {k:28s} {_fmt(xs)}")
     over = [w - s for w, s in zip(walls, secs)]
