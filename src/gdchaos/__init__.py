@@ -22,7 +22,7 @@ from .theory.scalar import (closest_minimizer, eta_star, farthest_minimizer,  # 
                             theorem5_bounds, wang_bound)
 
 __all__ = [
-    "__version__", "theory", "GdchaosInputError", "plot",
+    "__version__", "theory", "GdchaosInputError", "plot", "store_dimension",
     "CONVERGED", "DIVERGED", "NOT_RUN", "OUTSIDE", "SADDLE", "STATUS_NAMES", "UNDECIDED",
     "RunConfig", "RunResult", "Slice2D", "basin", "open_store", "run_info", "run_points",
     "sample_box", "status_fractions", "verify_store", "Axis", "Optimizer", "hyper_map", "rerun",
@@ -35,10 +35,15 @@ __all__ = [
 
 
 def __getattr__(name):
-    """``gdchaos.plot`` is :func:`gdchaos.plotting.plot`, imported on first use (so that
-    ``import gdchaos`` imports neither matplotlib nor xarray)."""
+    """``gdchaos.plot`` is :func:`gdchaos.plotting.plot` and ``gdchaos.store_dimension``
+    :func:`gdchaos.analysis.store_dimension`, imported on first use (so that ``import gdchaos``
+    imports neither matplotlib nor xarray)."""
     if name == "plot":
         from .plotting import plot
 
         return plot
+    if name == "store_dimension":
+        from .analysis import store_dimension
+
+        return store_dimension
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

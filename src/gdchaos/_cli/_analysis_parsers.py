@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import GdchaosInputError
 from . import _common as C
 
 _FIG3 = "Figure 3 setting by default: quotient map y=0.5, lam=0.2, eta=1, z in [-2.5,3], " \
@@ -61,6 +62,31 @@ def _add_source(p):
     s.add_argument("--seed", type=C.seed, default=0, help="random slice seed (P > 2)")
 
 
+#: the quotient map's options of `gdchaos dimension` (parsed as None when not given) and defaults
+_QUOTIENT = {"y": ("--y", "0.5"), "lam": ("--lam", "0.2"), "eta": ("--eta", "1"),
+             "range": ("--range", "-2.5,3,0,10"), "n": ("--grid", 2000),
+             "steps": ("--iters", 200), "procedure": ("--procedure", "paper")}
+
+
+def dimension_source(args):
+    """One source: the quotient map's options are refused beside --points or --store (and
+    --outcome without --store); then the quotient map's defaults are filled in."""
+    other = "--store" if args.store else "--points" if args.points else None
+    given = [f for k, (f, _) in _QUOTIENT.items() if getattr(args, k) is not None]
+    given += ["--margin"] if args.points and args.margin is not None else []
+    if other and given:
+        raise GdchaosInputError(f"{', '.join(given)}: quotient map option"
+                                f"{'s' if len(given) > 1 else ''}, not used with {other} (give "
+                                "one source)")
+    if args.outcome is not None and not args.store:
+        raise GdchaosInputError("--outcome: only used with --store (the outcomes of a map)")
+    for k, (_, v) in _QUOTIENT.items():
+        setattr(args, k, v if getattr(args, k) is None else getattr(args, k))
+    if args.margin is None and not args.store:
+        args.margin = "1e-2"
+    args.method = args.method or ("auto" if args.store else "both")
+
+
 # -------------------------------------------------------------------------------- register
 def _parser(sub, name, help_, desc, epilog):
     return sub.add_parser(name, help=help_, description=desc, epilog=epilog,
@@ -69,20 +95,46 @@ def _parser(sub, name, help_, desc, epilog):
 
 def register(sub, cmd):
     """Add the analysis commands; ``cmd`` maps a command name to its function."""
-    p = _parser(sub, "dimension", "box-counting dimension of a basin boundary",
-                "Box-counting dimension: the paper's fixed procedure (normalized into [0,1]^2, "
-                "eps = 2^-2..2^-8, least squares) and/or the automatic estimator (largest "
-                f"linear region, 95% interval).  {_FIG3}.",
+    p = _parser(sub, "dimension", "box-counting dimension of a basin boundary or of any map",
+                "Box-counting dimension of a boundary, with its 95% interval.\n\nThe automatic "
+                "estimator (N = A eps^-D + C fitted on boxes from 4 pixels to a quarter of the "
+                "set's extent, counts averaged over 16 shifted grids; interval from the "
+                "regression, the grid offsets and the sub-ranges of the fit) and/or the paper's "
+                "fixed procedure (normalized into [0,1]^2, eps = 2^-2..2^-8, least squares).\n\n"
+                "Sources: the figure-3 quotient map computed here (the quotient map options; "
+                f"{_FIG3}), a point set (--points), or the one-pixel boundary of any stored map "
+                "(--store: gdchaos basin, map, nn map, nn slice).\n\nA warning line when the "
+                "boundary has fewer than 500 pixels or the fit fewer than 1.5 decades of box "
+                "sizes (docs/analysis.md).",
                 "examples:\n  gdchaos dimension --json\n"
                 "  gdchaos dimension --grid 8000 --method both --png dim.png\n"
-                "  gdchaos dimension --points boundary.npy --method auto\n")
+                "  gdchaos dimension --points boundary.npy --method auto\n"
+                "  gdchaos basin --problem quotient --y 0.5 --lam 0.2 --eta 1 --grid 1024 "
+                "--range -2.5,3,0,10 --iters 200 --out fig3.zarr\n"
+                "  gdchaos dimension --store fig3.zarr --png fig3_dim.png\n"
+                "  gdchaos dimension --store tanh.zarr --json   # an nn map: trainable or not\n")
     _add_quotient(p)
-    p.add_argument("--method", default="both", choices=["paper", "auto", "both"])
-    p.add_argument("--procedure", default="paper", choices=["paper", "clean"],
-                   help="boundary: 'paper' = region minus erosion (grid edge kept), 'clean' = "
-                   "grid edge left out (default paper)")
-    p.add_argument("--points", default=None, help="a .npy (n, D) point set instead")
-    p.add_argument("--png", default=None, help="save log N against log 1/eps")
+    # None = not given: the quotient map's defaults are filled in by the command, which refuses
+    # these options beside --points or --store
+    p.set_defaults(y=None, lam=None, eta=None, range=None, n=None, steps=None, margin=None)
+    p.add_argument("--method", default=None, choices=["paper", "auto", "both"],
+                   help="estimator (default both; auto with --store)")
+    p.add_argument("--procedure", default=None, choices=["paper", "clean"],
+                   help="quotient map boundary: 'paper' = region minus erosion (grid edge "
+                   "kept), 'clean' = grid edge left out (default paper)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--points", default=None, help="a .npy (n, D) point set instead")
+    src.add_argument("--store", default=None, help="a stored map instead (gdchaos basin, map, "
+                     "nn map or nn slice --out): the one-pixel boundary of its outcomes, boxes "
+                     "in its coordinates (log10 on a log axis); --margin: the quotient map's "
+                     "edge (default 1e-2)")
+    p.add_argument("--outcome", default=None,
+                   choices=["auto", "converged", "diverged", "status", "status+minimizer",
+                            "status+sign", "trainable"],
+                   help="--store: outcome whose boundary is measured (default auto: trainable "
+                   "(score < 1) for an nn map, converged for the others)")
+    p.add_argument("--png", default=None, help="save N(eps) of each estimate, box sizes over "
+                   "the set's largest side, with the source in the title")
     _add_common(p)
     C.add_allow_large(p)
     p.set_defaults(func=cmd["dimension"])

@@ -3,6 +3,8 @@ periodic-orbits, branches, convergence-study."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ..errors import GdchaosInputError, check_nonneg, check_positive
@@ -158,32 +160,42 @@ def _emit(args, obj, text):
 # ------------------------------------------------------------------------------- dimension
 def cmd_dimension(args):
     from ..analysis import box_dimension, paper_box_dimension
+    from ..analysis.storedim import dimension_lines, plot_dimensions, store_dimensions, store_info
+    from ._analysis_parsers import dimension_source
 
+    dimension_source(args)
     _check_outputs(args)
-    if args.points:
+    methods = ("paper", "auto") if args.method == "both" else (args.method,)
+    if args.store:
+        mg = (None if args.margin is None else
+              check_nonneg("--margin", C.number(args.margin, "--margin")))
+        res = store_dimensions(args.store, methods=methods, outcome=args.outcome or "auto",
+                               margin=mg, warn=False, allow_large=args.allow_large)
+        info = store_info(res)
+        title = info["title"]
+    elif args.points:
         P = _load_points(args.points)
-        res = {}
-        if args.method in ("paper", "both"):
-            res["paper"] = paper_box_dimension(P)
-        if args.method in ("auto", "both"):
-            res["auto"] = box_dimension(P)
+        res = {m: paper_box_dimension(P) if m == "paper" else box_dimension(P, warn=False)
+               for m in methods}
         info = {"source": args.points}
+        title = f"{args.points}: {P.shape[0]} points in R^{P.shape[1]}"
     else:
         tb, q = _tiled(args, args.procedure)
         if tb.n_boundary < 10:
             raise GdchaosInputError("the boundary has fewer than 10 points; widen the window")
-        res = {}
-        if args.method in ("paper", "both"):
-            res["paper"] = paper_box_dimension(tb.points())
-        if args.method in ("auto", "both"):
-            res["auto"] = box_dimension(tb.mask(), xs=tb.grid.xs, ys=tb.grid.ys)
+        res = {m: paper_box_dimension(tb.points()) if m == "paper" else
+               box_dimension(tb.mask(), xs=tb.grid.xs, ys=tb.grid.ys, warn=False)
+               for m in methods}
         info = dict(q, n=args.n, steps=args.steps, procedure=args.procedure,
                     n_boundary=tb.n_boundary, seconds=tb.seconds)
-    _save_png(args.png, lambda ax: [r.plot(ax=ax, label=k) for k, r in res.items()])
-    out = {"info": info, **{k: r.as_dict() for k, r in res.items()}}
-    lines = [f"{k}: D = {r.dimension:.4f}  95% CI [{r.ci[0]:.4f}, {r.ci[1]:.4f}]  "
-             f"fit on eps in [{r.fit_eps[-1]:.3g}, {r.fit_eps[0]:.3g}]" for k, r in res.items()]
-    return _emit(args, out, "\n".join(lines))
+        title = (f"quotient map y={q['y']:g} lam={q['lam']:g} eta={q['eta']:g}, range "
+                 f"{args.range}, {args.n} x {args.n}, {args.steps} steps; {args.procedure} "
+                 f"boundary ({tb.n_boundary} pixels), margin {q['margin']:g}")
+    _save_png(args.png, lambda ax: plot_dimensions(res, ax=ax, title=title))
+    for w in dict.fromkeys(w for r in res.values() for w in r.warnings):
+        print(f"gdchaos dimension: warning: {w}", file=sys.stderr)
+    return _emit(args, {"info": info, **{k: r.as_dict() for k, r in res.items()}},
+                 "\n".join(dimension_lines(res)))
 
 
 # ----------------------------------------------------------------------------- uncertainty

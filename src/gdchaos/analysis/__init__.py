@@ -11,14 +11,15 @@ Every estimator returns its raw scaling curve beside the fitted exponent and its
 - entropy: topological entropy (lap numbers; periodic points, separated sets)
 - symbolic: coding of the boundary map, periodic orbits of it and of GD (Props. 18, 19)
 - branches: inverse branches G0, G1, G2 of the planar map (Prop. 14)
+- storedim: box-counting dimension of the boundary of any stored map (basin, map, nn map/slice)
 """
 
 from .basin_entropy import BasinEntropyResult, basin_entropy, basin_entropy_scaling
 from .boundaries import (FIGURE3, OUTCOME_MODES, boundary_mask, dataset_labels,
                          erosion_boundary, outcome_labels, quotient_boundary, quotient_edge_gap,
                          quotient_region)
-from .boxcount import (BoxCounter, BoxCountResult, box_counts, box_dimension, mask_points,
-                       normalize_unit_square, paper_box_dimension, plot_box_counts)
+from .boxcount import (BoxCounter, BoxCountResult, DimensionWarning, box_counts, box_dimension,
+                       mask_points, normalize_unit_square, paper_box_dimension, plot_box_counts)
 from .branches import (BranchCheck, branch_index, branch_invariance, decompose_boundary,
                        inverse_branches, inverse_branches_zw, quintic_coefficients)
 from .convergence import (ConvergenceResult, TiledBoundary, convergence_study,
@@ -39,6 +40,7 @@ from .wada import WadaResult, wada_grid, wada_merging
 from .zoomdim import LocalSlopeResult, local_slope_dimension, window_boundary
 from .boundaries import thin_boundary
 from .fractaltest import FractalTestResult, boundary_dimension, fractal_test
+from .storedim import STORE_OUTCOMES, plot_dimensions, store_dimension, store_dimensions
 
 __all__ = [
     "ENTROPY_MAPS", "map_entropy",
@@ -76,4 +78,6 @@ __all__ = [
     "LinearFit", "fit_line", "largest_linear_region",
     "LocalSlopeResult", "local_slope_dimension", "window_boundary",  # zoom frames (zoomdim)
     "thin_boundary", "FractalTestResult", "boundary_dimension", "fractal_test",  # issue 23
+    # the dimension of a stored map (issue 22)
+    "DimensionWarning", "STORE_OUTCOMES", "plot_dimensions", "store_dimension", "store_dimensions",
 ]

@@ -30,7 +30,13 @@ from ._boxgrid import _count_unique, _edge_deficit, _filled_edges, _ladder_count
 from ._fit import LinearFit, fit_line
 
 __all__ = ["BoxCountResult", "box_counts", "box_dimension", "paper_box_dimension",
-           "normalize_unit_square", "mask_points", "BoxCounter", "plot_box_counts"]
+           "normalize_unit_square", "mask_points", "BoxCounter", "plot_box_counts",
+           "DimensionWarning"]
+
+
+class DimensionWarning(UserWarning):
+    """A dimension was estimated on too short a scaling range or too few pixels to support it
+    (:data:`SCALING_RULE`): the estimate is returned, its reasons are in ``result.warnings``."""
 
 
 @dataclass
@@ -283,7 +289,8 @@ def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=Non
     combined in quadrature with the half-range of the slopes over sub-ranges of at least half the
     window.
 
-    Warnings (``result.warnings``, and a ``UserWarning`` unless ``warn=False``): the fit window
+    Warnings (``result.warnings``, and a :class:`DimensionWarning`, a ``UserWarning``, unless
+    ``warn=False``): the fit window
     spans fewer than ``SCALING_RULE["min_decades"]`` decades of box sizes, or fewer than
     ``min_sizes`` sizes, or the set has fewer than ``min_points`` points: too short a scaling range
     to support a dimension (the estimate is still returned).  A window shorter than
@@ -342,7 +349,7 @@ def box_dimension(data, *, xs=None, ys=None, eps=None, eps_min=None, eps_max=Non
                          float(info["sys"]), frame, warns)
     if warn:
         for w in warns:
-            warnings.warn(f"box_dimension: {w}", UserWarning, stacklevel=2)
+            warnings.warn(f"box_dimension: {w}", DimensionWarning, stacklevel=2)
     return out
 
 
