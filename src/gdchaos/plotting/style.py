@@ -23,10 +23,14 @@ DIVERGED_GREY = "#bdbdbd"
 
 
 def use_style():
+    import os
+    import sys
+
     import matplotlib
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
+        matplotlib.use("Agg", force=False)  # no backend chosen (scripts, the CLI): off-screen
+    import matplotlib.pyplot as plt  # a backend the user chose (Jupyter's inline, Tk) is kept
 
     plt.rcParams.update(STYLE)
     return plt
