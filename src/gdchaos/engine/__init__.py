@@ -4,7 +4,7 @@ from ..problems import RECORDS
 from ._dd import quotient_grid_dd  # double-double quotient map (deep zooms)
 from ._grid import Slice2D, random_orthonormal_directions, sample_box
 from ._run import (BACKENDS, MAX_ITER, TILE_POINTS, RunConfig, RunResult, basin, check_device,
-                   prepare, run_info, run_points)
+                   prepare, root_attributes, run_info, run_points)
 from ..status import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES, UNDECIDED,
                       status_fractions)
 from ._store import TiledStore, VarSpec, open_store, verify_store
@@ -15,7 +15,8 @@ from .threads import set_threads, threads_in_effect
 
 __all__ = ["Slice2D", "random_orthonormal_directions", "sample_box", "BACKENDS", "MAX_ITER",
            "RECORDS", "TILE_POINTS", "RunConfig", "RunResult", "basin", "check_device", "prepare",
-           "run_info", "run_points", "status_fractions", "CONVERGED", "DIVERGED", "NOT_RUN",
+           "root_attributes", "run_info", "run_points", "status_fractions", "CONVERGED",
+           "DIVERGED", "NOT_RUN",
            "OUTSIDE", "SADDLE", "STATUS_NAMES", "UNDECIDED", "TiledStore", "VarSpec", "open_store",
            "check_store_target",
            "verify_store", "Axis", "Optimizer", "hyper_map", "run_optimizer",

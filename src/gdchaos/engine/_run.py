@@ -441,7 +441,7 @@ def run_info(path_or_ds):
     ``os.PathLike``: only its root metadata are read, the tiles are not verified) or from a
     dataset of :func:`gdchaos.basin`, :func:`gdchaos.hyper_map` or :func:`gdchaos.open_store`."""
     if isinstance(path_or_ds, (str, os.PathLike)):
-        attrs = _root_attrs(os.fspath(path_or_ds))
+        attrs = root_attributes(os.fspath(path_or_ds))
     else:
         attrs = getattr(path_or_ds, "attrs", None)
     if not isinstance(attrs, dict) or "gdchaos_run" not in attrs:
@@ -454,8 +454,9 @@ def run_info(path_or_ds):
                                 "(JSON)") from None
 
 
-def _root_attrs(path):
-    """The root attributes of the zarr store at ``path`` (one line when it is none)."""
+def root_attributes(path):
+    """The root attributes of the zarr store at ``path`` (a dict, or ``None`` when its document
+    holds none); one line (:class:`GdchaosInputError`) when it has no readable ``zarr.json``."""
     try:
         with open(os.path.join(path, "zarr.json")) as f:
             doc = json.load(f)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine import MAX_ITER
+from ..engine import MAX_ITER, root_attributes
 from ..engine.cluster import store_fractions as _store_fractions, usable_cores
 from ..errors import GdchaosInputError, check_int
 from ..version import __version__
@@ -145,15 +145,7 @@ def read_record(store):
     if not os.path.isdir(path):
         raise GdchaosInputError(f"{path} is a file, not a store" if os.path.lexists(path)
                                 else f"no store at {path}")
-    try:
-        with open(os.path.join(path, "zarr.json"), encoding="utf-8") as f:
-            doc = json.load(f)
-    except FileNotFoundError:
-        raise GdchaosInputError(f"{path} is not a gdchaos store (no zarr.json)") from None
-    except (OSError, ValueError) as exc:
-        raise GdchaosInputError(f"cannot read store {path}: "
-                                f"{getattr(exc, 'strerror', None) or exc}") from None
-    attrs = doc.get("attributes") if isinstance(doc, dict) else None
+    attrs = root_attributes(path)
     if not isinstance(attrs, dict) or "gdchaos_version" not in attrs:
         raise GdchaosInputError(f"{path} is not a gdchaos store (a zarr store gdchaos did not "
                                 "write)")
