@@ -36,7 +36,6 @@ refusal is cut by the per-test timeout.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shlex
@@ -46,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _tree import snapshot  # noqa: E402 - tests/ is on sys.path
 
 CASES_DIR = Path(__file__).resolve().parent / "fuzz_cases"
 ERROR_LINE = re.compile(r"^gdchaos( [a-z-]+)*: error: \S")
@@ -74,15 +74,6 @@ def _read_cases():
 CASES = _read_cases()
 
 
-def _snapshot(root: Path):
-    out = {}
-    for d, ds, fs in os.walk(root):
-        for name in ds:
-            out[os.path.relpath(os.path.join(d, name), root) + "/"] = None
-        for name in fs:
-            p = os.path.join(d, name)
-            out[os.path.relpath(p, root)] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
-    return out
 
 
 def _user_folder(p: Path):
@@ -176,7 +167,7 @@ def test_fuzz_case_refused_cleanly(cls, argv, word, fuzz_env, capsys):
     work, read_only, cache, held = fuzz_env
     args = _setup(argv, work, read_only, cache, held)
     capsys.readouterr()
-    before = _snapshot(work)
+    before = snapshot(work)
     try:
         rc = main(args)
     except SystemExit as exc:  # argparse errors, or a user's file calling sys.exit
@@ -186,7 +177,7 @@ def test_fuzz_case_refused_cleanly(cls, argv, word, fuzz_env, capsys):
     assert "Traceback" not in out.err, out.err[-3000:]
     assert rc == 2, f"exit code {rc!r}; stderr: {out.err[-2000:]}"
     assert len(lines) == 1 and ERROR_LINE.match(lines[0]), f"not one error line: {out.err!r}"
-    after = _snapshot(work)
+    after = snapshot(work)
     assert after == before, ("the folder changed: added "
                              f"{sorted(set(after) - set(before))[:10]}, removed "
                              f"{sorted(set(before) - set(after))[:10]}, changed "

@@ -4,7 +4,6 @@ gives the store itself; bad input is one line, exit code 2, nothing written."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -15,6 +14,7 @@ import pytest
 
 import gdchaos as gc
 from gdchaos.cli import main
+from _tree import snapshot  # noqa: E402 - tests/ is on sys.path
 
 BASIN = ["basin", "--problem", "scalar", "--d", "2", "--y", "1", "--lam", "0.1", "--eta", "0.6",
          "--grid", "8", "--range", "-2,2,-2,2", "--iters", "60", "--tile-rows", "3", "--quiet"]
@@ -191,15 +191,6 @@ def test_user_problem_from_the_recorded_command(tmp_path, monkeypatch, capsys):
 
 
 # ------------------------------------------------------------------------------ bad input
-def _snapshot(root: Path):
-    out = {}
-    for d, ds, fs in os.walk(root):
-        for name in ds:
-            out[os.path.relpath(os.path.join(d, name), root) + "/"] = None
-        for name in fs:
-            p = os.path.join(d, name)
-            out[os.path.relpath(p, root)] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
-    return out
 
 
 def _fake_store(path: Path, attrs):
@@ -269,7 +260,7 @@ def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, monkeypatch, cap
     _fake_store(tmp_path / "broken.zarr", {"gdchaos_version": gc.__version__,
                                            "gdchaos_run": json.dumps({"grid": {"nx": 4}})})
     monkeypatch.chdir(tmp_path)
-    before = _snapshot(tmp_path)
+    before = snapshot(tmp_path)
     capsys.readouterr()
     assert _rc(["rerun"] + argv) == 2
     err = capsys.readouterr().err
@@ -277,4 +268,4 @@ def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, monkeypatch, cap
     assert len(lines) == 1 and "Traceback" not in err, err
     assert lines[0].startswith(("gdchaos: error: ", "gdchaos rerun: error: ")), lines[0]
     assert word in lines[0], lines[0]
-    assert _snapshot(tmp_path) == before
+    assert snapshot(tmp_path) == before
