@@ -7,7 +7,7 @@ from .version import __version__  # noqa: E402
 
 from . import theory  # noqa: E402
 from .errors import GdchaosInputError  # noqa: E402
-from .engine import Axis, Optimizer, hyper_map  # noqa: E402
+from .engine import Axis, Optimizer, Refine, hyper_map, refine_summary  # noqa: E402
 from .experiments.rerun import rerun  # noqa: E402
 from .engine import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES,  # noqa: E402
                      UNDECIDED, RunConfig, RunResult, Slice2D, basin, open_store, run_info,
@@ -26,6 +26,7 @@ __all__ = [
     "CONVERGED", "DIVERGED", "NOT_RUN", "OUTSIDE", "SADDLE", "STATUS_NAMES", "UNDECIDED",
     "RunConfig", "RunResult", "Slice2D", "basin", "open_store", "run_info", "run_points",
     "sample_box", "status_fractions", "verify_store", "Axis", "Optimizer", "hyper_map", "rerun",
+    "Refine", "refine_summary",
     "DeepMatrixFactorization", "GDState", "MatrixFactorization", "Problem", "QuotientMap",
     "ScalarFactorization", "NumbaProblem", "TorchProblem", "load_problem", "make_problem",
     "eta_star_matrix", "in_orthogonal_subspace", "boundary_map", "planar_map", "quotient_T",

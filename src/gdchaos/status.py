@@ -45,6 +45,9 @@ ENGINE_RULE = "loss_below_tol_and_stable"
 #: the codes network runs use (no saddle test, no state-space boundary)
 NN_CODES = (CONVERGED, DIVERGED, UNDECIDED)
 
+#: the codes of a boundary-refined map's ``computed`` variable (:mod:`gdchaos.engine._refine`)
+FILLED, COMPUTED, SAMPLED_AGREE, SAMPLED_DISAGREE = 0, 1, 2, 3
+
 STATUS_DOC = "; ".join(f"{k}={v}" for k, v in sorted(STATUS_NAMES.items())) + "; -1=not run yet"
 
 #: names of the variables gdchaos writes: each store variable's ``long_name`` where it has none
@@ -65,6 +68,7 @@ VARIABLE_LONG_NAMES = {
     "params": "final parameters",
     "loss_history": "loss at each step",
     "sharpness_history": "top Hessian eigenvalue at recorded steps",
+    "computed": "how refinement obtained the pixel",
 }
 
 #: the CF flag attributes of the coded variables (``flag_values`` beside ``flag_meanings``)
@@ -75,6 +79,12 @@ FLAGS = {
                "codes": STATUS_DOC},
     "minimizer": {"flag_values": [-1, 0, 1, 2], "flag_meanings": "not_run none p_minus p_plus",
                   "codes": "1=p- (closest), 2=p+ (farthest), 0=none"},
+    "computed": {"flag_values": [-1, FILLED, COMPUTED, SAMPLED_AGREE, SAMPLED_DISAGREE],
+                 "flag_meanings": "not_run filled computed sampled_agree sampled_disagree",
+                 "codes": "1=computed; 0=filled from the nearest corner of a cell whose corners "
+                          "and neighbours agree; 2=filled, then computed as a check sample that "
+                          "agreed; 3=such a sample that disagreed (its values are the computed "
+                          "ones); -1=not run yet"},
 }
 
 

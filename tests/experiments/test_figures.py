@@ -192,8 +192,8 @@ def test_fig11_deep_norm_floor_and_local_minimizers(tiny_run):
 # the data, failed under GDCHAOS_REQUIRE_CIFAR), and the same code on scikit-learn's digits
 # (always): settings where digits show the same behaviour (their sharpness is lower, so larger
 # step sizes, and a slice window nearer the origin).
-DIGITS = {4: {"dataset": "digits", "eta_gd": "0.1,1.2", "eta_momentum": "0.02,0.25", "tol": 1e-4},
-          5: {"dataset": "digits", "range": "0,16,0,16"}}
+DIGITS = {4: {"dataset": "digits", "eta_gd": "0.1,1.2", "eta_momentum": "0.02,0.7", "tol": 1e-4},
+          5: {"dataset": "digits", "range": "0,28,0,28"}}
 DIGITS[12], DIGITS[13] = {"dataset": "digits"}, DIGITS[5]
 
 

@@ -103,6 +103,12 @@ class Slice2D:
         slice_points_kernel(self._row_base(), np.ascontiguousarray(self.directions[1]), ys, out)
         return out
 
+    def points_at(self, rows, cols):
+        """The initializations of the pixels ``(rows[k], cols[k])`` (equal-length index
+        arrays), ``(len(rows), P)``: the bits :meth:`points` gives there (the same arithmetic)."""
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        return self._row_base()[cols] + self.ys[rows][:, None] * self.directions[1]
+
     def _row_base(self):
         """``center + xs[i] e1`` for every column, ``(nx, P)`` (computed once per slice)."""
         base = self.__dict__.get("_base")

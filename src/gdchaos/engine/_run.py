@@ -16,6 +16,7 @@ from ..problems import RECORDS, Problem, check_records
 from ._grid import Slice2D
 from ..status import ENGINE_RULE, NOT_RUN, STATUS_DOC, status_fractions
 from ._coords import LabelledStore, label_dataset, parameter_names, slice_coord_attrs
+from ._refine import as_refine
 from ._store import VarSpec
 from ._tiles import tile_buffers, tiles_in_memory, tiles_into_store, tiles_on_cluster  # noqa: F401
 
@@ -281,7 +282,8 @@ def prepare(problem: Problem, config: RunConfig | None = None, store=False):
 def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None = None,
           store=None, tile_rows=None, coordinate=None, points=None, keep_params=False,
           overwrite=False, progress=False, device=None, extra_attrs=None, records=None,
-          scheduler=None, client=None, threads=None, return_dataset=True, **kwargs):
+          scheduler=None, client=None, threads=None, return_dataset=True, refine=None,
+          **kwargs):
     """GD from every point of a 2-D slice; returns an ``xarray.Dataset`` on dims ``(y, x)``.
 
     With ``store`` (a path) the grid is computed tile by tile into a zarr store (tile k is
@@ -299,7 +301,13 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     writes it (``threads`` numba threads per task, default 1); the store is the same, bit for
     bit (docs/cluster.md).  With a store, ``return_dataset=False`` returns its path instead of
     its dataset (the command line, when it needs only the fractions: xarray is not imported).
+
+    ``refine`` (a number of levels, ``True`` for 4, or a :class:`gdchaos.engine.Refine`)
+    computes the map boundary-refined (:mod:`gdchaos.engine._refine`, docs/maps.md): the
+    same variables at full resolution plus ``computed`` (which pixels were computed, filled
+    or sampled), and the measured error of the fill in the ``refine_*`` attributes.
     """
+    refine = as_refine(refine)
     if config is None:
         config = RunConfig(eta=eta, **kwargs)
     names = check_records(records)
@@ -348,6 +356,8 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     if keep_params:
         variables["params"] = VarSpec(("y", "x", "param"), "float64", np.nan)
     tile_rows = int(tile_rows or _default_tile_rows(grid.nx, max_iter=config.max_iter))
+    if refine is not None:
+        variables["computed"] = refine.variable()
     run_info = {
         "gdchaos_version": __version__,
         "problem": problem.params(),
@@ -358,6 +368,8 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
         "keep_params": bool(keep_params),
         "records": list(names),
     }
+    if refine is not None:  # a refined tile depends on its rows
+        run_info.update(refine=refine.spec(), tile_rows=tile_rows)
     attrs = {"gdchaos_version": __version__, "problem": problem.name,
              "convergence_rule": ENGINE_RULE,
              "eta": config.eta, "seed": grid.seed, "status_codes": STATUS_DOC,
@@ -376,8 +388,12 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     coords = {"y": grid.ys, "x": grid.xs}
     coord_attrs = slice_coord_attrs(problem, grid)  # metadata: not in run_info (its hash)
     desc = f"basin {problem.name}"
+    compute = partial(_tile, **tile)
+    if refine is not None:
+        compute = refine.tiles(partial(_pixels, **tile), grid.nx)
+        desc += f" refined ({refine.levels} levels)"
     if store is None:
-        return label_dataset(tiles_in_memory(partial(_tile, **tile), coords, variables, sizes,
+        return label_dataset(tiles_in_memory(compute, coords, variables, sizes,
                                              static, attrs, run_info, tile_rows, progress, desc),
                              coord_attrs)
     store_args = dict(path=store, coords=coords, variables=variables,
@@ -385,9 +401,11 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
                       attrs=attrs)
     ts = LabelledStore(coord_attrs, **store_args)
     if on_cluster:
-        return tiles_on_cluster(ts, store_args, partial(_tile, **tile), config.backend, device,
+        return tiles_on_cluster(ts, store_args, compute, config.backend, device,
                                 scheduler, client, overwrite, progress, threads, desc,
                                 return_dataset)
+    if refine is not None:
+        return tiles_into_store(ts, compute, overwrite, progress, desc, None, return_dataset)
     shared = {}  # one tile is computed at a time: one array of initializations serves all sets
 
     def buffers():  # the store's layout (an existing store keeps its own tile rows)
@@ -422,6 +440,17 @@ def _tile(problem, grid, sl, config, names, coordinate, points, keep_params, dev
                      coordinate=coordinate, points=points, keep_params=keep_params, device=device,
                      records=names, _out=dest)
     data = {k: v.reshape((rows, grid.nx) + v.shape[1:]) for k, v in res.as_dict().items()}
+    if "distances" in data:
+        data["distance"] = data.pop("distances")
+    return data
+
+
+def _pixels(r, c, problem, grid, config, names, coordinate, points, keep_params, device):
+    """The store's variables at the pixels ``(r[k], c[k])`` of the grid, flat (a refined
+    map's tiles, :mod:`._refine`)."""
+    res = run_points(problem, grid.points_at(r, c), config=config, coordinate=coordinate,
+                     points=points, keep_params=keep_params, device=device, records=names)
+    data = res.as_dict()
     if "distances" in data:
         data["distance"] = data.pop("distances")
     return data

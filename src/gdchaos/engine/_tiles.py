@@ -12,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..status import variable_attrs
+from . import _zarr_files as zf
 from ._progress import TileBar
+from ._refine import refine_summary
 from ._store import TiledStore
 from ._store_targets import check_store_target
 
@@ -86,8 +88,10 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
             # the dataset is opened (metadata, coordinates: written with the template) while
             # the last tile is written
             if inflight is not None:
-                ds = ts.dataset() if open_dataset else ts.path
+                if "computed" not in ts.variables:
+                    ds = ts.dataset() if open_dataset else ts.path
                 inflight[0].result()
+            _record_refinement(ts)
     finally:
         if tiles.bar is not None:
             tiles.bar.close()
@@ -95,6 +99,18 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
     if ds is None:
         ds = ts.dataset() if open_dataset else ts.path
     return ds
+
+
+def refinement_attrs(computed) -> dict:
+    """A refined map's summary (:func:`._refine.refine_summary`) as ``refine_*`` attributes."""
+    return {f"refine_{k}": v for k, v in refine_summary(computed).items()}
+
+
+def _record_refinement(ts) -> None:
+    """A refined store's summary into its attributes, read from its ``computed`` tiles."""
+    if "computed" in ts.variables:
+        computed = np.concatenate(list(zf.read_blocks(ts.path, "computed")))
+        ts.finish(extra_attrs=refinement_attrs(computed))
 
 
 def _say_repairs(ts):
@@ -123,6 +139,7 @@ def tiles_on_cluster(ts, store_args, compute, backend, device, scheduler, client
             stats = cluster.run_basin_tiles(cl, ts, store_args, compute, backend, pending,
                                             threads=threads, progress=progress, desc=desc)
             ts.finish(summary=dict(stats, scheduler=str(cl.scheduler.address)))
+            _record_refinement(ts)
         finally:
             ts.close()  # drop the writer lock
     return ts.dataset() if open_dataset else ts.path
@@ -168,6 +185,8 @@ def tiles_in_memory(compute, coords, variables, sizes, static, attrs, run_info, 
     for name, (dims, arr) in static.items():
         ds[name] = (dims, np.asarray(arr))
     ds.attrs.update(attrs)
+    if "computed" in variables:
+        ds.attrs.update(refinement_attrs(out["computed"]))
     ds.attrs["gdchaos_run"] = json.dumps(json.loads(json.dumps(run_info, default=str)),
                                          sort_keys=True)
     return ds

@@ -23,8 +23,10 @@ PRESETS = {
 }
 PRESETS["tiny"] = dict(PRESETS["quick"], hidden=[16, 16], n_eta=8, iters=2000)
 #: the digits stand-in (no CIFAR-10: :mod:`.nn_standin`), per loss: their sharpness is lower, so
-#: larger step sizes show the two regimes
-STANDIN = {"mse": dict(eta_gd=[0.1, 1.2], eta_momentum=[0.02, 0.25], tol=1e-4), "ce": {}}
+#: larger step sizes show the two regimes (MSE: chaotic above eta ~ 0.36 without momentum, ~ 0.33
+#: with; cross-entropy: above ~ 1.1 without momentum, with it the preset's range shows both)
+STANDIN = {"mse": dict(eta_gd=[0.1, 1.2], eta_momentum=[0.02, 0.7], tol=1e-4),
+           "ce": dict(eta_gd=[0.1, 2.0])}
 
 
 def sweep_settings(p):

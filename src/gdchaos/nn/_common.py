@@ -145,32 +145,107 @@ def threaded(fn):
     return wrapper
 
 
+class _Networks:
+    """Feeds a bar counted in networks with one job's progress (fractions of networks, from
+    :func:`gdchaos.nn.train.train_batch`) in whole networks, so that the bar shows whole
+    numbers; :meth:`finish` tops it up to the job's size."""
+
+    def __init__(self, bar):
+        self.bar, self.done, self.sent = bar, 0.0, 0
+        self.finished = False
+
+    def __call__(self, n):
+        self.done += n
+        whole = int(self.done + 1e-9) - self.sent
+        if whole > 0 and not self.finished:
+            self.sent += whole
+            self.bar.update(whole)
+
+    def finish(self, n_networks):
+        if not self.finished and n_networks > self.sent:
+            self.bar.update(n_networks - self.sent)
+        self.finished, self.sent = True, max(self.sent, n_networks)
+
+
+#: in a worker process: the queue its jobs' progress goes to (:func:`_worker_init`)
+_PROGRESS = {"queue": None}
+
+
+def _worker_init(queue) -> None:
+    _PROGRESS["queue"] = queue
+
+
+class _Sender:
+    """A job's progress in a worker process: whole networks, as ``(job, n)`` on the queue."""
+
+    def __init__(self, job_index):
+        self.i, self.done, self.sent = job_index, 0.0, 0
+
+    def __call__(self, n):
+        self.done += n
+        whole = int(self.done + 1e-9) - self.sent
+        if whole > 0:
+            self.sent += whole
+            _PROGRESS["queue"].put((self.i, whole))
+
+
+def _run_reporting(fn, job_index, job):
+    """``fn(job)`` in a worker process, its progress going back to the parent."""
+    return fn(job, progress=_Sender(job_index))
+
+
 def run_jobs(fn, jobs, workers: int, on_result, bar) -> None:
-    """Run ``fn(job, progress=...)`` for every job, inline (``workers=1``: the progress bar moves
-    per network) or in ``workers`` spawned processes (it moves per job); ``on_result(result)`` in
-    this process, in completion order.  Each job's result must not depend on where it ran."""
+    """Run ``fn(job, progress=...)`` for every job, inline (``workers=1``) or in ``workers``
+    spawned processes; ``on_result(result)`` in this process, in completion order.  The
+    progress bar (in networks) moves as the networks train, in whole networks, whatever
+    ``workers`` (worker processes send theirs back through a queue); each job's result tops it
+    up to its ``n_networks``.  Each job's result must not depend on where it ran."""
     workers = int(workers)
     if workers < 1:
         raise GdchaosInputError(f"workers must be >= 1, got {workers}")
     if workers == 1 or len(jobs) <= 1:
         for job in jobs:
-            on_result(fn(job, progress=bar.update))
+            feed = _Networks(bar)
+            res = fn(job, progress=feed)
+            on_result(res)
+            feed.finish(res["n_networks"])
         return
     import concurrent.futures as cf
     import multiprocessing
+    import queue as queue_mod
 
     ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as ex:
-        futs = [ex.submit(fn, job) for job in jobs]
-        try:
-            for f in cf.as_completed(futs):
-                res = f.result()
-                on_result(res)
-                bar.update(res["n_networks"])
-        except BaseException:
-            for f in futs:
-                f.cancel()
-            raise
+    q = ctx.Queue()
+    feeds = [_Networks(bar) for _ in jobs]
+
+    def drain():
+        while True:
+            try:
+                i, n = q.get_nowait()
+            except queue_mod.Empty:
+                return
+            feeds[i](n)
+
+    try:
+        with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx,
+                                    initializer=_worker_init, initargs=(q,)) as ex:
+            futs = {ex.submit(_run_reporting, fn, i, job): i for i, job in enumerate(jobs)}
+            todo = set(futs)
+            try:
+                while todo:
+                    done, todo = cf.wait(todo, timeout=0.25, return_when=cf.FIRST_COMPLETED)
+                    drain()
+                    for f in done:
+                        res = f.result()
+                        on_result(res)
+                        feeds[futs[f]].finish(res["n_networks"])
+            except BaseException:
+                for f in futs:
+                    f.cancel()
+                raise
+    finally:
+        q.close()
+        q.cancel_join_thread()
 
 
 def store_path(out, name: str):

@@ -182,8 +182,10 @@ def run_sweep(settings: SweepSettings, out=None, png=None, *, overwrite: bool = 
 
     try:
         jobs = [(s, arm, threads) for arm in pending]
+        # moves as the networks train (whole networks: each counts 1/iters per step), with an
+        # ETA, whatever the workers; on a cluster per arm
         with tqdm(total=len(jobs) * n_eta, unit="net", desc="nn sweep", file=sys.stderr,
-                  disable=quiet) as bar:
+                  disable=quiet, smoothing=0.05) as bar:
             if scheduler is None and client is None:
                 run_jobs(_sweep_arm, jobs, workers, on_result, bar)
             else:  # one task per job on a Dask cluster (docs/cluster.md)

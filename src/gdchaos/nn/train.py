@@ -230,7 +230,7 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
                 final_sharpness: str | None = "lanczos", reduce: bool = True, pool: int = 128,
                 return_params: bool = False, seed: int = 0,
                 convergence_rule: str = CONVERGENCE_RULE,
-                progress: Callable[[int], object] | None = None,
+                progress: Callable[[float], object] | None = None,
                 threads: int | None = 1) -> BatchResult:
     """Train a batch of networks.
 
@@ -241,7 +241,9 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
     ``sharpness_every=k`` logs the sharpness (warm-started power iteration) every k iterates;
     ``final_sharpness`` ("lanczos", "power" or None) at each non-diverged network's last iterate.
     ``pool``: networks stepped together (64-256 fits the CPU caches best).  ``progress(n)`` is
-    called with the number of networks that just finished.  ``convergence_rule`` and
+    called with the work just done, in networks: each network counts ``1 / iters`` per step it
+    takes and the rest of its 1 when it stops, so the bar it feeds moves every step (not only
+    when networks stop) and the calls add up to the number of networks.  ``convergence_rule`` and
     ``threads`` as in :func:`train`.
     """
     check_convergence_rule(convergence_rule)
@@ -347,6 +349,7 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
                     wait_P.append(Ps[torch.as_tensor(ok)])
                 if sum(len(w) for w in wait_idx) >= flush:
                     sharpen()
+            rest = float(np.sum(1.0 - st[stop] / iters))  # of each stopped network's 1
             keep = ~stop
             tk = torch.as_tensor(keep)
             P, G, eta_s, beta_s = P[tk], G[tk], eta_s[tk], beta_s[tk]
@@ -356,7 +359,7 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
                 Vp = Vp[tk]
             idx, st, c, cprev = idx[keep], st[keep], c[keep], cprev[keep]
             if progress is not None:
-                progress(int(stop.sum()))
+                progress(rest)
             if P.shape[0] == 0:
                 continue
         if k:
@@ -378,6 +381,8 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
             e, b = eta_all[idx], beta_all[idx]
             c, cprev = c - e * wd * c + b * (c - cprev), c
         st = st + 1
+        if progress is not None:  # one step of every network in the pool
+            progress(P.shape[0] / iters)
     if wait_idx:
         sharpen()
     t_train = time.perf_counter() - t_start - t_sharp
