@@ -302,3 +302,16 @@ def test_a_worker_killed_mid_run_loses_nothing(tmp_path, client, single):
     assert killed and killed["tasks"] >= 1
     assert killed["worker"] not in cl.scheduler_info(n_workers=-1)["workers"]
     assert_same_store(single, path)
+
+
+def test_a_refined_map_on_the_cluster_equals_one_process(tmp_path, client):
+    """Boundary refinement works tile by tile: the cluster's store is the single process's,
+    bit for bit, with the same measured error in its attributes."""
+    one, two = tmp_path / "one.zarr", tmp_path / "two.zarr"
+    gc.basin(P, GRID, store=str(one), refine=2, **KW)
+    ds = gc.basin(P, GRID, store=str(two), client=client, refine=2, **KW)
+    assert_same_store(one, two)
+    a = gc.open_store(str(one)).attrs
+    assert {k: v for k, v in ds.attrs.items() if k.startswith("refine_")} == \
+        {k: v for k, v in a.items() if k.startswith("refine_")}
+    assert a["refine_samples"] > 0

@@ -173,6 +173,47 @@ def add_scheduler(p):
                    "(default: Dask's share of this machine)")
 
 
+def add_refine(p):
+    """``--refine [LEVELS]`` and ``--refine-check FRACTION``: the same two flags on every map
+    command (defaults: :class:`gdchaos.engine.Refine`)."""
+    from ..engine import Refine
+
+    d = Refine()
+    p.add_argument("--refine", nargs="?", const=d.levels, default=None,
+                   type=_int_type(1, 10, "an integer from 1 to 10 (levels)"), metavar="LEVELS",
+                   help=f"boundary refinement: compute a lattice of every 2^LEVELS-th pixel "
+                   f"(default {d.levels} levels), subdivide where outcomes differ (and next to "
+                   "it), fill the rest; the store gets `computed` and the measured error "
+                   "(docs/maps.md)")
+    p.add_argument("--refine-check", default=None, metavar="FRACTION",
+                   help=f"with --refine: the fraction of filled pixels computed as a check "
+                   f"sample (default {d.check:g}, at least {d.min_check} a tile)")
+
+
+def refine_from_args(args):
+    """The parsed ``--refine``/``--refine-check`` (None: not refined)."""
+    from ..engine import Refine
+
+    check = getattr(args, "refine_check", None)
+    if getattr(args, "refine", None) is None:
+        if check is not None:
+            raise GdchaosInputError("--refine-check needs --refine")
+        return None
+    if check is None:
+        return Refine(levels=args.refine)
+    return Refine(levels=args.refine, check=number(check, "--refine-check"))
+
+
+def refine_report(ds_or_path):
+    """A refined map's summary (a dict, from its dataset or store) or None."""
+    from ..engine import root_attributes
+    from ..engine._refine import summary_from_attrs
+
+    attrs = root_attributes(ds_or_path) if isinstance(ds_or_path, (str, os.PathLike)) \
+        else ds_or_path.attrs
+    return summary_from_attrs(attrs or {})
+
+
 def scheduler_from_args(args):
     """The parsed ``--scheduler`` (None: the single-process path); checked before any work."""
     from ..engine.cluster import check_reachable, import_distributed, parse_scheduler

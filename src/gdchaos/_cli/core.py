@@ -102,6 +102,7 @@ def register(sub):
     o.add_argument("--json", action="store_true", help="print one JSON object")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
     C.add_allow_large(o)
+    C.add_refine(s)
     C.add_scheduler(b.add_argument_group("cluster"))
     b.set_defaults(func=cmd_basin)
 
@@ -274,6 +275,7 @@ def cmd_basin(args):
     npts = 0 if not args.points else len([r for r in args.points.split(";") if r.strip()])
     _check_basin_size(args, problem, npts)
     grid = grid_from_args(args, problem)
+    refine = C.refine_from_args(args)
     points = None
     if args.points:
         points = np.array([C.floats(r, "--points", problem.n_params)
@@ -294,7 +296,8 @@ def cmd_basin(args):
                coordinate=args.coordinate, points=points, keep_params=args.keep_params,
                overwrite=args.overwrite, progress=not (args.quiet or args.json),
                device=args.device, extra_attrs={"command": command_line(args)}, records=records,
-               scheduler=scheduler, threads=args.threads, return_dataset=want_ds)
+               scheduler=scheduler, threads=args.threads, return_dataset=want_ds,
+               refine=refine)
     seconds = time.perf_counter() - t0
     # chunk by chunk from a store: the map is never whole in memory
     fr = store_fractions(args.out) if args.out is not None else status_fractions(ds["status"])
@@ -304,13 +307,27 @@ def cmd_basin(args):
            "point_steps_per_second": grid.nx * grid.ny * cfg.max_iter / max(seconds, 1e-12),
            "out": args.out, "png": args.png, "grid": [grid.nx, grid.ny],
            "problem": problem.params(), "config": cfg.as_dict()}
+    print_map_result(args, out, fr, refine, ds if args.out is None else args.out,
+                     f"{seconds:.2f} s, {out['point_steps_per_second']:.3g} point-steps/s -> "
+                     f"{args.out if args.out is not None else args.png}")
+    return 0
+
+
+def print_map_result(args, out, fr, refine, ds_or_path, last_line):
+    """A map command's output: ``out`` as JSON (with the refinement's summary), or the
+    fractions, the refinement's line and ``last_line``."""
+    from ..engine._refine import summary_line
+
+    summary = C.refine_report(ds_or_path) if refine is not None else None
+    if summary is not None:
+        out["refine"] = summary
     if args.json:
         C.emit_json(out)
     elif not args.quiet:
         print("  ".join(f"{k} {v:.4f}" for k, v in fr.items()))
-        print(f"{seconds:.2f} s, {out['point_steps_per_second']:.3g} point-steps/s -> "
-              f"{args.out if args.out is not None else args.png}")
-    return 0
+        if summary is not None:
+            print(summary_line(summary))
+        print(last_line)
 
 
 def command_line(args):

@@ -89,6 +89,7 @@ def add_map_output(m, records_help, png_help, keep_params=False):
     o.add_argument("--png", default=None, help=png_help)
     o.add_argument("--json", action="store_true", help="print one JSON object")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
+    C.add_refine(o)
     C.add_scheduler(m.add_argument_group("cluster"))
     C.add_allow_large(o)
 
@@ -108,7 +109,7 @@ def cmd_map(args):
     from ..engine.hypermap import Axis, hyper_map
     from ..engine.optim import Optimizer
     from ..problems import check_records
-    from .core import command_line, grid_shape
+    from .core import command_line, grid_shape, print_map_result
 
     problem = C.problem_from_args(args, y_default="1")
     groups = {}
@@ -126,6 +127,7 @@ def cmd_map(args):
     init = None if args.init is None else C.floats(args.init, "--init", problem.n_params)
     nx, ny = grid_shape(args)
     records = check_records(args.records)
+    refine = C.refine_from_args(args)
     check_map_size(args, nx, ny, problem.n_params, records)
     C.check_image_path(args.png, "--png")
     scheduler = C.scheduler_from_args(args)
@@ -147,7 +149,8 @@ def cmd_map(args):
                    store=args.out, tile_rows=args.tile_rows, overwrite=args.overwrite,
                    progress=not (args.quiet or args.json),
                    extra_attrs={"command": command_line(args)},
-                   scheduler=scheduler, threads=args.threads if scheduler else None)
+                   scheduler=scheduler, threads=args.threads if scheduler else None,
+                   refine=refine)
     seconds = time.perf_counter() - t0
     fr = store_fractions(args.out)
     if args.png:
@@ -166,9 +169,6 @@ def cmd_map(args):
     out = {"fractions": fr, "seconds": seconds, "out": args.out, "png": args.png,
            "grid": [nx, ny], "x_axis": x.spec(), "y_axis": y.spec(),
            "optimizer": opt.as_dict(), "problem": problem.params()}
-    if args.json:
-        C.emit_json(out)
-    elif not args.quiet:
-        print("  ".join(f"{k} {v:.4f}" for k, v in fr.items()))
-        print(f"{seconds:.2f} s -> {args.out} (convergence rule: {opt.stop_rule})")
+    print_map_result(args, out, fr, refine, args.out,
+                     f"{seconds:.2f} s -> {args.out} (convergence rule: {opt.stop_rule})")
     return 0

@@ -83,7 +83,7 @@ def register(sub):
 def cmd_map(args):
     from ..nn.maps import NetMapSettings, network_map, plot_network_map
     from ..problems import check_records
-    from .core import grid_shape
+    from .core import grid_shape, print_map_result
 
     s = NetMapSettings(activation=args.activation, width=args.width, depth=args.depth,
                        parameterization=args.parameterization, data=args.data,
@@ -98,6 +98,7 @@ def cmd_map(args):
                        div=C.number(args.div, "--div"), window=args.window)
     nx, ny = grid_shape(args)
     records = check_records(args.records)
+    refine = C.refine_from_args(args)
     problem = s.problem(args.data_dir)
     check_map_size(args, nx, ny, problem.n_params, records)
     C.check_image_path(args.png, "--png")
@@ -116,7 +117,8 @@ def cmd_map(args):
                      overwrite=args.overwrite, progress=not (args.quiet or args.json),
                      device=args.device, tile_rows=args.tile_rows, records=records,
                      problem=problem,
-                     scheduler=scheduler, threads=args.threads if scheduler else None)
+                     scheduler=scheduler, threads=args.threads if scheduler else None,
+                     refine=refine)
     seconds = time.perf_counter() - t0
     trainable = float(ds["trainable"].values.mean())
     if args.png:
@@ -124,8 +126,6 @@ def cmd_map(args):
     out = {"trainable": trainable, "seconds": seconds, "out": args.out, "png": args.png,
            "grid": [nx, ny], "x_axis": args.x_axis, "y_axis": args.y_axis,
            "settings": {k: v for k, v in vars(s).items()}}
-    if args.json:
-        C.emit_json(out)
-    elif not args.quiet:
-        print(f"trainable {trainable:.4f}  {seconds:.2f} s -> {args.out}")
+    print_map_result(args, out, {"trainable": trainable}, refine, args.out,
+                     f"{seconds:.2f} s -> {args.out}")
     return 0

@@ -31,6 +31,20 @@ def listening(callback):
         _local.callback = old
 
 
+@contextmanager
+def within(lo: float, hi: float):
+    """Within the block, a runner's :func:`report` of its own fraction ``f`` reaches the
+    current listener as ``lo + f (hi - lo)`` (a tile computed in several runs: a refined
+    tile's levels), and the block ends with ``hi`` reported."""
+    outer = getattr(_local, "callback", None)
+    if outer is None:
+        yield
+        return
+    with listening(lambda f: outer(lo + f * (hi - lo))):
+        yield
+    outer(hi)
+
+
 class TileBar:
     """A tqdm bar in tiles that moves by fractions of a tile as the current tile reports."""
 

@@ -2,7 +2,8 @@
 
 A tile of ``R x nx`` pixels is first computed on a coarse lattice (every ``2**levels``-th row and
 column, and always its last row and column).  At each level every cell of the lattice whose four
-corners do not all have the same outcome (``status``, and ``minimizer`` where recorded) is
+corners do not all have the same outcome (:func:`outcome`: the status, the minimizer and the
+trainability where the map records them) is
 marked; the marked cells and their eight neighbours (a guard band of one cell) are subdivided:
 the lattice points of the next level, half the spacing, are computed inside them.  Cells whose
 corners agree and that no marked cell touches are left: their pixels are filled from their
@@ -31,7 +32,7 @@ import numpy as np
 
 from ..errors import GdchaosInputError
 from ..status import COMPUTED, FILLED, NOT_RUN, SAMPLED_AGREE, SAMPLED_DISAGREE
-from ._progress import report
+from ._progress import within
 from ._store import VarSpec
 
 
@@ -133,11 +134,14 @@ def _dilate(m):
 
 
 def outcome(data) -> np.ndarray:
-    """The outcome refinement compares between pixels: ``status``, and ``minimizer`` where the
-    map records it."""
-    lab = np.asarray(data["status"]).astype(np.int32) * 16
+    """The outcome refinement compares between pixels: ``status``, ``minimizer`` where the map
+    records it, and whether the trainability ``score`` is below 1 where the map has one
+    (Sohl-Dickstein's criterion: a network map's boundary)."""
+    lab = np.asarray(data["status"]).astype(np.int32) * 32
     if "minimizer" in data:
-        lab = lab + np.asarray(data["minimizer"]).astype(np.int32) + 1
+        lab = lab + (np.asarray(data["minimizer"]).astype(np.int32) + 1) * 2
+    if "score" in data:
+        lab = lab + (np.asarray(data["score"]) < 1.0)
     return lab
 
 
@@ -154,11 +158,17 @@ def refine_tile(compute_at, rows, nx, refine: Refine, seed, out=None) -> dict:
     done = np.zeros((R, nx), dtype=bool)
     lab = np.zeros((R, nx), dtype=np.int32)
 
+    # the tile's progress: the coarse lattice, each level, the check sample (the levels' costs
+    # are not known ahead: each counts the same)
+    parts = levels + 2
+    stage = [0]
+
     def run(r, c):
         nonlocal full
         if r.size == 0:
             return
-        data = compute_at(r, c)
+        with within(stage[0] / parts, (stage[0] + 1) / parts):
+            data = compute_at(r, c)
         if full is None:
             full = {k: out[k] if out is not None and k in out else
                     np.empty((R, nx) + np.shape(v)[1:], dtype=np.asarray(v).dtype)
@@ -173,6 +183,7 @@ def refine_tile(compute_at, rows, nx, refine: Refine, seed, out=None) -> dict:
     rr, cc = np.meshgrid(br, bc, indexing="ij")
     first = np.unique(np.stack([rr.reshape(-1), cc.reshape(-1)]), axis=1)  # a lone pixel once
     run(first[0], first[1])
+    stage[0] = 1
     src = np.full((R, nx), -1, dtype=np.int64)  # each filled pixel's source pixel
     for k in range(levels):  # at spacing 1 every pixel of a subdivided cell is computed
         C = done[np.ix_(br, bc)]
@@ -198,7 +209,7 @@ def refine_tile(compute_at, rows, nx, refine: Refine, seed, out=None) -> dict:
         i, j = np.nonzero(need)
         run(br2[i], bc2[j])
         br, bc = br2, bc2
-        report(k + 1, levels + 2)
+        stage[0] = k + 2
     # every pixel lies in a cell that was filled or subdivided down to spacing 1 (computed);
     # should one be neither, it is computed rather than left unset
     if resolve(done, src):
@@ -210,7 +221,6 @@ def refine_tile(compute_at, rows, nx, refine: Refine, seed, out=None) -> dict:
         fill_from(flat, v.reshape(R * nx, -1))
     computed = done.view(np.int8).copy()  # COMPUTED (1) where computed, FILLED (0) elsewhere
     _check_sample(run, lab, done, computed, refine, seed, ranked)
-    report(1, 1)
     return dict(full, computed=computed)
 
 
@@ -235,7 +245,7 @@ def wilson(k, n, z=1.959963984540054):
     den = 1 + z * z / n
     mid = (p + z * z / (2 * n)) / den
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, mid - half), min(1.0, mid + half))
+    return (0.0 if k == 0 else max(0.0, mid - half), 1.0 if k == n else min(1.0, mid + half))
 
 
 def refine_summary(computed) -> dict:
@@ -256,6 +266,12 @@ def refine_summary(computed) -> dict:
             "disagreement": rate, "disagreement_interval": [lo, hi],
             "map_error": rate * filled_frac if n_s else float("nan"),
             "map_error_interval": [lo * filled_frac, hi * filled_frac]}
+
+
+def summary_from_attrs(attrs) -> dict | None:
+    """The summary a refined map's dataset or store holds in its ``refine_*`` attributes."""
+    out = {k[len("refine_"):]: v for k, v in attrs.items() if k.startswith("refine_")}
+    return out or None
 
 
 def summary_line(s: dict) -> str:

@@ -22,6 +22,7 @@ from ._grid import random_orthonormal_directions
 from ._coords import LabelledStore, label_dataset
 from ._run import (RunConfig, _default_tile_rows, check_device, tiles_in_memory,
                    tiles_into_store, tiles_on_cluster)
+from ._refine import as_refine
 from ._store import VarSpec
 from .optim import STOP_RULES, Optimizer
 
@@ -235,7 +236,8 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
               init=None, directions=None, seed=0, max_iter=1000, tol=1e-8, div_threshold=1e8,
               gtol=1e-10, dtype="float64", backend="numba", device=None, window=SCORE_WINDOW,
               records=(), keep_params=False, store=None, tile_rows=None, overwrite=False,
-              progress=False, extra_attrs=None, scheduler=None, client=None, threads=None):
+              progress=False, extra_attrs=None, scheduler=None, client=None, threads=None,
+              refine=None):
     """A map of ``optimizer`` on ``problem`` over the axes ``x`` (columns) and ``y`` (rows),
     ``grid`` points per axis (N or ``(nx, ny)``); returns an ``xarray.Dataset`` on dims
     ``(y, x)`` whose coordinates are the axis values.
@@ -251,7 +253,9 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
     tile into a resumable zarr store, as :func:`gdchaos.basin` does; with ``scheduler``
     (``"local:N"``, ``"tcp://HOST:PORT"``) or ``client`` (a ``dask.distributed.Client``) its
     tiles are tasks on a Dask cluster (docs/cluster.md), ``threads`` Numba threads each.
+    ``refine`` computes the map boundary-refined, as :func:`gdchaos.basin` does.
     """
+    refine = as_refine(refine)
     optimizer = optimizer or Optimizer()
     cfg = RunConfig(eta=optimizer.eta, max_iter=max_iter, tol=tol, div_threshold=div_threshold,
                     gtol=gtol, dtype=dtype, backend=backend)
@@ -305,16 +309,22 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
     run_optimizer(problem, lay.points(v0, 1), optimizer, hyper=_hp_only(v0),
                   **dict(run_kw, max_iter=0))
 
-    def compute(sl, out=None):
-        vals, n = block(sl)
+    def run(vals, n):
         X0 = lay.points(vals, n)
         res = run_optimizer(problem, X0, optimizer, hyper=_hp_only(vals), **run_kw)
         data = {k: res[k] for k in ("status", "iterations", "final_loss", "score")}
         data.update(_map_records(problem, X0, res["params"], names, vals.get("lam")))
         if keep_params:
             data["params"] = res["params"]
+        return data
+
+    def compute(sl, out=None):
         rows = sl.stop - sl.start
-        return {k: np.asarray(v).reshape((rows, nx) + np.shape(v)[1:]) for k, v in data.items()}
+        return {k: np.asarray(v).reshape((rows, nx) + np.shape(v)[1:])
+                for k, v in run(*block(sl)).items()}
+
+    def pixels(r, c):  # a refined map's tiles
+        return run({x.name: xs[c], y.name: ys[r]}, r.size)
 
     variables = {
         "status": VarSpec(("y", "x"), "int8", NOT_RUN,
@@ -332,11 +342,16 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
         variables["params"] = VarSpec(("y", "x", "param"), "float64", np.nan)
     tile_rows = int(tile_rows or _default_tile_rows(  # Numba tiles: bounded in point-steps
         nx, max_iter=max_iter if backend == "numba" else None))
+    if refine is not None:
+        variables["computed"] = refine.variable()
     run_info = {"gdchaos_version": __version__, "kind": "hyper_map", "problem": problem.params(),
                 "config": {k: v for k, v in cfg.as_dict().items() if k not in ("eta", "momentum")},
                 "optimizer": optimizer.as_dict(), "x_axis": x.spec(), "y_axis": y.spec(),
                 "grid": [nx, ny], "init": init.tolist(), "directions": directions.tolist(),
                 "window": window, "records": list(names), "keep_params": bool(keep_params)}
+    if refine is not None:  # a refined tile depends on its rows
+        run_info.update(refine=refine.spec(), tile_rows=tile_rows)
+        compute = refine.tiles(pixels, nx)
     attrs = {"gdchaos_version": __version__, "problem": problem.name, "status_codes": STATUS_DOC,
              "optimizer": optimizer.kind, "convergence_rule": optimizer.stop_rule,
              "convergence_rule_doc": STOP_RULES[optimizer.stop_rule], "x_axis": x.name,
@@ -351,6 +366,8 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
     coord_attrs = {"x": axis_attrs(x), "y": axis_attrs(y)}  # metadata: not in run_info
     sizes = {"param": P}
     desc = f"map {problem.name} {optimizer.kind}"
+    if refine is not None:
+        desc += f" refined ({refine.levels} levels)"
     if store is None:
         return label_dataset(tiles_in_memory(compute, coords, variables, sizes, static, attrs,
                                              run_info, tile_rows, progress, desc), coord_attrs)

@@ -349,7 +349,8 @@ def _basin(path, attrs, run, iters, grid, tile_rows, data_dir):
     pts = run["points"]
     plan.coordinate, plan.n_points = run["coordinate"], 0 if pts is None else len(pts)
     kw = dict(config=config, coordinate=run["coordinate"], keep_params=plan.keep_params,
-              points=None if pts is None else np.asarray(pts), records=list(run["records"]))
+              points=None if pts is None else np.asarray(pts), records=list(run["records"]),
+              refine=run.get("refine"))
     plan.call = _engine_call(plan, basin, (plan.problem, sl), kw)
     return plan
 
@@ -374,7 +375,8 @@ def _map(path, attrs, run, iters, grid, tile_rows, data_dir):
               directions=np.asarray(run["directions"], dtype=float), seed=attrs.get("seed", 0),
               max_iter=plan.iters, tol=cfg["tol"], div_threshold=cfg["div_threshold"],
               gtol=cfg["gtol"], dtype=cfg["dtype"], backend=cfg["backend"],
-              window=run["window"], records=list(run["records"]), keep_params=plan.keep_params)
+              window=run["window"], records=list(run["records"]), keep_params=plan.keep_params,
+              refine=run.get("refine"))
     plan.call = _engine_call(plan, hyper_map, (plan.problem, x, y, plan.grid), kw)
     return plan
 
@@ -417,7 +419,7 @@ def _nn_map(path, attrs, run, iters, grid, tile_rows, data_dir):
                          progress=e["progress"], data_dir=data_dir, device=e["device"],
                          tile_rows=plan.tile_rows, records=list(run["records"]),
                          scheduler=e["scheduler"], client=e["client"], threads=e["threads"],
-                         problem=problem)
+                         problem=problem, refine=run.get("refine"))
         fr = _store_fractions(plan.out)
         fr["trainable"] = float(np.asarray(ds["trainable"].values).mean())
         return ds, fr

@@ -82,14 +82,15 @@ class NetMapSettings:
 def network_map(settings: NetMapSettings | None = None, x=DEFAULT_AXES[0], y=DEFAULT_AXES[1],
                 grid=64, *, store=None, overwrite=False, progress=False, data_dir=None,
                 device=None, tile_rows=None, records=(), scheduler=None, client=None,
-                threads=None, problem=None):
+                threads=None, problem=None, refine=None):
     """A trainability map of the network ``settings`` over the axes ``x`` and ``y``
     (``NAME:lin|log:LO,HI`` strings or :class:`gdchaos.engine.hypermap.Axis`; names as in
     :data:`gdchaos.engine.hypermap.AXES`, groups ``in``, ``hidden1``, ..., ``out``).  Returns the
     :func:`gdchaos.hyper_map` dataset (torch backend) with the variable ``trainable`` (score < 1)
     added; with ``store`` the map is computed tile by tile into a resumable store.  ``problem``:
     ``settings.problem(data_dir)`` when already built (the command line builds it once to check
-    the map's size)."""
+    the map's size).  ``refine``: boundary-refined, as :func:`gdchaos.hyper_map` (its outcome
+    includes ``trainable``)."""
     from ..engine.hypermap import Axis, hyper_map
 
     s = settings or NetMapSettings()
@@ -101,7 +102,7 @@ def network_map(settings: NetMapSettings | None = None, x=DEFAULT_AXES[0], y=DEF
                    max_iter=s.iters, tol=s.tol, div_threshold=s.div, gtol=0.0,
                    backend="torch", device=device, window=s.window, records=records,
                    store=store, overwrite=overwrite, progress=progress, tile_rows=tile_rows,
-                   scheduler=scheduler, client=client, threads=threads,
+                   scheduler=scheduler, client=client, threads=threads, refine=refine,
                    extra_attrs={"network_settings": repr(dataclasses.asdict(s))})
     return with_trainable(ds)
 
