@@ -26,6 +26,7 @@ bits a full map has there (the same points, the same kernel, per point).
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,13 +114,20 @@ def _breaks(n, step):
     return b if b.size > 1 else np.array([0, 0])
 
 
-def _cell_of(b, n):
-    """For each pixel of the axis, the index of the cell ``[b[i], b[i+1]]`` that holds it and
-    the nearer of that cell's two ends."""
-    idx = np.arange(n)
-    cell = np.clip(np.searchsorted(b, idx, side="right") - 1, 0, b.size - 2)
-    lo, hi = b[cell], b[cell + 1]
-    return cell, np.where(idx - lo <= hi - idx, lo, hi)
+_WORK = threading.local()
+
+
+def _workspace(R, nx):
+    """A tile's bookkeeping, reset: computed flags, outcomes and each filled pixel's source
+    pixel (-1: none); reused by the tiles of one thread (a tile's arrays are not handed on)."""
+    w = getattr(_WORK, "arrays", None)
+    if w is None or w[0].shape != (R, nx):
+        w = (np.zeros((R, nx), dtype=bool), np.zeros((R, nx), dtype=np.int32),
+             np.empty((R, nx), dtype=np.int64))
+        _WORK.arrays = w
+    w[0].fill(False)
+    w[2].fill(-1)
+    return w
 
 
 def _dilate(m):
@@ -155,8 +163,7 @@ def refine_tile(compute_at, rows, nx, refine: Refine, seed, out=None) -> dict:
 
     R, levels = int(rows), refine.levels
     full = None
-    done = np.zeros((R, nx), dtype=bool)
-    lab = np.zeros((R, nx), dtype=np.int32)
+    done, lab, src = _workspace(R, nx)
 
     # the tile's progress: the coarse lattice, each level, the check sample (the levels' costs
     # are not known ahead: each counts the same)
@@ -184,7 +191,6 @@ def refine_tile(compute_at, rows, nx, refine: Refine, seed, out=None) -> dict:
     first = np.unique(np.stack([rr.reshape(-1), cc.reshape(-1)]), axis=1)  # a lone pixel once
     run(first[0], first[1])
     stage[0] = 1
-    src = np.full((R, nx), -1, dtype=np.int64)  # each filled pixel's source pixel
     for k in range(levels):  # at spacing 1 every pixel of a subdivided cell is computed
         C = done[np.ix_(br, bc)]
         L = lab[np.ix_(br, bc)]
@@ -194,7 +200,7 @@ def refine_tile(compute_at, rows, nx, refine: Refine, seed, out=None) -> dict:
         sub = _dilate(known & ~same)
         # the cells left (their corners agree, no marked cell touches them): filled from their
         # corners; coarse to fine, so a finer level's fill replaces a coarser one's
-        level_sources(known & ~sub, *_cell_of(br, R), *_cell_of(bc, nx), done, src)
+        level_sources(known & ~sub, br, bc, done, src)
         step //= 2
         br2, bc2 = _breaks(R, step), _breaks(nx, step)
         pr = np.clip(np.searchsorted(br, br2[:-1], side="right") - 1, 0, br.size - 2)
@@ -252,11 +258,17 @@ def refine_summary(computed) -> dict:
     """What a refined map's ``computed`` codes say: the fraction of pixels computed (samples
     included), the samples of filled pixels, how many disagreed, the disagreement rate among
     filled pixels with its 95% Wilson interval, and the expected fraction of all pixels whose
-    filled outcome is wrong (the rate times the filled fraction, with the same interval)."""
-    c = np.asarray(computed)
-    n = int(c.size)
-    counts = np.bincount(c.reshape(-1).astype(np.int64) + 1, minlength=5)[1:5]
-    n_fill, n_comp, n_ok, n_bad = (int(x) for x in counts)
+    filled outcome is wrong (the rate times the filled fraction, with the same interval).
+    ``computed`` is an array or an iterable of blocks (a store's tiles)."""
+    blocks = [computed] if hasattr(computed, "shape") else computed
+    n = n_fill = n_comp = n_ok = n_bad = 0
+    for b in blocks:
+        b = np.asarray(b)
+        n += int(b.size)
+        n_fill += int(np.count_nonzero(b == FILLED))
+        n_comp += int(np.count_nonzero(b == COMPUTED))
+        n_ok += int(np.count_nonzero(b == SAMPLED_AGREE))
+        n_bad += int(np.count_nonzero(b == SAMPLED_DISAGREE))
     n_s = n_ok + n_bad
     lo, hi = wilson(n_bad, n_s)
     filled_frac = (n_fill + n_s) / n if n else 0.0

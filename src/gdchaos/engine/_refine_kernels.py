@@ -7,17 +7,28 @@ from numba import njit, prange
 
 
 @njit(parallel=True, cache=True)
-def level_sources(cells, cell_r, near_r, cell_c, near_c, done, src):
-    """For every pixel not computed (``done``) that lies in a cell to fill at this level
-    (``cells[cell_r[r], cell_c[c]]``), its source: the flat index of the cell's nearest corner
-    (``near_r[r] * nx + near_c[c]``).  A finer level's call replaces a coarser one's."""
+def level_sources(cells, br, bc, done, src):
+    """For every pixel not computed (``done``) of a cell to fill at this level (``cells[i, j]``:
+    rows ``br[i]`` to ``br[i + 1]``, columns ``bc[j]`` to ``bc[j + 1]``, the far edge only in
+    the last cell), its source: the flat index of the cell's nearest corner.  A finer level's
+    call replaces a coarser one's.  Each pixel belongs to one cell, so the result is the same
+    for any thread count."""
     R, nx = done.shape
-    for r in prange(R):
-        cr = cell_r[r]
-        base = near_r[r] * nx
-        for c in range(nx):
-            if not done[r, c] and cells[cr, cell_c[c]]:
-                src[r, c] = base + near_c[c]
+    n_r, n_c = cells.shape
+    for i in prange(n_r):
+        r0, r1 = br[i], br[i + 1]
+        r_end = r1 + 1 if i == n_r - 1 else r1
+        for j in range(n_c):
+            if not cells[i, j]:
+                continue
+            c0, c1 = bc[j], bc[j + 1]
+            c_end = c1 + 1 if j == n_c - 1 else c1
+            for r in range(r0, r_end):
+                near_r = r0 if r - r0 <= r1 - r else r1
+                for c in range(c0, c_end):
+                    if not done[r, c]:
+                        near_c = c0 if c - c0 <= c1 - c else c1
+                        src[r, c] = near_r * nx + near_c
 
 
 @njit(cache=True)

@@ -109,8 +109,7 @@ def refinement_attrs(computed) -> dict:
 def _record_refinement(ts) -> None:
     """A refined store's summary into its attributes, read from its ``computed`` tiles."""
     if "computed" in ts.variables:
-        computed = np.concatenate(list(zf.read_blocks(ts.path, "computed")))
-        ts.finish(extra_attrs=refinement_attrs(computed))
+        ts.finish(extra_attrs=refinement_attrs(zf.read_blocks(ts.path, "computed")))
 
 
 def _say_repairs(ts):
