@@ -12,7 +12,12 @@ from .errors import GdchaosInputError
 
 
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line and exit code 2."""
+    """ArgumentParser whose errors are one line and exit code 2, and which takes no
+    abbreviations (``--r`` is a problem's option ``r``, never a prefix of ``--range``)."""
+
+    def __init__(self, *a, **k):
+        k.setdefault("allow_abbrev", False)
+        super().__init__(*a, **k)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")

@@ -17,11 +17,8 @@ def _add_common(p):
 def add_problem_args(p, default_problem="quotient", y="1", lam="0"):
     g = p.add_argument_group("problem")
     C.add_problem_option(g, default=default_problem, help_default=f" (default {default_problem})")
-    g.add_argument("--y", default=None, help=f"scalar/quotient target (default {y})")
     g.add_argument("--lam", default=lam, help=f"weight decay (default {lam})")
-    g.add_argument("--d", type=C.positive, default=None, help="scalar: u, v in R^d; matrix: rows")
-    g.add_argument("--Y", default=None, help="matrix/deep target 'a,b;c,d' (default identity)")
-    g.add_argument("--k", type=int, default=None, help="deep: number of factors (default 3)")
+    C.add_problem_options(g, defaults={"y": y})
     p.set_defaults(y_default=y)
 
 

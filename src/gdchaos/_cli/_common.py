@@ -206,12 +206,11 @@ def refine_from_args(args):
 
 def refine_report(ds_or_path):
     """A refined map's summary (a dict, from its dataset or store) or None."""
-    from ..engine import root_attributes
-    from ..engine._refine import summary_from_attrs
+    from ..engine import refine_summary_of, root_attributes
 
     attrs = root_attributes(ds_or_path) if isinstance(ds_or_path, (str, os.PathLike)) \
         else ds_or_path.attrs
-    return summary_from_attrs(attrs or {})
+    return refine_summary_of(attrs or {})
 
 
 def scheduler_from_args(args):
@@ -311,9 +310,13 @@ def problem_from_args(args, y_default="1"):
     from ..errors import check_nonneg
     from ..problems import make_problem
 
-    opts = {"y": None if args.y is None else number(args.y, "--y"),
-            "Y": matrix(args.Y, "--Y") if getattr(args, "Y", None) is not None else None,
-            "d": getattr(args, "d", None), "k": getattr(args, "k", None)}
+    from ..problems.registry import problem_options
+
+    read = {"int": lambda v, flag: v, "number": number, "matrix": matrix}
+    opts = {}
+    for opt, (kind, _) in problem_options().items():
+        v = getattr(args, opt, None)
+        opts[opt] = None if v is None else read[kind](v, f"--{opt}")
     lam = check_nonneg("--lam", number(args.lam, "--lam"))
     params = getattr(args, "param", None)
     if params and ":" not in args.problem:
@@ -344,6 +347,21 @@ def param_values(items):
             continue
         out[k.strip()] = nums[0] if len(nums) == 1 else nums
     return out
+
+
+def add_problem_options(group, defaults=None):
+    """A flag for every option of the built-in problems (their ``OPTIONS``: one place), each
+    with what it means for each problem that has it; ``defaults`` (name -> text) replaces a
+    default in the help where a command has its own.  A new built-in problem's option is a
+    flag of every command that takes a problem."""
+    from ..problems.registry import problem_options
+
+    for opt, (kind, users) in problem_options().items():
+        text = "; ".join(f"{name}: {h}" for name, h in users)
+        if defaults and opt in defaults:
+            text += f" (here default {defaults[opt]})"
+        group.add_argument(f"--{opt}", default=None, type=positive if kind == "int" else None,
+                           help=text)
 
 
 def add_problem_option(parser, default=None, help_default=""):

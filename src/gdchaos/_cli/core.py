@@ -55,11 +55,7 @@ def register(sub):
                        "resumable zarr store.", epilog=BASIN_EPILOG, formatter_class=C.EXAMPLES_FMT)
     C.add_problem_option(b)
     g = b.add_argument_group("problem options")
-    g.add_argument("--d", type=C.positive, default=None,
-                   help="scalar: u, v in R^d (default 1); matrix: U, V in R^{d x dy} (default dy)")
-    g.add_argument("--y", default=None, help="scalar/quotient target y (default 1)")
-    g.add_argument("--Y", default=None, help="matrix/deep target 'a,b;c,d' (default identity)")
-    g.add_argument("--k", type=int, default=None, help="deep: number of factors (default 3)")
+    C.add_problem_options(g)
     g.add_argument("--lam", default="0", help="weight decay lam >= 0 (default 0)")
     r = b.add_argument_group("run options")
     r.add_argument("--eta", required=True, help="step size eta > 0")
@@ -316,7 +312,7 @@ def cmd_basin(args):
 def print_map_result(args, out, fr, refine, ds_or_path, last_line):
     """A map command's output: ``out`` as JSON (with the refinement's summary), or the
     fractions, the refinement's line and ``last_line``."""
-    from ..engine._refine import summary_line
+    from ..engine import refine_summary_line
 
     summary = C.refine_report(ds_or_path) if refine is not None else None
     if summary is not None:
@@ -326,7 +322,7 @@ def print_map_result(args, out, fr, refine, ds_or_path, last_line):
     elif not args.quiet:
         print("  ".join(f"{k} {v:.4f}" for k, v in fr.items()))
         if summary is not None:
-            print(summary_line(summary))
+            print(refine_summary_line(summary))
         print(last_line)
 
 

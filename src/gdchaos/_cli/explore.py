@@ -17,13 +17,11 @@ def register(sub):
                        "showing the map of a window, recomputed by the engine on every pan and "
                        "zoom, and print its address.", epilog=EPILOG,
                        formatter_class=C.EXAMPLES_FMT)
-    p.add_argument("--problem", default="quotient", choices=["scalar", "matrix", "deep",
-                                                             "quotient"])
+    from ..problems import BUILTIN
+
+    p.add_argument("--problem", default="quotient", choices=list(BUILTIN))
     g = p.add_argument_group("problem options (as in gdchaos basin)")
-    g.add_argument("--d", type=C.positive, default=None, help="scalar/matrix: inner dimension")
-    g.add_argument("--y", default=None, help="scalar/quotient target y (quotient default 0.5)")
-    g.add_argument("--Y", default=None, help="matrix/deep target 'a,b;c,d'")
-    g.add_argument("--k", type=int, default=None, help="deep: number of factors")
+    C.add_problem_options(g, defaults={"y": "0.5 for the quotient map"})
     g.add_argument("--lam", default=None, help="weight decay lam >= 0")
     r = p.add_argument_group("view")
     r.add_argument("--eta", default=None, help="step size (default 1)")
@@ -49,7 +47,9 @@ def query_from_args(args):
     other = args.problem != ViewState().problem  # not the default view's problem: its defaults
     if other:
         q.update(y=None, lam="0")
-    for name in ("d", "y", "Y", "k", "lam", "eta", "momentum", "iters", "color"):
+    from ..problems.registry import problem_options
+
+    for name in (*problem_options(), "lam", "eta", "momentum", "iters", "color"):
         if getattr(args, name) is not None:
             q[name] = str(getattr(args, name))
     if args.range is not None:

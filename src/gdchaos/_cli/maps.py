@@ -34,10 +34,7 @@ def register(sub):
                        formatter_class=C.EXAMPLES_FMT)
     C.add_problem_option(m)
     g = m.add_argument_group("problem options")
-    g.add_argument("--d", type=C.positive, default=None, help="scalar/matrix: inner dimension")
-    g.add_argument("--y", default=None, help="scalar target y (default 1)")
-    g.add_argument("--Y", default=None, help="matrix/deep target 'a,b;c,d' (default identity)")
-    g.add_argument("--k", type=int, default=None, help="deep: number of factors (default 3)")
+    C.add_problem_options(g)
     g.add_argument("--lam", default="0", help="weight decay lam >= 0 (default 0)")
     a = m.add_argument_group("axes")
     a.add_argument("--x-axis", "--x", required=True, metavar="NAME:SCALE:LO,HI", dest="x_axis",

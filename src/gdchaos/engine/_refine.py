@@ -280,13 +280,13 @@ def refine_summary(computed) -> dict:
             "map_error_interval": [lo * filled_frac, hi * filled_frac]}
 
 
-def summary_from_attrs(attrs) -> dict | None:
+def refine_summary_of(attrs) -> dict | None:
     """The summary a refined map's dataset or store holds in its ``refine_*`` attributes."""
     out = {k[len("refine_"):]: v for k, v in attrs.items() if k.startswith("refine_")}
     return out or None
 
 
-def summary_line(s: dict) -> str:
+def refine_summary_line(s: dict) -> str:
     """One line for the command line."""
     if not s["samples"]:
         return (f"refined: {s['computed_fraction']:.1%} of {s['pixels']} pixels computed, none "

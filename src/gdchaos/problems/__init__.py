@@ -1,6 +1,6 @@
 """Problems: loss, gradient, GD step and minimizers for each model the engine runs."""
 
-from ._base import (RECORDS, GDState, Problem, check_records, function_source, numba_source_of,
+from ._base import (RECORDS, GDState, Option, Problem, check_records, function_source, numba_source_of,
                     seqsum, torch_retire)
 from .deep import DeepMatrixFactorization
 from .matrix import MatrixFactorization

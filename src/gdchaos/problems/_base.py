@@ -26,6 +26,7 @@ import functools
 import inspect
 import textwrap
 import types
+from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -65,6 +66,20 @@ class GDState(NamedTuple):
     step: int
 
 
+@dataclass(frozen=True)
+class Option:
+    """A problem's command-line option: ``kind`` says how its text is read (``"int"``: an
+    integer >= 1, ``"number"``, ``"matrix"``: rows ``'a,b;c,d'``), ``help`` what it is for this
+    problem (with its default)."""
+
+    kind: str
+    help: str
+
+
+#: the weight decay, an option of every built-in problem (each command has its ``--lam``)
+LAM = Option("number", "weight decay lam >= 0 (default 0)")
+
+
 class Problem:
     name: str = ""
 
@@ -99,8 +114,9 @@ class Problem:
     default_window = (-4.0, 4.0, -4.0, 4.0)
     #: labels of a map's two axes (``None``: the slice's own coordinates)
     axis_labels = (None, None)
-    #: the options a command line may set (``gdchaos ... --problem NAME --OPTION VALUE``)
-    OPTIONS: tuple = ()
+    #: the options a command line may set (``gdchaos ... --problem NAME --OPTION VALUE``): name
+    #: -> :class:`Option`; each becomes a flag of every command that takes a problem
+    OPTIONS: dict = {}
     #: the command line's defaults where they differ from the class's
     OPTION_DEFAULTS: dict = {}
     #: whether the explorer's double-double kernel (deep zooms) exists for this problem

@@ -10,7 +10,8 @@ from functools import reduce
 import numpy as np
 
 from ..errors import GdchaosInputError
-from ._base import Problem, check_lam, check_square_target, numba_source_of, seqsum
+from ._base import (LAM, Option, Problem, check_lam, check_square_target, numba_source_of,
+                    seqsum)
 
 
 def _scalar_deep_min(s, k, lam):
@@ -99,7 +100,8 @@ class DeepMatrixFactorization(Problem):
     lam: float = 0.0
 
     name = "deep"
-    OPTIONS = ("Y", "k", "lam")
+    OPTIONS = {"Y": Option("matrix", "the target 'a,b;c,d' (default identity)"),
+               "k": Option("int", "the number of factors (default 3)"), "lam": LAM}
     OPTION_DEFAULTS = {"Y": ((1.0, 0.0), (0.0, 1.0))}  # the command line's default target
 
     def __post_init__(self):

@@ -10,7 +10,8 @@ import numpy as np
 from ..errors import GdchaosInputError
 from ..theory import matrix as thm
 from ..theory import scalar as ths
-from ._base import Problem, check_lam, check_square_target, numba_source_of, seqsum
+from ._base import (LAM, Option, Problem, check_lam, check_square_target, numba_source_of,
+                    seqsum)
 
 
 # Numba-compilable Python (the engine compiles it: gdchaos.engine._kernelgen): the gradient
@@ -57,7 +58,8 @@ class MatrixFactorization(Problem):
     lam: float = 0.0
 
     name = "matrix"
-    OPTIONS = ("Y", "d", "lam")
+    OPTIONS = {"Y": Option("matrix", "the target 'a,b;c,d' (default identity)"),
+               "d": Option("int", "U, V in R^{d x dy} (default dy)"), "lam": LAM}
 
     def __post_init__(self):
         object.__setattr__(self, "Y", check_square_target(self.Y))

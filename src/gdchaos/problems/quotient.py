@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import GdchaosInputError, check_finite, check_positive
 from ..theory import quotient as thq
 from ..theory import scalar as ths
-from ._base import GDState, Problem, check_lam, torch_retire
+from ._base import LAM, GDState, Option, Problem, check_lam, torch_retire
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class QuotientMap(Problem):
     lam: float = 0.0
 
     name = "quotient"
-    OPTIONS = ("y", "lam")
+    OPTIONS = {"y": Option("number", "the target y (default 1)"), "lam": LAM}
     supports_momentum = False  # the quotient map is exact for plain GD only
     supports_double_double = True  # engine.quotient_grid_dd
     slice_kinds = ("axes",)  # the plane (z, w) itself

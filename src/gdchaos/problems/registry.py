@@ -32,6 +32,23 @@ def _discover():
 BUILTIN = _discover()
 
 
+def problem_options() -> dict:
+    """Every command-line option of the built-in problems but ``lam`` (each command has its
+    own ``--lam``): name -> (kind, [(problem, help), ...]); two problems naming one option
+    must read it the same way."""
+    out = {}
+    for name, cls in BUILTIN.items():
+        for opt, spec in cls.OPTIONS.items():
+            if opt == "lam":
+                continue
+            kind, users = out.setdefault(opt, (spec.kind, []))
+            if kind != spec.kind:
+                raise TypeError(f"option {opt!r}: {name} reads it as {spec.kind}, another "
+                                f"problem as {kind}")
+            users.append((name, spec.help))
+    return out
+
+
 def make_problem(spec: str, options: dict | None = None, defaults: dict | None = None):
     """The problem ``spec`` (a key of :data:`BUILTIN`, or ``path/to/file.py:ClassName``) with
     ``options`` (those given: each must be one of the problem's ``OPTIONS``; a user's problem

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import GdchaosInputError, check_finite
 from ..theory import scalar as th
-from ._base import Problem, check_lam, numba_source_of
+from ._base import LAM, Option, Problem, check_lam, numba_source_of
 
 MINIMIZER_NAMES = {0: "none", 1: "p-", 2: "p+"}
 #: a final point within MINIMIZER_RTOL |p| of p- (or p+) is labelled 1 (or 2)
@@ -64,7 +64,8 @@ class ScalarFactorization(Problem):
     lam: float = 0.0
 
     name = "scalar"
-    OPTIONS = ("d", "y", "lam")
+    OPTIONS = {"d": Option("int", "u, v in R^d (default 1)"),
+               "y": Option("number", "the target y (default 1)"), "lam": LAM}
     dense_hessian_records = False  # closed-form sharpness (Prop. 22)
 
     def __post_init__(self):
