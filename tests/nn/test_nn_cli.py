@@ -127,3 +127,24 @@ def test_sweep_json(tmp_path, capsys):
     assert rec["fractions"]["converged"] == np.count_nonzero(st == 1) / 3
     assert ds.attrs["convergence_rule"] == rec["convergence_rule"] == "loss_below_tol"
     assert np.all(ds["sq_norm"].values > 0)
+
+
+def test_slice_refine_prints_and_records_the_measured_error(tmp_path, capsys):
+    out = tmp_path / "s.zarr"
+    rc = _run(["nn", "slice", "--dataset", "digits", "--width", "4", "--grid", "20,12",
+               "--iters", "30", "--range", "0,60,0,60", "--tol", "1e-3", "--workers", "1",
+               "--refine", "2", "--quiet", "--out", str(out)])
+    assert rc == 0
+    from gdchaos import open_store
+
+    ds = open_store(out)
+    assert ds.attrs["refine_pixels"] == 240 and "computed" in ds
+    rc = _run(["nn", "slice", "--dataset", "digits", "--width", "4", "--grid", "20,12",
+               "--iters", "30", "--range", "0,60,0,60", "--tol", "1e-3", "--workers", "1",
+               "--refine", "2", "--out", str(out)])
+    assert rc == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(s.startswith("refined: ") and "of 240 pixels computed" in s for s in lines)
+    with pytest.raises(GdchaosInputError, match="--refine-check needs --refine"):
+        _run(["nn", "slice", "--dataset", "digits", "--grid", "4", "--refine-check", "0.5",
+              "--out", str(tmp_path / "x.zarr")])

@@ -31,7 +31,7 @@ def _add_quotient(p, n=2000):
                    "write --range=-2,3,0,10 for a negative start)")
     g.add_argument("--grid", dest="n", type=int, default=n,
                    help=f"grid resolution N x N (default {n})")
-    g.add_argument("--iters", dest="steps", type=C.positive_steps, default=200,
+    g.add_argument("--iters", dest="iters", type=C.positive_steps, default=200,
                    help="steps of the map (default 200)")
     g.add_argument("--margin", default="1e-2", help="leave out points with w - 2|z+y| below "
                    "this (default 1e-2)")
@@ -52,7 +52,7 @@ def _add_source(p):
                    "with a minus sign)")
     s.add_argument("--grid", dest="n", type=int, default=600,
                    help="resolution N x N (default 600)")
-    s.add_argument("--iters", dest="steps", type=C.positive_steps, default=200,
+    s.add_argument("--iters", dest="iters", type=C.positive_steps, default=200,
                    help="step limit (default 200)")
     s.add_argument("--tol", default="1e-12", help="converged when loss - min <= tol")
     s.add_argument("--margin", default="1e-2", help="quotient: leave out w - 2|z+y| < margin")
@@ -214,7 +214,7 @@ def register(sub, cmd):
                    "XMIN,XMAX for a one-parameter problem (default: the problem's window)")
     p.add_argument("--grid", type=C.positive, default=200, help="resolution: N x N points, or "
                    "N points for a one-parameter problem (default 200)")
-    p.add_argument("--iters", dest="steps", type=C.positive_steps, default=50,
+    p.add_argument("--iters", dest="iters", type=C.positive_steps, default=50,
                    help="steps averaged (default 50)")
     p.add_argument("--transient", type=C.steps, default=0,
                    help="steps taken first and not averaged (default 0)")
@@ -296,7 +296,7 @@ def register(sub, cmd):
                 "local:4\n")
     _add_quotient(p)
     p.add_argument("--resolutions", default="500,1000,2000,4000,8000")
-    p.add_argument("--iters-list", dest="steps_list", default="200",
+    p.add_argument("--iters-list", dest="iters_list", default="200",
                    help="step limits, comma-separated")
     p.add_argument("--procedure", default="clean", choices=["paper", "clean"])
     p.add_argument("--png", default=None, help="save local slopes at fixed box sizes")

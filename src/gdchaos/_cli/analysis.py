@@ -48,7 +48,7 @@ def _quotient(args):
          "margin": check_nonneg("--margin", C.number(args.margin, "--margin"))}
     if not (rng[0] < rng[1] and rng[2] < rng[3]):
         raise GdchaosInputError(f"--range needs Z0 < Z1 and W0 < W1, got {args.range}")
-    if args.n < 3 or args.steps < 1:
+    if args.n < 3 or args.iters < 1:
         raise GdchaosInputError("--grid must be >= 3 and --iters >= 1")
     return q
 
@@ -59,7 +59,7 @@ def _tiled(args, procedure="clean"):
     _check_outputs(args)
     q = _quotient(args)
     _check_pixels(args, [args.n])
-    return quotient_boundary_tiled(args.n, args.steps, procedure=procedure,
+    return quotient_boundary_tiled(args.n, args.iters, procedure=procedure,
                                    progress=_progress(args), **q), q
 
 
@@ -70,12 +70,12 @@ def _computed_labels(args, mode):
 
     prob = problem_from_args(args)
     eta = check_positive("--eta", C.number(args.eta, "--eta"))
-    if args.n < 3 or args.steps < 1:
+    if args.n < 3 or args.iters < 1:
         raise GdchaosInputError("--grid must be >= 3 and --iters >= 1")
     _check_points(args, f"an outcome map of {args.n} x {args.n} points", args.n ** 2,
                   prob.n_params)
     window = C.floats(args.range or _window(prob), "--range", 4)
-    m = outcome_map(prob, eta, args.n, window=window, mode=mode, max_iter=args.steps,
+    m = outcome_map(prob, eta, args.n, window=window, mode=mode, max_iter=args.iters,
                     tol=check_nonneg("--tol", C.number(args.tol, "--tol")), seed=args.seed,
                     margin=check_nonneg("--margin", C.number(args.margin, "--margin")))
     return m.labels, m.xs, m.ys, m.outcome
@@ -186,10 +186,10 @@ def cmd_dimension(args):
         res = {m: paper_box_dimension(tb.points()) if m == "paper" else
                box_dimension(tb.mask(), xs=tb.grid.xs, ys=tb.grid.ys, warn=False)
                for m in methods}
-        info = dict(q, n=args.n, steps=args.steps, procedure=args.procedure,
+        info = dict(q, n=args.n, steps=args.iters, procedure=args.procedure,
                     n_boundary=tb.n_boundary, seconds=tb.seconds)
         title = (f"quotient map y={q['y']:g} lam={q['lam']:g} eta={q['eta']:g}, range "
-                 f"{args.range}, {args.n} x {args.n}, {args.steps} steps; {args.procedure} "
+                 f"{args.range}, {args.n} x {args.n}, {args.iters} steps; {args.procedure} "
                  f"boundary ({tb.n_boundary} pixels), margin {q['margin']:g}")
     _save_png(args.png, lambda ax: plot_dimensions(res, ax=ax, title=title))
     for w in dict.fromkeys(w for r in res.values() for w in r.warnings):
@@ -342,10 +342,10 @@ def cmd_lyapunov(args):
     X, shape, rng = _lyapunov_points(args, prob)
     P = prob.n_params
     k = P if args.spectrum else 1
-    C.check_work(args, f"{X.shape[0]} orbits of {args.steps} + {args.transient} steps",
-                float(X.shape[0]) * (args.steps + args.transient) * (P * P * (k + 2) + 20 * P))
+    C.check_work(args, f"{X.shape[0]} orbits of {args.iters} + {args.transient} steps",
+                float(X.shape[0]) * (args.iters + args.transient) * (P * P * (k + 2) + 20 * P))
     prob.validate(X)  # a user's problem: its definition checked at these points first
-    res = lyapunov_points(prob, X, eta, args.steps, transient=args.transient, k=k,
+    res = lyapunov_points(prob, X, eta, args.iters, transient=args.transient, k=k,
                           progress=_progress(args))
     E = np.where(res.valid[:, None], res.exponents, np.nan)
     v = E[:, 0].reshape(shape)
@@ -355,7 +355,7 @@ def cmd_lyapunov(args):
     _save_png(args.png, lambda ax: ax.plot(X[:, 0], v, ".", ms=2) if P == 1 else ax.imshow(
         v, origin="lower", aspect="auto", cmap="coolwarm", extent=rng))
     st = exponent_summary(E[:, 0])
-    s = {"n_finite": st["n_valid"], "n": int(X.shape[0]), "steps": args.steps,
+    s = {"n_finite": st["n_valid"], "n": int(X.shape[0]), "steps": args.iters,
          "transient": args.transient, "points": "line" if P == 1 else "slice",
          **{key: st.get(key) for key in ("mean", "ci", "level", "interval", "std", "stderr",
                                          "median", "min", "max", "quantiles",
@@ -363,7 +363,7 @@ def cmd_lyapunov(args):
          "problem": prob.params(), "eta": eta}
     if args.spectrum:
         s["spectrum"] = [exponent_summary(E[:, i]) for i in range(k)]
-    head = (f"{s['n_finite']} finite of {s['n']} orbits ({args.steps} steps after a transient "
+    head = (f"{s['n_finite']} finite of {s['n']} orbits ({args.iters} steps after a transient "
             f"of {args.transient})")
     return _emit(args, s, "\n".join([head, summary_text(st, s.get("spectrum")),
                                      f"problem: {s['problem']}  eta: {eta}"]))
@@ -473,7 +473,7 @@ def cmd_convergence_study(args):
     _check_outputs(args)
     q = _quotient(args)
     res = C.ints(args.resolutions, "--resolutions", lo=3)
-    st = C.ints(args.steps_list, "--iters-list", lo=1)
+    st = C.ints(args.iters_list, "--iters-list", lo=1)
     if max(st) > C.INT32_MAX:
         raise GdchaosInputError(f"--iters-list values must be <= {C.INT32_MAX}")
     _check_pixels(args, res)

@@ -136,6 +136,7 @@ def register(subparsers) -> None:
     b.add_argument("--zoom", action="store_true",
                    help="the paper's zoom window [38.5,39] x [18.5,19]")
     b.add_argument("--tile-rows", type=int, help="grid rows per stored tile")
+    C.add_refine(b)
     b.add_argument("--max-tiles", type=C.positive,
                    help="stop after this many tiles (resume later; fractions are of all points, "
                         "not_run counting the pending ones)")
@@ -250,6 +251,10 @@ def _report(args, summary, label):
         rate = summary.get("network_steps_per_second") or 0.0
         print(f"{label}: {fr}; {summary['seconds']:.1f} s, {rate:,.0f} network-steps/s -> "
               + ", ".join(str(v) for v in summary["outputs"].values()))
+        if summary.get("refine"):
+            from ..engine import refine_summary_line
+
+            print(refine_summary_line(summary["refine"]))
 
 
 # ------------------------------------------------------------------------------ commands
@@ -303,6 +308,11 @@ def cmd_slice(args) -> int:
         if len(r) != 4:
             raise GdchaosInputError(f"--range needs X0,X1,Y0,Y1; got {args.range!r}")
         o["range"] = tuple(r)
+    refine = C.refine_from_args(args)  # its checks
+    if refine is not None:
+        o["refine"] = refine.levels
+        if args.refine_check is not None:
+            o["refine_check"] = refine.check
     s = slice_preset(args.preset, **o)
     _check_nn_size(args, s, int(s.grid[0]) * int(s.grid[1]), "nn slice")
     png = _setup(args)

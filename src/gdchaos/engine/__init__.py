@@ -8,6 +8,7 @@ from ._run import (BACKENDS, MAX_ITER, TILE_POINTS, RunConfig, RunResult, basin,
 from ..status import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES, UNDECIDED,
                       status_fractions)
 from ._refine import Refine, refine_summary, refine_summary_line, refine_summary_of
+from ._tiles import refinement_attrs as refine_attrs
 from ._store import TiledStore, VarSpec, open_store, verify_store
 from ._store_targets import check_store_target
 from .hypermap import Axis, hyper_map, run_optimizer
@@ -22,4 +23,4 @@ __all__ = ["Slice2D", "random_orthonormal_directions", "sample_box", "BACKENDS",
            "check_store_target",
            "verify_store", "Axis", "Optimizer", "hyper_map", "run_optimizer",
            "quotient_grid_dd", "set_threads", "threads_in_effect", "Refine", "refine_summary",
-           "refine_summary_line", "refine_summary_of"]
+           "refine_summary_line", "refine_summary_of", "refine_attrs"]

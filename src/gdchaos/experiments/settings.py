@@ -56,6 +56,10 @@ def check_setting(key, value):
     elif _NONNEG.match(key):
         if not all(_finite_number(v) and v >= 0 for v in vals):
             raise GdchaosInputError(f"setting {key}: must be a finite number >= 0, got {value!r}")
+    elif key == "refine":  # boundary refinement's levels (0: every pixel computed)
+        if not (_is_int(value) and 0 <= value <= 10):
+            raise GdchaosInputError(f"setting refine: must be an integer from 0 (none) to 10 "
+                                    f"(levels), got {value!r}")
     elif key == "momentum":
         if not all(_finite_number(v) and 0 <= v < 1 for v in vals):
             raise GdchaosInputError(f"setting {key}: must be in [0, 1), got {value!r}")

@@ -71,7 +71,9 @@ class SliceSettings(DataSettings):
     sharpness_method: str = "lanczos"
     reduce: bool = True
     pool: int = 128
-    tile_rows: int | None = None  # None: about 512 networks per tile
+    tile_rows: int | None = None  # None: about 512 networks per tile (refined: 64 rows)
+    refine: int | None = None  # boundary refinement's levels (docs/maps.md); None: every pixel
+    refine_check: float | None = None  # its check sample (None: gdchaos.Refine's default)
 
     def validate(self) -> SliceSettings:
         check_data_settings(self)
@@ -86,7 +88,18 @@ class SliceSettings(DataSettings):
             raise GdchaosInputError(f"range must be x0,x1,y0,y1 with x0 < x1, y0 < y1, got {self.range}")
         if self.tile_rows is not None and int(self.tile_rows) < 1:
             raise GdchaosInputError(f"tile rows must be >= 1, got {self.tile_rows}")
+        if self.refine is not None or self.refine_check is not None:
+            self.refine_obj()  # its checks
         return self
+
+    def refine_obj(self):
+        """The slice's :class:`gdchaos.Refine` (its sample seeded by the slice's seed)."""
+        from ..engine import Refine
+
+        if self.refine is None:
+            raise GdchaosInputError("refine_check (--refine-check) needs refine (--refine)")
+        kw = {} if self.refine_check is None else {"check": self.refine_check}
+        return Refine(levels=self.refine, seed=int(self.seed), **kw)
 
 
 SLICE_PRESETS = {
@@ -175,6 +188,8 @@ def default_tile_rows(s: SliceSettings) -> int:
     if s.tile_rows is not None:
         return int(s.tile_rows)
     nx, ny = (int(g) for g in s.grid)
+    if s.refine is not None:  # a refined tile needs rows to refine across
+        return max(1, min(ny, 64))
     return max(1, min(ny, round(512 / nx)))
 
 
@@ -217,6 +232,11 @@ def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = 
     info = settings_dict(s)
     for k in ("data_dir", "download"):
         info.pop(k)
+    if s.refine is None:  # the record of a slice computed in full, as before refinement
+        info.pop("refine")
+        info.pop("refine_check")
+    else:
+        variables["computed"] = s.refine_obj().variable()
     info["data_indices"] = data.indices.tolist()
     info["kind"] = "nn_slice"
     tile_rows = default_tile_rows(s)
@@ -254,6 +274,10 @@ def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = 
                 run_on_cluster(scheduler, client, _slice_tile, jobs, on_result, bar,
                                weight=lambda r: r["n_networks"])
         seconds = time.perf_counter() - t0
+        if s.refine is not None:
+            from ..engine import refine_attrs
+
+            store.finish(extra_attrs=refine_attrs(store.dataset()["computed"].values))
         ds = store.dataset().load()
         left = store.pending_tiles()
         t_train = stats["train_seconds"]
@@ -269,6 +293,10 @@ def run_slice(settings: SliceSettings, out=None, png=None, *, overwrite: bool = 
                    "grid": [nx, ny], "range": list(s.range), "data_source": data.source,
                    "convergence_rule": s.convergence_rule,
                    "outputs": {}}
+        if s.refine is not None:
+            from ..engine import refine_summary_of
+
+            summary["refine"] = refine_summary_of(ds.attrs)
         finish_run(store, ds, summary, plot_slice, png, out, path)
     finally:
         store.close()  # drop the writer lock
@@ -282,28 +310,40 @@ def _cached_problem(s: SliceSettings):
     return slice_problem(s)
 
 
-def _slice_tile(job, progress=None) -> dict:
-    """Train grid rows ``r0:r1`` of a slice (one tile); runs in this or a worker process."""
+def _train(s, flat, threads, progress, stats):
+    """Train the slice's networks of the flat grid indices ``flat``; their variables."""
     from .train import train_batch
 
-    s, tile, r0, r1, threads = job
     data, widths, _, init = _cached_problem(s)
-    nx = int(s.grid[0])
-    first = r0 * nx
-    res = train_batch(lambda idx: init(np.asarray(idx) + first), data.X, data.y, widths, s.eta,
-                      n_networks=(r1 - r0) * nx, momentum=s.momentum,
+    res = train_batch(lambda idx: init(flat[np.asarray(idx)]), data.X, data.y, widths, s.eta,
+                      n_networks=flat.size, momentum=s.momentum,
                       weight_decay=s.weight_decay, loss=s.loss, iters=s.iters, tol=s.tol,
                       div=s.div, final_sharpness=final_sharpness_arg(s.sharpness_method),
                       reduce=s.reduce, pool=s.pool, seed=s.seed,
                       convergence_rule=s.convergence_rule, progress=progress, threads=threads)
+    stats["network_steps"] += res.network_steps
+    stats["train_seconds"] += res.info["train_seconds"]
+    stats["sharpness_seconds"] += res.info["sharpness_seconds"]
+    return {"status": res.status, "steps": res.steps, "final_loss": res.final_loss,
+            "sq_norm": res.sq_norm, "final_sharpness": res.final_sharpness}
+
+
+def _slice_tile(job, progress=None) -> dict:
+    """Train grid rows ``r0:r1`` of a slice (one tile), every network or, with the settings'
+    ``refine``, boundary-refined (:class:`gdchaos.Refine`: the tile's networks where the
+    status changes, the rest filled); runs in this or a worker process."""
+    s, tile, r0, r1, threads = job
+    nx = int(s.grid[0])
     shp = (r1 - r0, nx)
-    return {"tile": tile, "n_networks": (r1 - r0) * nx, "network_steps": res.network_steps,
-            "train_seconds": res.info["train_seconds"],
-            "sharpness_seconds": res.info["sharpness_seconds"],
-            "arrays": {"status": res.status.reshape(shp), "steps": res.steps.reshape(shp),
-                       "final_loss": res.final_loss.reshape(shp),
-                       "sq_norm": res.sq_norm.reshape(shp),
-                       "final_sharpness": res.final_sharpness.reshape(shp)}}
+    stats = {"network_steps": 0, "train_seconds": 0.0, "sharpness_seconds": 0.0}
+    if s.refine is None:
+        flat = np.arange(r0 * nx, r1 * nx)
+        arrays = {k: v.reshape(shp) for k, v in _train(s, flat, threads, progress,
+                                                       stats).items()}
+    else:
+        compute = s.refine_obj().tiles(lambda r, c: _train(s, r * nx + c, threads, progress, stats), nx)
+        arrays = compute(slice(r0, r1))
+    return {"tile": tile, "n_networks": (r1 - r0) * nx, **stats, "arrays": arrays}
 
 
 def _fractions(status) -> dict:
