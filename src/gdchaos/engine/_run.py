@@ -16,6 +16,7 @@ from ..problems import RECORDS, Problem, check_records
 from ._grid import Slice2D
 from ..status import ENGINE_RULE, NOT_RUN, STATUS_DOC, status_fractions
 from ._coords import LabelledStore, label_dataset, parameter_names, slice_coord_attrs
+from ._device import check_device
 from ._refine import as_refine
 from ._store import VarSpec
 from ._tiles import tile_buffers, tiles_in_memory, tiles_into_store, tiles_on_cluster  # noqa: F401
@@ -209,36 +210,6 @@ def _check_run_args(problem, config, coordinate, points, device, device_here=Tru
     if device_here:
         check_device(config.backend, device)
     return points
-
-
-def check_device(backend, device):
-    """Refuse a device the backend cannot use: any ``device`` with numba, the torch backend
-    without torch installed, or a torch device that does not exist or is not available here."""
-    if backend != "torch":
-        if device is not None:
-            raise GdchaosInputError(f"device {device!r} applies to the torch backend only "
-                                    f"(backend is {backend!r})")
-        return
-    from ._torch import _import_torch
-
-    torch = _import_torch()
-    if device is None:
-        return
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, ValueError, TypeError):
-        raise GdchaosInputError(f"unknown torch device {device!r} (cpu, cuda, cuda:N, mps)") \
-            from None
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise GdchaosInputError(f"device {device!r}: CUDA is not available to torch here")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise GdchaosInputError(f"device {device!r}: only {torch.cuda.device_count()} CUDA "
-                                    "device(s)")
-    elif dev.type == "mps" and not torch.backends.mps.is_available():
-        raise GdchaosInputError(f"device {device!r}: MPS is not available to torch here")
-    elif dev.type not in ("cpu", "cuda", "mps"):
-        raise GdchaosInputError(f"device {device!r}: the torch backend runs on cpu, cuda or mps")
 
 
 #: point-steps of one default tile at most (2^19 points x 200 steps, figure 3's tile): a Numba

@@ -198,7 +198,7 @@ def check_store_free(path) -> None:
 
 def check_device_on_workers(client, backend, device) -> None:
     """Check ``device`` where the tiles run (a GPU may exist on the workers only)."""
-    from ._run import check_device
+    from ._device import check_device
 
     if backend != "torch":
         check_device(backend, device)
