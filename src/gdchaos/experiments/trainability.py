@@ -49,12 +49,13 @@ PUBLISHED_RANGE = (1.17, 1.98)
 PRESETS = {
     "tiny": dict(grid=16, iters=49, conditions=["identity", "single_point"], zoom="single_point",
                  zoom_grid=16, frames=3, decades=2.0, zoom_iters=49, cond_frames=2,
-                 cond_decades=2.0),
+                 cond_decades=2.0, refine=0),
     "quick": dict(grid=64, iters=199, conditions=list(CONDITIONS), zoom="tanh", zoom_grid=48,
-                  frames=11, decades=10.0, zoom_iters=499, cond_frames=3, cond_decades=4.0),
+                  frames=11, decades=10.0, zoom_iters=499, cond_frames=3, cond_decades=4.0,
+                  refine=0),
     "paper": dict(grid=256, iters=499, conditions=list(CONDITIONS), zoom="tanh",
                   zoom_grid=128, frames=21, decades=10.0, zoom_iters=499, cond_frames=5,
-                  cond_decades=8.0),
+                  cond_decades=8.0, refine=0),
 }
 
 
@@ -68,8 +69,9 @@ def _condition(name, iters):
             WINDOWS["offset" if xname == "offset_in" else "lr"])
 
 
-def condition_map(name, grid, iters, window=None, store=None, progress=False):
-    """The map of condition ``name`` on ``window`` (log10 bounds; default :data:`WINDOWS`)."""
+def condition_map(name, grid, iters, window=None, store=None, progress=False, refine=None):
+    """The map of condition ``name`` on ``window`` (log10 bounds; default :data:`WINDOWS`),
+    boundary-refined with ``refine`` levels (0 or None: every pixel)."""
     from ..engine.hypermap import Axis
     from ..nn.maps import network_map
 
@@ -77,7 +79,7 @@ def condition_map(name, grid, iters, window=None, store=None, progress=False):
     w = window or overview
     ds = network_map(s, Axis(xname, 10.0 ** w[0], 10.0 ** w[1], log=True),
                      Axis(yname, 10.0 ** w[2], 10.0 ** w[3], log=True), grid, store=store,
-                     overwrite=store is not None, progress=progress)
+                     overwrite=store is not None, progress=progress, refine=refine or None)
     return ds, s
 
 
@@ -88,7 +90,7 @@ def zoom_dimension(name, s):
     from ..analysis import local_slope_dimension, window_boundary
 
     seq = zoom_sequence(name, s["zoom_grid"], s["iters"], _condition(name, s["iters"])[3],
-                        s["cond_decades"], s["cond_frames"])
+                        s["cond_decades"], s["cond_frames"], refine=s.get("refine"))
     deep = [lab for _, lab in seq[1:]]
     px = [int(window_boundary(lab).sum()) for _, lab in seq]
     if not deep or min(px[1:]) == 0:
@@ -192,7 +194,7 @@ def _middle(a):
     return a[n0 // 4: n0 - n0 // 4 or None, n1 // 4: n1 - n1 // 4 or None]
 
 
-def zoom_sequence(name, grid, iters, window, decades, frames):
+def zoom_sequence(name, grid, iters, window, decades, frames, refine=None):
     """A zoom into the boundary of condition ``name``, as one zooms by hand: each frame a factor
     ``f = 10^(decades/(frames-1))`` narrower than the last, centred on a boundary point (found by
     bisection to float64 resolution) where the previous frame's boundary is densest (in a
@@ -202,7 +204,7 @@ def zoom_sequence(name, grid, iters, window, decades, frames):
     w = tuple(float(v) for v in window)
     out = []
     for k in range(int(frames)):
-        ds, _ = condition_map(name, grid, iters, window=w)
+        ds, _ = condition_map(name, grid, iters, window=w, refine=refine)
         lab = np.asarray(ds["trainable"].values, dtype=bool)
         out.append((w, lab))
         if k == int(frames) - 1:
@@ -231,7 +233,7 @@ def trainability_item(s, out, progress=print):
     rows, maps = [], {}
     for name in conds:
         progress(f"  trainability: {name} ({s['grid']}^2, {s['iters'] + 1} losses)")
-        ds, _ = condition_map(name, s["grid"], s["iters"])
+        ds, _ = condition_map(name, s["grid"], s["iters"], refine=s.get("refine"))
         maps[name] = ds
         lab = np.asarray(ds["trainable"].values, dtype=bool)
         rows.append(dict(condition=name, trainable=float(lab.mean()),
@@ -270,7 +272,8 @@ def _zoom(s, out, plt, progress):
     w = _condition(name, s["zoom_iters"])[3]
     progress(f"  trainability: zoom into {name}, {s['decades']:g} decades in {s['frames']} "
              "frames")
-    seq = zoom_sequence(name, s["zoom_grid"], s["zoom_iters"], w, s["decades"], s["frames"])
+    seq = zoom_sequence(name, s["zoom_grid"], s["zoom_iters"], w, s["decades"], s["frames"],
+                        refine=s.get("refine"))
     frames = [lab for _, lab in seq]
     edges = [int(window_boundary(f).sum()) for f in frames]
     his = None  # his method on the zoom frames (the overview left out, as per condition)
