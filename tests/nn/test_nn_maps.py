@@ -156,3 +156,16 @@ def test_identity_boundary_has_lower_dimension_than_tanh():
     assert dims["identity"].dimension < dims["tanh"].dimension
     assert dims["identity"].ci[1] < dims["tanh"].ci[0]
     assert dims["identity"].dimension == pytest.approx(1.0, abs=0.1)
+
+
+def test_a_condition_map_refined_matches_its_full_map():
+    """The trainability item's maps take the boundary refinement (its ``refine`` setting):
+    the identity condition's map refined against the same map in full."""
+    from gdchaos.experiments.trainability import condition_map
+
+    full, _ = condition_map("identity", 32, 49)
+    ref, _ = condition_map("identity", 32, 49, refine=2)
+    assert "computed" in ref and "computed" not in full
+    assert (full.trainable.values == ref.trainable.values).mean() >= 0.98
+    done = ref.computed.values != 0
+    assert np.array_equal(full.score.values[done], ref.score.values[done], equal_nan=True)
