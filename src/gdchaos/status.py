@@ -27,19 +27,19 @@ STATUS_NAMES = {
 #: (loss within tol of the global minimum at a linearly stable point; with momentum also at
 #: rest) and the networks' (loss below tol, no stability test)
 CONVERGENCE_RULES = {
-    "loss_below_tol_and_stable": "loss - min <= tol at a linearly stable point (top Hessian "
-                                 "eigenvalue < (2 + 2 momentum)/eta), or exactly fixed; with "
-                                 "momentum also a step of squared length <= tol",
+    "loss_below_tol_and_stable": (
+        "loss - min <= tol (with momentum > 0 also a last step of squared length <= tol) at a "
+        "linearly stable point: the top eigenvalue of D^1/2 H D^1/2 (D = diag of the "
+        "per-parameter step sizes, H the Hessian; one step size: eta H) below 2 + 2 beta (GD, "
+        "heavy ball) or (2 + 2 beta)/(1 + 2 beta) (Nesterov), or the gradient exactly 0"),
     "loss_below_tol": "loss <= tol (no stability test)",
-    "loss+linear-stability": (
-        "converged when loss - min <= tol (with momentum > 0 also |x_t - x_{t-1}|^2 <= tol) at "
-        "a linearly stable minimizer: the top eigenvalue of D^1/2 H D^1/2 (D = diag of the "
-        "per-parameter step sizes, H the Hessian) is below 2 + 2 beta (GD, heavy ball) or "
-        "(2 + 2 beta)/(1 + 2 beta) (Nesterov), or the gradient is exactly 0"),
-    "loss+step": (
-        "converged when loss - min <= tol and |x_t - x_{t-1}|^2 <= tol (adaptive optimizers: "
-        "the step is small; GD's linear-stability test does not apply to Adam)"),
+    "loss_below_tol_and_still": (
+        "loss - min <= tol and a last step of squared length <= tol (adaptive optimizers: "
+        "GD's linear-stability test does not apply to Adam)"),
 }
+#: the names maps recorded before the rules had one vocabulary (read from older stores)
+LEGACY_RULES = {"loss+linear-stability": "loss_below_tol_and_stable",
+                "loss+step": "loss_below_tol_and_still"}
 ENGINE_RULE = "loss_below_tol_and_stable"
 
 #: the codes network runs use (no saddle test, no state-space boundary)

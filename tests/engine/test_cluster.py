@@ -265,7 +265,7 @@ def test_a_hyperparameter_map_on_the_cluster_equals_one_process(tmp_path, client
     axes = (Axis("eta_u", 1e-2, 1.0, log=True), Axis("eta_v", 1e-2, 1.0, log=True))
     gc.hyper_map(prob, *axes, store=str(tmp_path / "one.zarr"), **kw)
     ds = gc.hyper_map(prob, *axes, store=str(tmp_path / "two.zarr"), client=client, **kw)
-    assert ds.attrs["convergence_rule"] == "loss+step"
+    assert ds.attrs["convergence_rule"] == "loss_below_tol_and_still"
     assert_same_store(tmp_path / "one.zarr", tmp_path / "two.zarr")
     st = np.asarray(ds.status)
     assert st.shape == (20, 24) and len(np.unique(st)) >= 2  # not a uniform map

@@ -123,7 +123,7 @@ def test_store_resume_and_refusal(tmp_path):
     st = hyper_map(SCALAR, *axes, 10, store=path, tile_rows=3, **kw)
     for k in ("status", "iterations", "final_loss", "score"):
         assert np.array_equal(st[k].values, mem[k].values, equal_nan=True), k
-    assert st.attrs["convergence_rule"] == "loss+step"
+    assert st.attrs["convergence_rule"] == "loss_below_tol_and_still"
     again = hyper_map(SCALAR, *axes, 10, store=path, tile_rows=3, **kw)
     assert np.array_equal(again.status.values, mem.status.values)
     with pytest.raises(gc.GdchaosInputError):

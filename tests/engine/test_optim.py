@@ -105,9 +105,9 @@ def test_nesterov_threshold_is_the_jury_bound(beta):
 
 
 def test_stop_rules_named():
-    assert stop_rule("adam") == "loss+step" and stop_rule("gd") == "loss+linear-stability"
+    assert stop_rule("adam") == "loss_below_tol_and_still" and stop_rule("gd") == "loss_below_tol_and_stable"
     assert set(STOP_RULES) == {stop_rule(k) for k in KINDS} | {"loss_below_tol"}
-    assert Optimizer("adamw").as_dict()["stop_rule"] == "loss+step"
+    assert Optimizer("adamw").as_dict()["stop_rule"] == "loss_below_tol_and_still"
     assert Optimizer("gd", rule="loss_below_tol").as_dict()["stop_rule"] == "loss_below_tol"
 
 
@@ -161,3 +161,16 @@ def test_rule_loss_below_tol_on_both_backends(backend):
     strict = run_optimizer(problem, X0, Optimizer("gd", eta=1.1), **kw)
     assert loose["status"][0] == gc.CONVERGED and loose["iterations"][0] == 0
     assert not (strict["status"][0] == gc.CONVERGED and strict["iterations"][0] == 0)
+
+
+def test_one_rule_vocabulary_and_the_older_names():
+    """basin and a GD map record one name for one rule; the names older map stores recorded
+    are read as today's (issue 19)."""
+
+    from gdchaos.status import ENGINE_RULE
+
+    assert Optimizer("gd").stop_rule == ENGINE_RULE
+    assert Optimizer("gd", rule="loss+linear-stability").stop_rule == "loss_below_tol_and_stable"
+    assert Optimizer("adam", rule="loss+step").stop_rule == "loss_below_tol_and_still"
+    with pytest.raises(gc.GdchaosInputError):
+        Optimizer("adam", rule="loss_below_tol_and_stable")

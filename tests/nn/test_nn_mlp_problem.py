@@ -124,4 +124,4 @@ def test_loss_below_tol_rule_stops_without_stability_test():
     assert loose["status"][0] == gc.CONVERGED and loose["final_loss"][0] <= 1e-6
     assert strict["iterations"][0] >= loose["iterations"][0]
     with pytest.raises(gc.GdchaosInputError, match="convergence rule"):
-        Optimizer("adam", rule="loss+linear-stability")
+        Optimizer("adam", rule="loss_below_tol_and_stable")

@@ -118,12 +118,13 @@ _WORK = threading.local()
 
 
 def _workspace(R, nx):
-    """A tile's bookkeeping, reset: computed flags, outcomes and each filled pixel's source
-    pixel (-1: none); reused by the tiles of one thread (a tile's arrays are not handed on)."""
+    """A tile's bookkeeping, reset: computed flags, outcomes, each filled pixel's source pixel
+    (-1: none) and the next level's points already listed (all False between levels); reused by
+    the tiles of one thread (a tile's arrays are not handed on)."""
     w = getattr(_WORK, "arrays", None)
     if w is None or w[0].shape != (R, nx):
         w = (np.zeros((R, nx), dtype=bool), np.zeros((R, nx), dtype=np.int32),
-             np.empty((R, nx), dtype=np.int64))
+             np.empty((R, nx), dtype=np.int64), np.zeros((R, nx), dtype=bool))
         _WORK.arrays = w
     w[0].fill(False)
     w[2].fill(-1)
@@ -159,11 +160,12 @@ def refine_tile(compute_at, rows, nx, refine: Refine, seed, out=None) -> dict:
     those pixels, flat; the result holds them at full size ``(rows, nx, ...)`` and
     ``computed``.  ``seed`` (a list of integers) seeds the check sample.  With ``out`` (name ->
     ``(rows, nx, ...)`` array) the variables are assembled there."""
-    from ._refine_kernels import fill_from, level_sources, ranked, resolve
+    from ._refine_kernels import (cell_marks, fill_from, level_sources, next_points, ranked,
+                                  resolve)
 
     R, levels = int(rows), refine.levels
     full = None
-    done, lab, src = _workspace(R, nx)
+    done, lab, src, seen = _workspace(R, nx)
 
     # the tile's progress: the coarse lattice, each level, the check sample (the levels' costs
     # are not known ahead: each counts the same)
@@ -192,29 +194,22 @@ def refine_tile(compute_at, rows, nx, refine: Refine, seed, out=None) -> dict:
     run(first[0], first[1])
     stage[0] = 1
     for k in range(levels):  # at spacing 1 every pixel of a subdivided cell is computed
-        C = done[np.ix_(br, bc)]
-        L = lab[np.ix_(br, bc)]
-        known = C[:-1, :-1] & C[:-1, 1:] & C[1:, :-1] & C[1:, 1:]
-        a = L[:-1, :-1]
-        same = (a == L[:-1, 1:]) & (a == L[1:, :-1]) & (a == L[1:, 1:])
-        sub = _dilate(known & ~same)
+        known = np.empty((br.size - 1, bc.size - 1), dtype=bool)
+        marked = np.empty_like(known)
+        cell_marks(lab, done, br, bc, known, marked)
+        sub = _dilate(marked)
         # the cells left (their corners agree, no marked cell touches them): filled from their
         # corners; coarse to fine, so a finer level's fill replaces a coarser one's
         level_sources(known & ~sub, br, bc, done, src)
         step //= 2
-        br2, bc2 = _breaks(R, step), _breaks(nx, step)
-        pr = np.clip(np.searchsorted(br, br2[:-1], side="right") - 1, 0, br.size - 2)
-        pc = np.clip(np.searchsorted(bc, bc2[:-1], side="right") - 1, 0, bc.size - 2)
-        act = sub[np.ix_(pr, pc)]
-        need = np.zeros((br2.size, bc2.size), dtype=bool)
-        need[:-1, :-1] |= act
-        need[:-1, 1:] |= act
-        need[1:, :-1] |= act
-        need[1:, 1:] |= act
-        need &= ~done[np.ix_(br2, bc2)]
-        i, j = np.nonzero(need)
-        run(br2[i], bc2[j])
-        br, bc = br2, bc2
+        cap = 9 * int(np.count_nonzero(sub))
+        i, j = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)
+        n = next_points(sub, br, bc, step, done, seen, i, j)
+        i, j = i[:n], j[:n]
+        seen[i, j] = False
+        order = np.lexsort((j, i))  # row-major, as the lattice is
+        run(i[order], j[order])
+        br, bc = _breaks(R, step), _breaks(nx, step)
         stage[0] = k + 2
     # every pixel lies in a cell that was filled or subdivided down to spacing 1 (computed);
     # should one be neither, it is computed rather than left unset

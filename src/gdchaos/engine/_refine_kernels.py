@@ -74,3 +74,50 @@ def ranked(done, ranks):
                 k += 1
             seen += 1
     return out
+
+
+@njit(cache=True)
+def cell_marks(lab, done, br, bc, known, marked):
+    """For each cell of the lattice ``br x bc``: whether its four corners are computed
+    (``known``) and, if so, whether their outcomes differ (``marked``)."""
+    for i in range(br.size - 1):
+        r0, r1 = br[i], br[i + 1]
+        for j in range(bc.size - 1):
+            c0, c1 = bc[j], bc[j + 1]
+            k = done[r0, c0] and done[r0, c1] and done[r1, c0] and done[r1, c1]
+            known[i, j] = k
+            if k:
+                a = lab[r0, c0]
+                marked[i, j] = not (a == lab[r0, c1] and a == lab[r1, c0] and a == lab[r1, c1])
+            else:
+                marked[i, j] = False
+
+
+@njit(cache=True)
+def next_points(sub, br, bc, step, done, seen, out_r, out_c):
+    """The lattice points of the next level (spacing ``step``) in the closed boxes of the cells
+    to subdivide (``sub``) that are not computed yet, each once (``seen``, left set for the
+    caller to clear); their rows and columns go to ``out_r``, ``out_c``; returns how many.
+    A cell's box ``[br[i], br[i+1]]`` holds at most one next-level row inside it,
+    ``br[i] + step``."""
+    n = 0
+    for i in range(sub.shape[0]):
+        r0, r1 = br[i], br[i + 1]
+        for j in range(sub.shape[1]):
+            if not sub[i, j]:
+                continue
+            c0, c1 = bc[j], bc[j + 1]
+            for a in range(3):
+                r = r0 if a == 0 else (r0 + step if a == 1 else r1)
+                if a == 1 and r >= r1:
+                    continue
+                for b in range(3):
+                    c = c0 if b == 0 else (c0 + step if b == 1 else c1)
+                    if b == 1 and c >= c1:
+                        continue
+                    if not done[r, c] and not seen[r, c]:
+                        seen[r, c] = True
+                        out_r[n] = r
+                        out_c[n] = c
+                        n += 1
+    return n

@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..status import CONVERGENCE_RULES
+from ..status import CONVERGENCE_RULES, LEGACY_RULES
 
 from ..errors import GdchaosInputError, check_nonneg, check_positive
 
@@ -46,14 +46,14 @@ LINEAR_KINDS = ("gd", "heavy_ball", "nesterov")
 #: name -> meaning of the optimizers' convergence rules (entries of
 #: :data:`gdchaos.status.CONVERGENCE_RULES`; a run's ``convergence_rule``)
 STOP_RULES = {k: CONVERGENCE_RULES[k]
-              for k in ("loss+linear-stability", "loss+step", "loss_below_tol")}
+              for k in ("loss_below_tol_and_stable", "loss_below_tol_and_still", "loss_below_tol")}
 
 
 def stop_rule(kind: str) -> str:
     """The default convergence rule of optimizer ``kind`` (a key of :data:`STOP_RULES`;
     ``loss_below_tol``, the networks' rule with no stability or step test, is chosen with
     ``Optimizer(rule="loss_below_tol")``)."""
-    return "loss+linear-stability" if kind in LINEAR_KINDS else "loss+step"
+    return "loss_below_tol_and_stable" if kind in LINEAR_KINDS else "loss_below_tol_and_still"
 
 
 def stability_threshold(kind: str, beta):
@@ -114,6 +114,8 @@ class Optimizer:
             raise GdchaosInputError("weight_decay is AdamW's (the other optimizers take weight "
                                     "decay as the problem's lam)")
 
+        if self.rule in LEGACY_RULES:  # a store recorded before the one vocabulary
+            object.__setattr__(self, "rule", LEGACY_RULES[self.rule])
         if self.rule is not None and self.rule not in (stop_rule(self.kind), "loss_below_tol"):
             raise GdchaosInputError(f"convergence rule of {self.kind} must be "
                                     f"{stop_rule(self.kind)} or loss_below_tol, got {self.rule!r}")

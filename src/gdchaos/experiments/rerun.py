@@ -28,6 +28,7 @@ import numpy as np
 from ..engine import MAX_ITER, root_attributes
 from ..engine.cluster import store_fractions as _store_fractions, usable_cores
 from ..errors import GdchaosInputError, check_int
+from ..status import LEGACY_RULES
 from ..version import __version__
 
 #: the kinds of stores :func:`rerun` takes (named by the command that makes them)
@@ -366,7 +367,8 @@ def _map(path, attrs, run, iters, grid, tile_rows, data_dir):
     from ..engine import Optimizer, hyper_map
 
     plan = _engine_plan("map", path, attrs, run, run["grid"], grid, iters, tile_rows)
-    cfg, o = run["config"], run["optimizer"]
+    cfg, o = run["config"], dict(run["optimizer"])
+    o["stop_rule"] = LEGACY_RULES.get(o["stop_rule"], o["stop_rule"])  # an older record's name
     opt = Optimizer(o["kind"], o["eta"], dict(o["group_eta"]), o["momentum"], o["beta2"],
                     o["eps"], o["weight_decay"], rule=o["stop_rule"])
     _check_rebuilt(path, "optimizer", o, opt.as_dict())

@@ -27,6 +27,9 @@ DD_COST = 6.0
 MAX_SIDE = 1024
 #: longest trajectory shown on a click
 MAX_TRAJECTORY = 2000
+#: a problem's options when a view switches to it (the others None: the problem's own
+#: defaults, as the command line has them); the quotient map opens on figure 3's y = 0.5
+PROBLEM_DEFAULTS = {"quotient": {"y": "0.5"}}
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,14 @@ def state_from_query(query, base: ViewState | None = None) -> ViewState:
         win = cls.default_window if cls is not None else (-4.0, 4.0, -4.0, 4.0)
         kw.update(x0=win[0], x1=win[1], y0=win[2], y1=win[3])
         for opt in ("y", "Y", "d", "k"):
+            kw.setdefault(opt, PROBLEM_DEFAULTS.get(kw["problem"], {}).get(opt))
+        # a point and an anchor of the old problem's plane mean nothing on the new one
+        for opt in ("px", "py"):
             kw.setdefault(opt, None)
+        if "precision" not in kw:
+            kw.update(precision="float64", az=0.0, az_lo=0.0, aw=0.0, aw_lo=0.0)
+        if kw.get("color", base.color) == "distance" and kw["px"] is None:
+            kw["color"] = "status"
     st = replace(base, **kw)
     check_state(st)
     return st

@@ -10,13 +10,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import GdchaosInputError
+from ._navigate import ULP_PIXELS
 from ._state import (DD_COST, MAX_SIDE, MAX_TRAJECTORY, MAX_WORK, ViewState, config,
                      make_problem)
 
-#: float64 stops resolving a window whose pixel is below this many ulp of its coordinates
-#: (extras zoom item: 100% agreement with extended precision at 15 ulp per pixel, rows merge
-#: below 1 ulp; a pixel of 16 ulp leaves some margin)
-ULP_PIXELS = 16.0
+# ULP_PIXELS (16): float64 stops resolving a window whose pixel is below this many ulp of its
+# coordinates (extras zoom item: 100% agreement with extended precision at 15 ulp per pixel,
+# rows merge below 1 ulp; a pixel of 16 ulp leaves some margin)
+#: double-double: the measured work of a coarse pass, extrapolated, is multiplied by this
+#: margin before it is compared with MAX_WORK
+DD_MARGIN = 1.5
 
 
 @dataclass
@@ -69,9 +72,11 @@ def fit_resolution(st: ViewState, problem, nx, ny):
     if scale < 1:
         nx2, ny2 = max(1, int(nx * scale)), max(1, int(ny * scale))
         if min(nx2, ny2) < 32 and min(nx, ny) >= 32:
+            most = int(MAX_WORK / (32 * 32 * cost / st.iters))
             raise GdchaosInputError(
                 f"too much work for one view: {st.iters} steps x {problem.n_params} parameters "
-                f"(bound {MAX_WORK:.0e} pixel-steps); lower the iterations")
+                f"(bound {MAX_WORK:.0e} pixel-steps); lower the iterations to at most {most} "
+                f"for this problem")
         return nx2, ny2, f"rendered at {nx2} x {ny2} (work bound {MAX_WORK:.0e} pixel-steps)"
     return nx, ny, None
 
@@ -105,14 +110,31 @@ def compute_map(st: ViewState, nx, ny) -> MapView:
 
     problem = make_problem(st)
     cfg = config(st)
+    want = (nx, ny)
     nx, ny, note = fit_resolution(st, problem, nx, ny)
     xs, ys = pixel_centres(st, nx, ny)
     t0 = time.perf_counter()
     records = {"minimizer": ["minimizer"], "sq_norm": ["sq_norm"], "sharpness": ["sharpness"]}
     if st.precision == "dd":
-        r = quotient_grid_dd(problem.y, problem.lam, cfg.eta, ((st.az, st.az_lo), (st.aw, st.aw_lo)),
-                             xs, ys, max_iter=cfg.max_iter, tol=cfg.tol,
-                             div_threshold=cfg.div_threshold, gtol=cfg.gtol)
+        def dd(xs, ys):
+            return quotient_grid_dd(problem.y, problem.lam, cfg.eta,
+                                    ((st.az, st.az_lo), (st.aw, st.aw_lo)), xs, ys,
+                                    max_iter=cfg.max_iter, tol=cfg.tol,
+                                    div_threshold=cfg.div_threshold, gtol=cfg.gtol)
+
+        r = dd(xs, ys)
+        if note:  # the worst case did not fit: measure this coarse pass's work instead
+            mx, my = max(1, min(int(want[0]), MAX_SIDE)), max(1, min(int(want[1]), MAX_SIDE))
+            steps = float(np.mean(r["iterations"])) + 1.0
+            scale = min(1.0, (MAX_WORK / (mx * my * steps * DD_COST * DD_MARGIN)) ** 0.5)
+            fx, fy = max(nx, int(mx * scale)), max(ny, int(my * scale))
+            if (fx, fy) != (nx, ny):
+                nx, ny = fx, fy
+                xs, ys = pixel_centres(st, nx, ny)
+                r = dd(xs, ys)
+            note = (None if (nx, ny) == (mx, my) else
+                    f"rendered at {nx} x {ny} (measured work: {steps:.0f} steps per pixel on "
+                    f"average; bound {MAX_WORK:.0e} pixel-steps)")
         status = r["status"]
         final = np.stack([r["z"], r["w"]], axis=-1)
         with np.errstate(all="ignore"):

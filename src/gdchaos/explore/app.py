@@ -11,7 +11,6 @@ than compete), and nothing here reads or writes a file.
 from __future__ import annotations
 
 import html
-import io
 import json
 import threading
 import urllib.parse
@@ -20,6 +19,13 @@ import numpy as np
 
 from ..errors import GdchaosInputError
 from ..status import status_fractions
+from dataclasses import replace
+
+from ._busy import add_busy_indicator
+from ._export import axis_labels
+from ._export import png as export_png
+from ._legend import image_options
+from ._navigate import navigate, recentred, to_dd, to_float64
 from ._overlays import has_overlays
 from ._state import COLORS, PRECISIONS, PROBLEMS, ViewState, make_problem, state_from_query
 from ._view import compute_map, reproduce, trajectory
@@ -32,7 +38,6 @@ _SESSION_LOCK = threading.Lock()
 #: process-wide counters: maps computed, requests for a map (the page's own count is in its
 #: machine-readable view, ``computed``); read by the tests and the load benchmark
 STATS = {"maps": 0, "requests": 0}
-STATUS_CMAP = ["#f2c14e", "#2a6f97", "#bdbdbd", "#d1495b", "#ffffff"]  # plotting.STATUS_COLORS
 
 
 def _import():

@@ -5,7 +5,7 @@ Update (``g`` the gradient of the data loss, ``lam`` the weight decay added to t
     x+ = x - eta (g + lam x) + beta (x - x_prev),      x_prev = x at the start
 
 Stopping rules (the paper's): the data loss ``L`` is evaluated at every iterate ``x_t``,
-``t = 0..iters``; a network *converges* (status 1) at the first ``t`` with ``L < tol`` -- the
+``t = 0..iters``; a network *converges* (status 1) at the first ``t`` with ``L <= tol`` -- the
 convergence rule :data:`CONVERGENCE_RULE` ``"loss_below_tol"``, with no stability test, unlike the
 engine's ``"loss_below_tol_and_stable"``; every result and store names it in its
 ``convergence_rule`` attribute -- *diverges*
@@ -155,7 +155,7 @@ def train(params: torch.Tensor, X: torch.Tensor, y: torch.Tensor, widths: Sequen
         g, L = vg(x)
         L = float(L)
         hist.append(L)
-        if L < tol:
+        if L <= tol:
             status = CONVERGED
             break
         if not L <= div:
@@ -328,7 +328,7 @@ def train_batch(init, X: torch.Tensor, y: torch.Tensor, widths: Sequence[int], e
         Ln = L.numpy()
         if record_loss:
             loss_hist[idx, st] = Ln
-        conv = Ln < tol
+        conv = Ln <= tol
         dive = ~(Ln <= div)
         stop = conv | dive | (st >= iters)
         if stop.any():
