@@ -297,3 +297,27 @@ def test_the_pixel_points_are_the_grid_points():
     g = gc.Slice2D.random(5, (-1.3, 2.1), (0.2, 7.7), 37, 23, seed=4)
     r, c = np.divmod(np.arange(37 * 23), 37)
     assert np.array_equal(g.points_at(r, c), g.points())
+
+
+def test_a_refined_tile_reports_its_levels_and_moves_within_the_tile():
+    """The bar of a refined map says which level its tile is at and moves as the levels go
+    (issue 20: 'a refined map reports its levels')."""
+    from gdchaos.engine._progress import TileBar
+
+    class Bar:
+        def __init__(self):
+            self.n, self.notes, self.moves = 0.0, [], []
+
+        def update(self, d):
+            self.n += d
+            self.moves.append(self.n)
+
+        def set_postfix_str(self, s, refresh=True):
+            self.notes.append(s)
+
+    truth = _disc(64, 64, 30, 30, 20)
+    bar = Bar()
+    TileBar(bar).compute(refine_tile, _picture(truth)[0], 64, 64, Refine(levels=3), [0])
+    assert bar.notes == ["lattice every 8 px", "level 1/3", "level 2/3", "level 3/3",
+                         "check sample"]
+    assert len(bar.moves) >= 4 and bar.n == pytest.approx(1.0)

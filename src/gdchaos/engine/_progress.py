@@ -20,6 +20,14 @@ def report(done: float, total: float) -> None:
         f(min(max(done / total, 0.0), 1.0))
 
 
+def note(text: str) -> None:
+    """What the tile being computed in this thread is doing now (a refined tile: its level),
+    shown beside the bar (a no-op when no tile loop listens)."""
+    f = getattr(_local, "note", None)
+    if f is not None:
+        f(text)
+
+
 @contextmanager
 def listening(callback):
     """Within the block, :func:`report` in this thread calls ``callback(fraction)``."""
@@ -57,11 +65,20 @@ class TileBar:
             self.bar.update(frac - self._frac)
             self._frac = frac
 
+    def _note(self, text):
+        if hasattr(self.bar, "set_postfix_str"):
+            self.bar.set_postfix_str(text, refresh=False)
+
     def compute(self, fn, *a, **k):
         """``fn(*a, **k)`` for one tile, the bar moving within it and ending one tile on."""
         self._frac = 0.0
-        with listening(self._advance):
-            out = fn(*a, **k)
+        old = getattr(_local, "note", None)
+        _local.note = self._note
+        try:
+            with listening(self._advance):
+                out = fn(*a, **k)
+        finally:
+            _local.note = old
         self._advance(1.0)
         self._frac = 0.0
         return out

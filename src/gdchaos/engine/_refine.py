@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import GdchaosInputError
 from ..status import COMPUTED, FILLED, NOT_RUN, SAMPLED_AGREE, SAMPLED_DISAGREE
-from ._progress import within
+from ._progress import note, within
 from ._store import VarSpec
 
 
@@ -188,6 +188,7 @@ def refine_tile(compute_at, rows, nx, refine: Refine, seed, out=None) -> dict:
         done[r, c] = True
 
     step = 2 ** levels
+    note(f"lattice every {step} px")
     br, bc = _breaks(R, step), _breaks(nx, step)
     rr, cc = np.meshgrid(br, bc, indexing="ij")
     first = np.unique(np.stack([rr.reshape(-1), cc.reshape(-1)]), axis=1)  # a lone pixel once
@@ -202,6 +203,7 @@ def refine_tile(compute_at, rows, nx, refine: Refine, seed, out=None) -> dict:
         # corners; coarse to fine, so a finer level's fill replaces a coarser one's
         level_sources(known & ~sub, br, bc, done, src)
         step //= 2
+        note(f"level {k + 1}/{levels}")
         cap = 9 * int(np.count_nonzero(sub))
         i, j = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)
         n = next_points(sub, br, bc, step, done, seen, i, j)
@@ -221,6 +223,7 @@ def refine_tile(compute_at, rows, nx, refine: Refine, seed, out=None) -> dict:
     for v in list(full.values()) + [lab]:
         fill_from(flat, v.reshape(R * nx, -1))
     computed = done.view(np.int8).copy()  # COMPUTED (1) where computed, FILLED (0) elsewhere
+    note("check sample")
     _check_sample(run, lab, done, computed, refine, seed, ranked)
     return dict(full, computed=computed)
 

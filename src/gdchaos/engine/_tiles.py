@@ -18,6 +18,8 @@ from ._refine import refine_summary
 from ._store import TiledStore
 from ._store_targets import check_store_target
 
+#: the tile bars: fractions of tiles, the ETA, and what the tile is doing (a refined tile's level)
+TILE_BAR = "{l_bar}{bar}| {n:.1f}/{total_fmt} tiles [{elapsed}<{remaining}{postfix}]"
 #: tiles a new store may compute ahead while the writer thread builds its template
 _EARLY_TILES = 3
 
@@ -46,8 +48,7 @@ def tiles_into_store(ts: TiledStore, compute, overwrite=False, progress=False, d
 
     def make_bar():
         tiles.bar = tqdm(total=ts.n_tiles, disable=not progress, desc=desc, unit="tile",
-                         leave=False, bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} tiles "
-                         "[{elapsed}<{remaining}]")
+                         leave=False, bar_format=TILE_BAR)
 
     def run(sl):
         if buffers is None:
@@ -167,7 +168,7 @@ def tiles_in_memory(compute, coords, variables, sizes, static, attrs, run_info, 
            for name, spec in variables.items()}
     n_tiles = -(-ny // tile_rows)
     bar = tqdm(total=n_tiles, disable=not progress, desc=desc, unit="tile", leave=False,
-               bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} tiles [{elapsed}<{remaining}]")
+               bar_format=TILE_BAR)
     tiles = TileBar(bar)
     try:
         for i in range(n_tiles):

@@ -13,6 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 OVERLAY_N = 240  # raster on which level curves are traced
+#: every curve :func:`overlays` can return, (label, colour): the page draws all of them in every
+#: frame (empty where absent) so that the overlay keeps its elements from frame to frame
+OVERLAY_KEYS = (("boundary of D0 (Thm 1)", "#000000"), ("Q = 8/eta - 4 lam (Thm 4)", "#000000"),
+                ("Q = 4/eta - 4 lam (Thm 5)", "#7b3294"),
+                ("edge of the state space w = 2|z + y|", "#555555"), ("T(M)", "#2ca02c"),
+                ("minimizers u.v = y", "#2ca02c"), ("minimizers", "#2ca02c"))
 
 
 def _levels(x, y, F, level):
