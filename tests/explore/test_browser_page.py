@@ -32,6 +32,14 @@ MAP_JS = """() => {
           busy: busy.length ? busy[0].visible : null, hover: hover};
 }"""
 
+MAP_IMAGE_JS = """() => {
+  let out = null;
+  for (const d of Bokeh.documents) for (const m of d._all_models.values())
+    if (m.type && m.type.includes('Figure')) for (const r of m.renderers)
+      if (r.glyph && r.glyph.type === 'Image') out = Array.from(r.data_source.data.image[0]);
+  return {values: out};
+}"""
+
 
 @pytest.fixture(scope="module")
 def browser(server):
@@ -125,7 +133,7 @@ def test_every_click_shows_its_trajectory_and_keeps_the_point(open_page):
     _until(page, lambda: _meta(page)["state"].get("color") == "distance" and _image_shown(page))
     fr = page.evaluate(MAP_JS)
     assert fr["bar"]["title"].startswith("distance")
-    img = page.evaluate(IMAGE_JS)
+    img = page.evaluate(MAP_IMAGE_JS)
     vals = np.array([np.nan if v is None else v for v in img["values"]], dtype=float)
     assert np.nanmax(vals) > np.nanmin(vals) >= 0
 
@@ -148,7 +156,7 @@ def test_colour_bars_and_hover_name_the_colouring(open_page):
 
 def test_a_view_over_the_work_bound_says_why(open_page):
     page = open_page("?problem=deep&iters=20000")
-    alert = page.locator(".alert")
+    alert = page.get_by_text("Not computed:")
     _until(page, lambda: alert.count() and alert.first.is_visible())
     text = alert.first.inner_text()
     assert "too much work" in text and "lower the iterations" in text
@@ -199,6 +207,9 @@ def test_computing_state_shows_until_the_new_image_arrives(open_page):
     assert page.evaluate(MAP_JS)["busy"] is False
     old = _meta(page)["x0"]
     _zoom(page, 0.5, 0.5, clicks=2)
-    assert page.evaluate(MAP_JS)["busy"] is True  # at once, before the server answers
+    # the label shows before the server answers (polled in the page every 10 ms)
+    assert page.evaluate("""async (js) => { const f = eval(js);
+      for (let i = 0; i < 300; i++) { if (f().busy) return true;
+        await new Promise(r => setTimeout(r, 10)); } return false; }""", MAP_JS)
     _until(page, lambda: _meta(page)["x0"] != old and _image_shown(page))
     _until(page, lambda: page.evaluate(MAP_JS)["busy"] is False)

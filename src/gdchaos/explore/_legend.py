@@ -36,6 +36,12 @@ def label(color, st=None):
     return text + (f" [{UNITS[color]}]" if color in UNITS else "")
 
 
+def colorbar_title(color, st=None):
+    """The colour bar's title: the name for the categories (named swatches), else
+    :func:`label`."""
+    return color if color in CATEGORIES else label(color, st)
+
+
 def image_options(color, st=None, xlabel="x", ylabel="y"):
     """HoloViews options of the map's ``Image`` for ``color``."""
     from bokeh.models import CustomJSHover, FixedTicker

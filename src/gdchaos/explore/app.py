@@ -24,7 +24,7 @@ from ..status import status_fractions
 from ._busy import add_busy_indicator, clear_busy
 from ._export import axis_labels
 from ._export import png as export_png
-from ._legend import image_options
+from ._legend import colorbar_title, image_options
 from ._navigate import navigate, recentred, to_dd, to_float64
 from ._overlays import has_overlays
 from ._state import COLORS, PRECISIONS, PROBLEMS, ViewState, make_problem, state_from_query
@@ -130,7 +130,7 @@ class Explorer:
             v = getattr(st, name)
             if v is None and params.get(name) is not None:
                 v = params[name]
-                if isinstance(v, np.ndarray):
+                if isinstance(v, (np.ndarray, list, tuple)):
                     v = ";".join(",".join(repr(float(x)) for x in row) for row in v)
             out[name] = "" if v is None else str(v)
         out.update(problem=st.problem, lam=st.lam, eta=repr(st.eta), momentum=repr(st.momentum),
@@ -159,7 +159,8 @@ class Explorer:
                                    rebuild=True)
         if name in ("slice", "seed"):
             q.update(px="", py="")
-        self._apply(q, rebuild=name in ("problem", "slice", "seed"))
+        # a new colouring needs a new colour bar: HoloViews keeps a plot's colour bar
+        self._apply(q, rebuild=name in ("problem", "slice", "seed", "color"))
 
     def _recentre(self):
         """dd mode: move the anchor to the window's centre (exactly, in double-double) so that
@@ -270,11 +271,21 @@ class Explorer:
         vals = np.clip(view.values, 0, 4) if vs.color == "status" else view.values
         img = hv.Image(np.flipud(vals), bounds=(vs.x0, vs.y0, vs.x1, vs.y1),
                        kdims=[hv.Dimension("x", label=xl), hv.Dimension("y", label=yl)],
-                       vdims=[hv.Dimension(vs.color)])
+                       vdims=[hv.Dimension(vs.color, label=colorbar_title(vs.color, vs))],
+                       rtol=1.0)
         self._element = img.opts(**image_options(vs.color, vs, xl, yl))
         self._key = key
-        self._sync_widgets()
+        self._later(self._sync_widgets)
         return self._element
+
+    def _later(self, fn):
+        """Run ``fn`` on the page's next tick (widget changes made inside HoloViews' stream
+        callback do not reach the browser), or now when there is no server session."""
+        doc = self.pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(fn)
+        else:
+            fn()
 
     def _blank(self, st):
         xl, yl = axis_labels(st) if st.problem else ("x", "y")
