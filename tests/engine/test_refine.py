@@ -321,3 +321,19 @@ def test_a_refined_tile_reports_its_levels_and_moves_within_the_tile():
     assert bar.notes == ["lattice every 8 px", "level 1/3", "level 2/3", "level 3/3",
                          "check sample"]
     assert len(bar.moves) >= 4 and bar.n == pytest.approx(1.0)
+
+
+def test_a_refined_map_is_the_same_for_any_thread_count():
+    import numba
+
+    g = gc.Slice2D.axes(2, (-2.5, 3), (0, 10), 200)
+    n = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = gc.basin(QUOTIENT, g, config=CFG, refine=3)
+        numba.set_num_threads(max(2, n))
+        two = gc.basin(QUOTIENT, g, config=CFG, refine=3)
+    finally:
+        numba.set_num_threads(n)
+    for k in one.data_vars:
+        assert np.array_equal(one[k].values, two[k].values, equal_nan=True), k
