@@ -256,11 +256,12 @@ class Explorer:
                 view = compute_map(st, *self.frame)
                 STATS["maps"] += 1
                 self.computed += 1
-        except GdchaosInputError as exc:
-            self._error(str(exc))
-            return self._element if self._element is not None else self._blank(st)
-        except Exception as exc:  # noqa: BLE001
-            self._error(f"the computation failed ({type(exc).__name__})")
+        except Exception as exc:  # noqa: BLE001 - a page shows one line, never a traceback
+            if self.view is not None:  # the page goes on describing the map it shows
+                self.state = self.view.state
+                self._later(self._sync_widgets)
+            self._error(str(exc) if isinstance(exc, GdchaosInputError) else
+                        f"the computation failed ({type(exc).__name__})")
             return self._element if self._element is not None else self._blank(st)
         self.alert.visible = False
         self.state = st
