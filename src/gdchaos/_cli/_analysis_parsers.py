@@ -62,7 +62,7 @@ def _add_source(p):
 #: the quotient map's options of `gdchaos dimension` (parsed as None when not given) and defaults
 _QUOTIENT = {"y": ("--y", "0.5"), "lam": ("--lam", "0.2"), "eta": ("--eta", "1"),
              "range": ("--range", "-2.5,3,0,10"), "n": ("--grid", 2000),
-             "steps": ("--iters", 200), "procedure": ("--procedure", "paper")}
+             "iters": ("--iters", 200), "procedure": ("--procedure", "paper")}
 
 
 def dimension_source(args):
@@ -113,7 +113,7 @@ def register(sub, cmd):
     _add_quotient(p)
     # None = not given: the quotient map's defaults are filled in by the command, which refuses
     # these options beside --points or --store
-    p.set_defaults(y=None, lam=None, eta=None, range=None, n=None, steps=None, margin=None)
+    p.set_defaults(y=None, lam=None, eta=None, range=None, n=None, iters=None, margin=None)
     p.add_argument("--method", default=None, choices=["paper", "auto", "both"],
                    help="estimator (default both; auto with --store)")
     p.add_argument("--procedure", default=None, choices=["paper", "clean"],
