@@ -107,7 +107,8 @@ def status_fractions(status, codes=None) -> dict:
     ``not_run`` when some points are not computed yet (interrupted or partial runs).
 
     ``status`` may be a NumPy array, an array-like read chunk by chunk (an xarray/zarr
-    variable: it is never copied whole when it has ``chunks``) or an iterator of blocks."""
+    variable: it is never copied whole when it has ``chunks``), an iterator of blocks, or a
+    map's ``xarray.Dataset`` (its ``status``)."""
     codes = tuple(STATUS_NAMES) if codes is None else tuple(codes)
     counts, n, not_run = _counts(status, codes)
     n1 = max(n, 1)
@@ -118,6 +119,12 @@ def status_fractions(status, codes=None) -> dict:
 
 
 def _counts(status, codes):
+    if hasattr(status, "data_vars"):  # a map's dataset: its status variable
+        if "status" not in status.data_vars:
+            from .errors import GdchaosInputError
+
+            raise GdchaosInputError("status_fractions: the dataset has no status variable")
+        status = status["status"]
     blocks = _blocks(status)
     counts = dict.fromkeys(codes, 0)
     n = 0

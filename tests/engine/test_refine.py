@@ -337,3 +337,10 @@ def test_a_refined_map_is_the_same_for_any_thread_count():
         numba.set_num_threads(n)
     for k in one.data_vars:
         assert np.array_equal(one[k].values, two[k].values, equal_nan=True), k
+
+
+def test_status_fractions_take_a_dataset(window):
+    g, full, ref = window
+    assert gc.status_fractions(ref) == gc.status_fractions(ref.status.values)
+    with pytest.raises(GdchaosInputError, match="no status variable"):
+        gc.status_fractions(ref[["computed"]])
