@@ -148,3 +148,16 @@ def test_slice_refine_prints_and_records_the_measured_error(tmp_path, capsys):
     with pytest.raises(GdchaosInputError, match="--refine-check needs --refine"):
         _run(["nn", "slice", "--dataset", "digits", "--grid", "4", "--refine-check", "0.5",
               "--out", str(tmp_path / "x.zarr")])
+
+
+def test_an_nn_map_store_records_its_command_and_a_rerun_the_new_one(tmp_path, monkeypatch):
+    """As basin and map stores do (issue 22): the command that made the store, less --out; a
+    rerun with more steps records that command with the new value."""
+    from gdchaos import cli, open_store
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["nn", "map", "--grid", "6", "--iters", "20", "--out", "a.zarr",
+                     "--quiet"]) == 0
+    assert open_store("a.zarr").attrs["command"] == "gdchaos nn map --grid 6 --iters 20 --quiet"
+    assert cli.main(["rerun", "a.zarr", "--out", "b.zarr", "--iters", "30", "--quiet"]) == 0
+    assert open_store("b.zarr").attrs["command"] == "gdchaos nn map --grid 6 --iters 30 --quiet"

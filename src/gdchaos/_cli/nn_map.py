@@ -83,7 +83,7 @@ def register(sub):
 def cmd_map(args):
     from ..nn.maps import NetMapSettings, network_map, plot_network_map
     from ..problems import check_records
-    from .core import grid_shape, print_map_result
+    from .core import command_line, grid_shape, print_map_result
 
     s = NetMapSettings(activation=args.activation, width=args.width, depth=args.depth,
                        parameterization=args.parameterization, data=args.data,
@@ -118,7 +118,7 @@ def cmd_map(args):
                      device=args.device, tile_rows=args.tile_rows, records=records,
                      problem=problem,
                      scheduler=scheduler, threads=args.threads if scheduler else None,
-                     refine=refine)
+                     refine=refine, extra_attrs={"command": command_line(args)})
     seconds = time.perf_counter() - t0
     trainable = float(ds["trainable"].values.mean())
     if args.png:

@@ -413,7 +413,8 @@ def _nn_map(path, attrs, run, iters, grid, tile_rows, data_dir):
                                                                        s.init_scheme).tolist())
     x, y = _axes(run)
     plan = Rerun("nn map", path, path, True, grid, iters, changes, n_params=problem.n_params,
-                 records=tuple(run["records"]), problem=problem, settings=s)
+                 records=tuple(run["records"]), problem=problem, settings=s,
+                 command=_new_command(_command_argv(attrs), changes, tile_rows))
     plan.tile_rows = tile_rows if tile_rows is not None or changes else attrs.get("tile_rows")
 
     def call(e):
@@ -421,7 +422,8 @@ def _nn_map(path, attrs, run, iters, grid, tile_rows, data_dir):
                          progress=e["progress"], data_dir=data_dir, device=e["device"],
                          tile_rows=plan.tile_rows, records=list(run["records"]),
                          scheduler=e["scheduler"], client=e["client"], threads=e["threads"],
-                         problem=problem, refine=run.get("refine"))
+                         problem=problem, refine=run.get("refine"),
+                         extra_attrs=None if plan.command is None else {"command": plan.command})
         fr = _store_fractions(plan.out)
         fr["trainable"] = float(np.asarray(ds["trainable"].values).mean())
         return ds, fr

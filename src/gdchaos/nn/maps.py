@@ -82,7 +82,7 @@ class NetMapSettings:
 def network_map(settings: NetMapSettings | None = None, x=DEFAULT_AXES[0], y=DEFAULT_AXES[1],
                 grid=64, *, store=None, overwrite=False, progress=False, data_dir=None,
                 device=None, tile_rows=None, records=(), scheduler=None, client=None,
-                threads=None, problem=None, refine=None):
+                threads=None, problem=None, refine=None, extra_attrs=None):
     """A trainability map of the network ``settings`` over the axes ``x`` and ``y``
     (``NAME:lin|log:LO,HI`` strings or :class:`gdchaos.engine.hypermap.Axis`; names as in
     :data:`gdchaos.engine.hypermap.AXES`, groups ``in``, ``hidden1``, ..., ``out``).  Returns the
@@ -90,7 +90,8 @@ def network_map(settings: NetMapSettings | None = None, x=DEFAULT_AXES[0], y=DEF
     added; with ``store`` the map is computed tile by tile into a resumable store.  ``problem``:
     ``settings.problem(data_dir)`` when already built (the command line builds it once to check
     the map's size).  ``refine``: boundary-refined, as :func:`gdchaos.hyper_map` (its outcome
-    includes ``trainable``)."""
+    includes ``trainable``).  ``extra_attrs``: more attributes of the dataset (the command
+    line's ``command``)."""
     from ..engine.hypermap import Axis, hyper_map
 
     s = settings or NetMapSettings()
@@ -103,7 +104,8 @@ def network_map(settings: NetMapSettings | None = None, x=DEFAULT_AXES[0], y=DEF
                    backend="torch", device=device, window=s.window, records=records,
                    store=store, overwrite=overwrite, progress=progress, tile_rows=tile_rows,
                    scheduler=scheduler, client=client, threads=threads, refine=refine,
-                   extra_attrs={"network_settings": repr(dataclasses.asdict(s))})
+                   extra_attrs={**(extra_attrs or {}),
+                                "network_settings": repr(dataclasses.asdict(s))})
     return with_trainable(ds)
 
 
