@@ -42,9 +42,12 @@ CONDITIONS = {
 #: log10 windows ``(x0, x1, y0, y1)`` of the overview maps (chosen so that each holds its
 #: boundary; his overview frames are not published)
 WINDOWS = {"lr": (-1.0, 5.0, -1.0, 5.0), "offset": (-3.0, 1.0, -1.0, 5.0)}
-#: the published range of the six dimensions (secondary summaries of the paper; the per-condition
-#: table was not retrievable here, see docs/nn.md)
+#: the published range of the six dimensions (the paper's abstract-level summaries)
 PUBLISHED_RANGE = (1.17, 1.98)
+#: the per-condition dimensions as a later study cites the paper's Table 1 (a secondary source:
+#: the paper itself was not readable in this workspace; docs/nn.md)
+PUBLISHED = {"identity": 1.17, "relu": 1.20, "single_point": 1.41, "minibatch": 1.55,
+             "tanh": 1.66, "offset": 1.98}
 
 PRESETS = {
     "tiny": dict(grid=16, iters=49, conditions=["identity", "single_point"], zoom="single_point",
@@ -254,7 +257,8 @@ def trainability_item(s, out, progress=print):
     with open(os.path.join(out, "trainability_table.md"), "w") as f:
         f.write(table)
     numbers = {"conditions": rows, "zoom": {k: v for k, v in zoom.items() if k != "png"},
-               "published_range": list(PUBLISHED_RANGE), "settings": s,
+               "published_range": list(PUBLISHED_RANGE), "published": dict(PUBLISHED),
+               "settings": s,
                "seconds": time.perf_counter() - t0}
     with open(os.path.join(out, "trainability.json"), "w") as f:
         json.dump(numbers, f, indent=1, default=float)
@@ -311,15 +315,18 @@ def _fmt(v, ci=None):
 
 def _table(rows, zoom):
     lines = ["| condition | trainable | ours, overview (box counting, 95%) | his method, zoom "
-             "frames (95%) | boundary px of the zoom frames |", "|---|---|---|---|---|"]
+             "frames (95%) | published (Table 1, as cited) | boundary px of the zoom frames |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['condition']} | {r['trainable']:.3f} | "
                      f"{_fmt(r.get('ours'), r.get('ours_ci'))} | "
                      f"{_fmt(r.get('his'), r.get('his_ci'))} | "
+                     f"{_fmt(PUBLISHED.get(r['condition']))} | "
                      f"{', '.join(map(str, r.get('zoom_boundary_pixels', [])))} |")
     lines.append("")
     lines.append(f"Published (Sohl-Dickstein 2024): six dimensions between {PUBLISHED_RANGE[0]} "
-                 f"and {PUBLISHED_RANGE[1]}; the per-condition table was not retrievable here.")
+                 f"and {PUBLISHED_RANGE[1]}; the per-condition values as a later study cites his "
+                 "Table 1 (secondary source).")
     if zoom.get("his_dimension") is not None:
         lines.append(f"Zoom into {zoom['condition']} over {zoom['decades']:.1f} decades "
                      f"({zoom['frames']} frames, boundary pixels per frame "
