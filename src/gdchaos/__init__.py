@@ -7,7 +7,8 @@ from .version import __version__  # noqa: E402
 
 from . import theory  # noqa: E402
 from .errors import GdchaosInputError  # noqa: E402
-from .engine import Axis, Optimizer, Refine, hyper_map, refine_summary  # noqa: E402
+from .engine import (Axis, Hyper, Optimizer, OptimizerDef, Refine, hyper_map,  # noqa: E402
+                     refine_summary)
 from .experiments.rerun import rerun  # noqa: E402
 from .engine import (CONVERGED, DIVERGED, NOT_RUN, OUTSIDE, SADDLE, STATUS_NAMES,  # noqa: E402
                      UNDECIDED, RunConfig, RunResult, Slice2D, basin, open_store, run_info,
@@ -25,7 +26,8 @@ __all__ = [
     "__version__", "theory", "GdchaosInputError", "plot", "store_dimension",
     "CONVERGED", "DIVERGED", "NOT_RUN", "OUTSIDE", "SADDLE", "STATUS_NAMES", "UNDECIDED",
     "RunConfig", "RunResult", "Slice2D", "basin", "open_store", "run_info", "run_points",
-    "sample_box", "status_fractions", "verify_store", "Axis", "Optimizer", "hyper_map", "rerun",
+    "sample_box", "status_fractions", "verify_store", "Axis", "Optimizer", "OptimizerDef", "Hyper",
+    "hyper_map", "rerun",
     "Refine", "refine_summary",
     "DeepMatrixFactorization", "GDState", "MatrixFactorization", "Problem", "QuotientMap",
     "ScalarFactorization", "NumbaProblem", "TorchProblem", "load_problem", "make_problem",

@@ -1,5 +1,6 @@
 """Tiled stores: never destructive, self-checking (checksums per tile), one writer at a time."""
 
+import json
 import os
 import threading
 import warnings
@@ -259,3 +260,22 @@ def test_older_store_is_read_but_not_resumed_without_overwrite(tmp_path, referen
     with pytest.raises(GdchaosInputError, match="older gdchaos"):
         _basin(s)
     _same(_basin(s, overwrite=True), reference)
+
+
+def test_a_store_recorded_before_a_key_was_added_is_resumed(tmp_path):
+    """A store whose record lacks a key added since (basin's ``optimizer``) is the same run:
+    resumed with its own record, not refused; another value of a key still is."""
+    path = tmp_path / "old.zarr"
+    old = _store(path, tile_rows=1)
+    assert old.open() == list(range(5))
+    old.write_tile(0, {"a": np.zeros((1, 3)), "s": np.zeros((1, 3), dtype=np.int8)})
+    old.close()
+    new = _store(path, tile_rows=1, optimizer={"kind": "gd"})
+    assert new.open() == [1, 2, 3, 4]
+    for i in range(1, 5):
+        new.write_tile(i, {"a": np.full((1, 3), float(i)), "s": np.full((1, 3), i)})
+    new.close()
+    assert verify_store(path)["ok"]
+    assert "optimizer" not in json.loads(open_store(path).attrs["gdchaos_run"])
+    with pytest.raises(GdchaosInputError, match="different parameters"):
+        _store(path, tile_rows=1, k=2).open()

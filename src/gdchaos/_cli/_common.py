@@ -332,13 +332,13 @@ def problem_from_args(args, y_default="1"):
     return make_problem(args.problem, opts, defaults={"y": number(y_default, "--y")})
 
 
-def param_values(items):
+def param_values(items, flag="--param"):
     """``["a=1", "b=2,3"]`` -> ``{"a": 1.0, "b": [2.0, 3.0]}`` (numbers, lists, else strings)."""
     out = {}
     for item in items:
         k, sep, v = str(item).partition("=")
         if not sep or not k.strip().isidentifier():
-            raise GdchaosInputError(f"--param {item!r}: write NAME=VALUE")
+            raise GdchaosInputError(f"{flag} {item!r}: write NAME=VALUE")
         vals = [t.strip() for t in v.split(",")]
         try:
             nums = [float(t) for t in vals]
@@ -347,6 +347,48 @@ def param_values(items):
             continue
         out[k.strip()] = nums[0] if len(nums) == 1 else nums
     return out
+
+
+def add_optimizer_options(r):
+    """The optimizer flags (``map``, ``basin``): the optimizer, its step sizes and settings."""
+    from ..engine.optim import DEFAULT_ETA
+
+    r.add_argument("--optimizer", default="gd", metavar="NAME|FILE.py:CLASS",
+                   help="gd, heavy_ball, nesterov, adam, adamw, or a user's optimizer "
+                   "path/to/file.py:ClassName (docs/maps.md)")
+    r.add_argument("--opt-param", action="append", default=None, metavar="NAME=VALUE",
+                   help="a hyperparameter of a user's optimizer (repeatable)")
+    r.add_argument("--eta", default=str(DEFAULT_ETA),
+                   help=f"global step size (default {DEFAULT_ETA}, as gdchaos.Optimizer)")
+    r.add_argument("--eta-group", action="append", default=None, metavar="GROUP=ETA",
+                   help="step size of one parameter group (repeatable)")
+    r.add_argument("--momentum", default=None,
+                   help="heavy ball/Nesterov beta, Adam b1 (default 0.9; gd 0)")
+    r.add_argument("--beta2", default="0.999", help="Adam's b2 (0.999)")
+    r.add_argument("--eps", default="1e-8", help="Adam's epsilon (1e-8)")
+    r.add_argument("--weight-decay", default="0", help="AdamW's decoupled weight decay")
+
+
+def optimizer_from_args(args):
+    """The :class:`gdchaos.Optimizer` of :func:`add_optimizer_options`' flags (one line for bad
+    values, before anything is written)."""
+    from ..engine.optim import Optimizer
+
+    groups = {}
+    for item in args.eta_group or []:
+        k, sep, v = str(item).partition("=")
+        if not sep:
+            raise GdchaosInputError(f"--eta-group {item!r}: write GROUP=ETA")
+        groups[k.strip()] = number(v, "--eta-group")
+    params = param_values(args.opt_param or [], "--opt-param")
+    for k, v in params.items():
+        if not isinstance(v, float):
+            raise GdchaosInputError(f"--opt-param {k}={v!r}: the value must be one number")
+    return Optimizer(args.optimizer, eta=number(args.eta, "--eta"), group_eta=groups,
+                     momentum=None if args.momentum is None else number(args.momentum,
+                                                                        "--momentum"),
+                     beta2=number(args.beta2, "--beta2"), eps=number(args.eps, "--eps"),
+                     weight_decay=number(args.weight_decay, "--weight-decay"), params=params)
 
 
 def add_problem_options(group, defaults=None):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import time
 
-from ..engine.optim import DEFAULT_ETA
-from ..errors import GdchaosInputError
 from . import _common as C
 
 MAP_EPILOG = """examples:
@@ -46,17 +44,7 @@ def register(sub):
                    "seeded standard normal draw)")
     a.add_argument("--seed", type=C.seed, default=0, help="seed of the default init and slice")
     r = m.add_argument_group("optimizer and run")
-    r.add_argument("--optimizer", default="gd",
-                   choices=["gd", "heavy_ball", "nesterov", "adam", "adamw"])
-    r.add_argument("--eta", default=str(DEFAULT_ETA),
-                   help=f"global step size (default {DEFAULT_ETA}, as gdchaos.Optimizer)")
-    r.add_argument("--eta-group", action="append", default=None, metavar="GROUP=ETA",
-                   help="step size of one parameter group (repeatable)")
-    r.add_argument("--momentum", default=None,
-                   help="heavy ball/Nesterov beta, Adam b1 (default 0.9; gd 0)")
-    r.add_argument("--beta2", default="0.999", help="Adam's b2 (0.999)")
-    r.add_argument("--eps", default="1e-8", help="Adam's epsilon (1e-8)")
-    r.add_argument("--weight-decay", default="0", help="AdamW's decoupled weight decay")
+    C.add_optimizer_options(r)
     r.add_argument("--iters", type=C.steps, default=1000, help="step limit (default 1000)")
     r.add_argument("--tol", default="1e-8", help="converged when loss - min <= tol (1e-8)")
     r.add_argument("--div", default="1e8", help="diverged when loss > div (1e8)")
@@ -104,22 +92,11 @@ def check_map_size(args, nx, ny, n_params, records):
 def cmd_map(args):
     from ..engine.cluster import store_fractions
     from ..engine.hypermap import Axis, hyper_map
-    from ..engine.optim import Optimizer
     from ..problems import check_records
     from .core import command_line, grid_shape, print_map_result
 
     problem = C.problem_from_args(args, y_default="1")
-    groups = {}
-    for item in args.eta_group or []:
-        k, sep, v = str(item).partition("=")
-        if not sep:
-            raise GdchaosInputError(f"--eta-group {item!r}: write GROUP=ETA")
-        groups[k.strip()] = C.number(v, "--eta-group")
-    opt = Optimizer(args.optimizer, eta=C.number(args.eta, "--eta"), group_eta=groups,
-                    momentum=None if args.momentum is None else C.number(args.momentum,
-                                                                         "--momentum"),
-                    beta2=C.number(args.beta2, "--beta2"), eps=C.number(args.eps, "--eps"),
-                    weight_decay=C.number(args.weight_decay, "--weight-decay"))
+    opt = C.optimizer_from_args(args)
     x, y = Axis.parse(args.x_axis, "--x-axis"), Axis.parse(args.y_axis, "--y-axis")
     init = None if args.init is None else C.floats(args.init, "--init", problem.n_params)
     nx, ny = grid_shape(args)
@@ -161,7 +138,7 @@ def cmd_map(args):
             y=np.log10(ds.y.values) if y.log else ds.y.values)
         fig, _ = plot_basin(pic, xlabel=f"log10 {x.name}" if x.log else x.name,
                             ylabel=f"log10 {y.name}" if y.log else y.name,
-                            title=f"{problem.name}, {opt.kind}")
+                            title=f"{problem.name}, {opt.name}")
         save_figure(fig, args.png)
     out = {"fractions": fr, "seconds": seconds, "out": args.out, "png": args.png,
            "grid": [nx, ny], "x_axis": x.spec(), "y_axis": y.spec(),

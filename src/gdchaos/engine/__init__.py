@@ -13,6 +13,7 @@ from ._store import TiledStore, VarSpec, open_store, verify_store
 from ._store_targets import check_store_target
 from .hypermap import Axis, hyper_map, run_optimizer
 from .optim import Optimizer
+from .optimizers import BUILTIN_OPTIMIZERS, Hyper, OptimizerDef
 from .threads import set_threads, threads_in_effect
 
 __all__ = ["Slice2D", "random_orthonormal_directions", "sample_box", "BACKENDS", "MAX_ITER",
@@ -23,4 +24,5 @@ __all__ = ["Slice2D", "random_orthonormal_directions", "sample_box", "BACKENDS",
            "check_store_target",
            "verify_store", "Axis", "Optimizer", "hyper_map", "run_optimizer",
            "quotient_grid_dd", "set_threads", "threads_in_effect", "Refine", "refine_summary",
-           "refine_summary_line", "refine_summary_of", "refine_attrs"]
+           "refine_summary_line", "refine_summary_of", "refine_attrs", "Hyper", "OptimizerDef",
+           "BUILTIN_OPTIMIZERS"]

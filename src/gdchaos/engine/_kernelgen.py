@@ -1,10 +1,13 @@
-"""Compiled GD kernels for gradient problems, generated from the problem's own definition.
+"""The compiled kernel of gradient problems: the engine's one optimizer loop, generated from the
+problem's own definition and the optimizer's.
 
 A problem that has a gradient gives its Numba-compilable source (:meth:`Problem.numba_source`:
 plain Python defining ``_grad(x, consts, lam, g, work) -> (loss, |g|^2)`` and optionally
-``_sharp(x, consts, lam, work)``, the top Hessian eigenvalue).  This module writes that source
-and the engine's GD loop (below) into one Python file in the kernel cache folder, named by a hash
-of its text, imports it and returns its ``gd_kernel``.  Numba caches the compiled kernel beside
+``_sharp(x, consts, lam, work)``, the top Hessian eigenvalue); an optimizer gives its update,
+threshold and step test (:mod:`gdchaos.engine.optimizers`, compiled from their source by
+:mod:`gdchaos.engine._optgen`).  This module writes both with the engine's loop (below) into
+one Python file in the kernel cache folder, named by a hash of its text, syntax-checks it,
+imports it and returns its ``opt_kernel``.  Numba caches the compiled kernel beside
 that file, so it compiles once per problem definition and per machine, and a changed definition
 (a new hash) never meets a stale compiled kernel.  Built-in problems and users' problems take
 the same path.
@@ -14,9 +17,10 @@ Kernel cache folder: ``$GDCHAOS_KERNEL_CACHE``, else ``$XDG_CACHE_HOME/gdchaos/k
 
 The loop: points are dealt to threads interleaved (point ``i`` goes to block ``i mod 4096``:
 neighbouring grid points cost alike, so contiguous halves would leave one thread all the slow
-points).  Each point stops at the first of: converged (``loss - lmin <= tol``, with momentum
-``beta > 0`` also a step of squared length ``<= tol``, *and* the minimizer there linearly
-stable: ``_sharp < (2 + 2 beta)/eta``, or the iterate exactly fixed), saddle (squared gradient
+points).  Each point stops at the first of: converged (``loss - lmin <= tol``, where the
+optimizer's ``step_test`` asks (momentum ``beta > 0``, Adam) also a step of squared length
+``<= tol``, *and* where it has a threshold the minimizer there linearly
+stable: ``_sharp < threshold/eta``, the optimizer's threshold, or the iterate exactly fixed), saddle (squared gradient
 norm ``<= gtol^2`` without convergence), diverged (loss ``> div`` or not finite), undecided
 (``max_iter`` steps).  The verdict is taken before a step, so ``iters`` counts the steps taken.
 Arithmetic is float64; with ``f32`` every iterate is rounded to float32 after each step.
@@ -97,74 +101,20 @@ def _power_sharpness(x, consts, lam, work):
     return lam_top
 
 
-@njit(**_OPTS)
-def gd_kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32, wsize,
-              Xout, status, iters, loss_out):
-    """GD / heavy ball with the problem's ``_grad`` (see gdchaos.engine._kernelgen)."""
-    n, P = X0.shape
-    stable_below = (2.0 + 2.0 * beta) / eta
-    nblk = min(n, _NBLK)
-    for blk in prange(nblk):
-      for i in range(blk, n, nblk):  # noqa: E111 - interleaved points balance the threads
-        x = np.empty(P, dtype=np.float64)
-        xp = np.empty(P, dtype=np.float64)
-        g = np.empty(P, dtype=np.float64)
-        work = np.empty(wsize, dtype=np.float64)
-        for j in range(P):
-            x[j] = X0[i, j]
-            xp[j] = x[j]
-        st = UNDECIDED
-        t = 0
-        loss = 0.0
-        while True:
-            loss, g2 = _grad(x, consts, lam, g, work)
-            if not np.isfinite(loss) or loss > div:
-                st = DIVERGED
-                break
-            s2 = 0.0
-            for j in range(P):
-                s2 += (x[j] - xp[j]) * (x[j] - xp[j])
-            if loss - lmin <= tol and (beta == 0.0 or s2 <= tol):
-                # a minimizer is reached only if it is linearly stable (or exactly fixed)
-                if g2 == 0.0:
-                    st = CONVERGED
-                    break
-                sh = _sharp(x, consts, lam, work)
-                if sh < stable_below:
-                    st = CONVERGED
-                    break
-            elif g2 <= gtol * gtol:
-                st = SADDLE
-                break
-            if t >= max_iter:
-                break
-            for j in range(P):
-                xn = x[j] - eta * g[j] + beta * (x[j] - xp[j])
-                xp[j] = x[j]
-                x[j] = xn
-            if f32:
-                for j in range(P):
-                    x[j] = np.float32(x[j])
-            t += 1
-        status[i] = st
-        iters[i] = t
-        loss_out[i] = loss
-        for j in range(P):
-            Xout[i, j] = x[j]
-
-
 '''
 
-#: the optimizer kernel (gdchaos.engine.optim is its definition): per-point hyperparameters in
-#: ``HP[i] = [eta of each step-size column..., beta, wd, lam, lmin]``, parameter ``j`` taking the
-#: step size of column ``gidx[j]``; the update step and the stability threshold are filled in by
-#: optimizer kind (:data:`_OPT_UPDATES`).  Also records the trainability score: the mean of the
-#: last ``window`` losses evaluated, over the first loss (+inf for a diverged point).
-_OPT_LOOP = '''
+#: the optimizer kernel, derived from the optimizer's definition (gdchaos.engine.optimizers,
+#: through gdchaos.engine._optgen): per-point hyperparameters in ``HP[i] = [eta of each
+#: step-size column..., the definition's hyperparameters..., lam, lmin]``, parameter ``j``
+#: taking the step size of column ``gidx[j]``; the per-coordinate update ``_opt_update``, the
+#: stability threshold ``_opt_threshold`` and ``_opt_step_test`` are the definition's own
+#: functions.  Also records the trainability score: the mean of the last ``window`` losses
+#: evaluated, over the first loss (+inf for a diverged point).
+_OPT_LOOP = """
 @njit
 def _pre_sharpness(x, consts, lam, work, se):
-    """Top eigenvalue of D^1/2 H D^1/2 (D = diag(se^2)) near a minimizer: power iteration on
-    central-difference Hessian-vector products of the analytic gradient."""
+    \"\"\"Top eigenvalue of D^1/2 H D^1/2 (D = diag(se^2)) near a minimizer: power iteration on
+    central-difference Hessian-vector products of the analytic gradient.\"\"\"
     P = x.shape[0]
     v = np.empty(P)
     hv = np.empty(P)
@@ -207,27 +157,29 @@ def _pre_sharpness(x, consts, lam, work, se):
     return top
 
 
+STATE0 = np.array([@STATE0@], dtype=np.float64)
+
+
 @njit(**_OPTS)
-def opt_kernel(X0, consts, HP, gidx, ncol, beta2, eps, max_iter, tol, div, gtol, f32, wsize,
-               window, Xout, status, iters, loss_out, score_out):
-    """Optimizer @KIND@ with per-point hyperparameters (see gdchaos.engine.optim)."""
+def opt_kernel(X0, consts, HP, gidx, ncol, max_iter, tol, div, gtol, f32, wsize, window,
+               Xout, status, iters, loss_out, score_out):
+    \"\"\"Optimizer @KIND@ with per-point hyperparameters (see gdchaos.engine.optimizers).\"\"\"
     n, P = X0.shape
     nblk = min(n, _NBLK)
+    ns = STATE0.shape[0]
     for blk in prange(nblk):
       for i in range(blk, n, nblk):  # noqa: E111 - interleaved points balance the threads
         x = np.empty(P, dtype=np.float64)
         xp = np.empty(P, dtype=np.float64)
         g = np.empty(P, dtype=np.float64)
-        m = np.zeros(P, dtype=np.float64)
-        v = np.zeros(P, dtype=np.float64)
+        S = np.empty((max(ns, 1), P), dtype=np.float64)
         e = np.empty(P, dtype=np.float64)
         se = np.empty(P, dtype=np.float64)
         ring = np.empty(window, dtype=np.float64)
         work = np.empty(wsize, dtype=np.float64)
-        beta = HP[i, ncol]
-        wd = HP[i, ncol + 1]
-        lam = HP[i, ncol + 2]
-        lmin = HP[i, ncol + 3]
+@HYPER@
+        lam = HP[i, ncol + @NH@]
+        lmin = HP[i, ncol + @NH@ + 1]
         equal = True
         for j in range(P):
             x[j] = X0[i, j]
@@ -236,9 +188,11 @@ def opt_kernel(X0, consts, HP, gidx, ncol, beta2, eps, max_iter, tol, div, gtol,
             se[j] = np.sqrt(e[j])
             if e[j] != e[0]:
                 equal = False
-        stable_below = @THRESHOLD@ / e[0]
-        p1 = 1.0
-        p2 = 1.0
+            for k in range(ns):
+                S[k, j] = STATE0[k]
+        step_free = @STEP_FREE@
+        thr = _opt_threshold(@HARGS@)
+        stable_below = thr / e[0]
         st = UNDECIDED
         t = 0
         loss = 0.0
@@ -254,14 +208,17 @@ def opt_kernel(X0, consts, HP, gidx, ncol, beta2, eps, max_iter, tol, div, gtol,
             s2 = 0.0
             for j in range(P):
                 s2 += (x[j] - xp[j]) * (x[j] - xp[j])
-            if loss - lmin <= tol and (@STEP_FREE@ or s2 <= tol):
+            if loss - lmin <= tol and (step_free or s2 <= tol):
 @CONVERGED@
             elif g2 <= gtol * gtol:
                 st = SADDLE
                 break
             if t >= max_iter:
                 break
-@UPDATE@
+            for j in range(P):
+                r = _opt_update(x[j], xp[j], g[j], e[j]@SARGS@@HARGS_TAIL@)
+                xp[j] = x[j]
+@ASSIGN@
             if f32:
                 for j in range(P):
                     x[j] = np.float32(x[j])
@@ -281,9 +238,9 @@ def opt_kernel(X0, consts, HP, gidx, ncol, beta2, eps, max_iter, tol, div, gtol,
             score_out[i] = (s / cnt) / loss0 if loss0 != 0.0 else np.nan
 
 
-'''
+"""
 
-_CONVERGED_STABLE = '''\
+_CONVERGED_STABLE = """\
                 # a minimizer is reached only if it is linearly stable (or exactly fixed)
                 if g2 == 0.0:
                     st = CONVERGED
@@ -292,77 +249,62 @@ _CONVERGED_STABLE = '''\
                     if _sharp(x, consts, lam, work) < stable_below:
                         st = CONVERGED
                         break
-                elif _pre_sharpness(x, consts, lam, work, se) < @THRESHOLD@:
+                elif _pre_sharpness(x, consts, lam, work, se) < thr:
                     st = CONVERGED
-                    break'''
+                    break"""
 
-_CONVERGED_STEP = '''\
+_CONVERGED_STEP = """\
                 st = CONVERGED
-                break'''
-
-_HB = '''\
-            for j in range(P):
-                xn = x[j] - e[j] * g[j] + beta * (x[j] - xp[j])
-                xp[j] = x[j]
-                x[j] = xn'''
-
-_NESTEROV = '''\
-            for j in range(P):
-                m[j] = beta * m[j] + g[j]
-                xn = x[j] - e[j] * (g[j] + beta * m[j])
-                xp[j] = x[j]
-                x[j] = xn'''
-
-_ADAM = '''\
-            p1 = p1 * beta
-            p2 = p2 * beta2
-            for j in range(P):
-                m[j] = beta * m[j] + (1.0 - beta) * g[j]
-                v[j] = beta2 * v[j] + (1.0 - beta2) * (g[j] * g[j])
-                u = (m[j] / (1.0 - p1)) / (np.sqrt(v[j] / (1.0 - p2)) + eps)@DECAY@
-                xn = x[j] - e[j] * u
-                xp[j] = x[j]
-                x[j] = xn'''
-
-#: kind -> (update step, stability threshold per unit step size or None: the step rule)
-_OPT_UPDATES = {
-    "gd": (_HB, "(2.0 + 2.0 * beta)"),
-    "heavy_ball": (_HB, "(2.0 + 2.0 * beta)"),
-    "nesterov": (_NESTEROV, "((2.0 + 2.0 * beta) / (1.0 + 2.0 * beta))"),
-    "adam": (_ADAM.replace("@DECAY@", ""), None),
-    "adamw": (_ADAM.replace("@DECAY@", "\n                u = u + wd * x[j]"), None),
-}
+                break"""
 
 
-def _opt_loop(kind, rule=None):
-    update, thr = _OPT_UPDATES[kind]
-    conv = _CONVERGED_STEP if thr is None else _CONVERGED_STABLE
-    step_free = "beta == 0.0" if thr is not None else "False"
+def _opt_loop(cls, rule=None):
+    """The optimizer loop of the definition ``cls`` (its functions' source included)."""
+    from ._optgen import numba_source
+
+    hyper, state = list(cls.hyper), list(cls.state)
+    conv = _CONVERGED_STEP if cls.threshold is None else _CONVERGED_STABLE
+    step_free = f"not _opt_step_test({', '.join(hyper)})"
     if rule == "loss_below_tol":  # no stability or step test
         conv, step_free = _CONVERGED_STEP, "True"
-    return (_OPT_LOOP.replace("@CONVERGED@", conv).replace("@UPDATE@", update)
-            .replace("@THRESHOLD@", thr or "2.0").replace("@STEP_FREE@", step_free)
-            .replace("@KIND@", kind))
+    pad = " " * 8
+    assign = (f"{pad}        x[j] = r" if not state else
+              f"{pad}        x[j] = r[0]\n" + "\n".join(
+                  f"{pad}        S[{k}, j] = r[{k + 1}]" for k in range(len(state))))
+    text = (_OPT_LOOP.replace("@CONVERGED@", conv).replace("@STEP_FREE@", step_free)
+            .replace("@ASSIGN@", assign)
+            .replace("@HYPER@", "\n".join(f"{pad}{h} = HP[i, ncol + {k}]"
+                                          for k, h in enumerate(hyper)) or f"{pad}pass")
+            .replace("@NH@", str(len(hyper)))
+            .replace("@HARGS@", ", ".join(hyper))
+            .replace("@HARGS_TAIL@", "".join(f", {h}" for h in hyper))
+            .replace("@SARGS@", "".join(f", S[{k}, j]" for k in range(len(state))))
+            .replace("@STATE0@", ", ".join(repr(float(v)) for v in cls.state.values()))
+            .replace("@KIND@", cls.name))
+    return numba_source(cls) + text
 
 
 def optimizer_kernel(problem, kind, rule=None):
-    """The compiled optimizer kernel of a gradient problem for optimizer ``kind`` (a key of
-    ``gdchaos.engine.optim.KINDS``) and convergence rule ``rule`` (``None``: the kind's own;
-    ``"loss_below_tol"``), scratch size bound: ``run(X0, consts, HP, gidx, ncol,
-    beta2, eps, max_iter, tol, div, gtol, f32, window, Xout, status, iters, loss_out,
+    """The compiled optimizer kernel of a gradient problem for optimizer ``kind`` (a name, a
+    file spec or a :class:`gdchaos.OptimizerDef` subclass) and convergence rule ``rule``
+    (``None``: the kind's own; ``"loss_below_tol"``), scratch size bound: ``run(X0, consts,
+    HP, gidx, ncol, max_iter, tol, div, gtol, f32, window, Xout, status, iters, loss_out,
     score_out)``."""
+    from .optimizers import resolve_optimizer
+
+    cls = resolve_optimizer(kind)
     source = problem.numba_source()
     if source is None:
         raise GdchaosInputError(f"problem {problem.name!r} has no Numba definition; run it with "
                                 "backend='torch' (--backend torch)")
-    mod = _module(source, f"{problem.name} ({kind})", _LOOP + _opt_loop(kind, rule))
+    mod = _module(source, f"{problem.name} ({cls.name})", _LOOP + _opt_loop(cls, rule))
     wsize = int(problem.numba_work_size())
-    kernel = _guarded(problem, mod.opt_kernel)
+    kernel = _guarded(problem, mod.opt_kernel, cls)
 
-    def run(X0, consts, HP, gidx, ncol, beta2, eps, max_iter, tol, div, gtol, f32, window,
+    def run(X0, consts, HP, gidx, ncol, max_iter, tol, div, gtol, f32, window,
             Xout, status, iters, loss_out, score_out):
-        kernel(X0, consts, HP, gidx, ncol, beta2, eps, max_iter, tol, div, gtol, f32, wsize,
-               window, Xout, status, iters, loss_out, score_out)
+        kernel(X0, consts, HP, gidx, ncol, max_iter, tol, div, gtol, f32, wsize, window,
+               Xout, status, iters, loss_out, score_out)
 
     return run
 
@@ -379,30 +321,14 @@ def kernel_cache_dir() -> Path:
     return Path(base) / "gdchaos" / "kernels"
 
 
-def gradient_kernel(problem):
-    """The compiled GD kernel of a gradient problem (the engine's kernel signature, with the
-    scratch size of ``problem.numba_work_size()`` bound)."""
-    source = problem.numba_source()
-    if source is None:
-        raise GdchaosInputError(f"problem {problem.name!r} has no Numba definition; run it with "
-                                "backend='torch' (--backend torch)")
-    mod = _module(source, problem.name)
-    wsize = int(problem.numba_work_size())
-    kernel = _guarded(problem, mod.gd_kernel)
+def _guarded(problem, kernel, optimizer=None):
+    """``kernel``, or for a user's problem (``describe_error``) or a user's optimizer a wrapper
+    turning what compiling or running it raises into one line naming its file."""
+    from .optimizers import BUILTIN_OPTIMIZERS
 
-    def run(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
-            Xout, status, iters, loss_out):
-        kernel(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32, wsize,
-               Xout, status, iters, loss_out)
-
-    return run
-
-
-def _guarded(problem, kernel):
-    """``kernel``, or for a problem that explains errors of its own code (a user's problem:
-    ``describe_error``) a wrapper turning what compiling or running it raises into one line."""
     describe = getattr(problem, "describe_error", None)
-    if describe is None:
+    user_opt = optimizer is not None and BUILTIN_OPTIMIZERS.get(optimizer.name) is not optimizer
+    if describe is None and not user_opt:
         return kernel
 
     def run(*args):
@@ -411,6 +337,10 @@ def _guarded(problem, kernel):
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # noqa: BLE001 - the user's code: its error, in one line
+            if user_opt and (describe is None or "_opt_" in str(exc)):
+                from ..problems import user_code_error
+
+                raise user_code_error(optimizer, "update", exc) from None
             raise describe(exc) from None
 
     return run

@@ -19,6 +19,8 @@ from ._coords import LabelledStore, label_dataset, parameter_names, slice_coord_
 from ._device import check_device
 from ._refine import as_refine
 from ._store import VarSpec
+from ._pointrun import run_optimizer
+from .optim import Optimizer
 from ._tiles import tile_buffers, tiles_in_memory, tiles_into_store, tiles_on_cluster  # noqa: F401
 
 BACKENDS = ("numba", "torch")
@@ -91,15 +93,22 @@ class RunResult:
 
 
 def _iterate(problem: Problem, X0, cfg: RunConfig, device=None, out=None):
-    """Run the kernel of ``problem``; returns (Xf, status, iters, loss) (numba: into the arrays
-    ``out["params"]``, ``out["status"]``, ... where given)."""
+    """Run the points of ``problem``; returns (Xf, status, iters, loss) (numba: into the arrays
+    ``out["params"]``, ``out["status"]``, ... where given).  A gradient problem runs on the
+    engine's one point runner (:func:`gdchaos.engine._pointrun.run_optimizer`) with GD or
+    heavy ball; a map problem (``numba_kernel``, ``torch_run``) runs its own kernel."""
     X0 = np.ascontiguousarray(X0, dtype=np.float64)
     if cfg.dtype == "float32":
         X0 = X0.astype(np.float32).astype(np.float64)
-    args = _kernel_args(problem, cfg)
     n = X0.shape[0]
+    kernel = problem.numba_kernel()
+    if kernel is None:
+        res = run_optimizer(problem, X0, optimizer_of(cfg), max_iter=cfg.max_iter, tol=cfg.tol,
+                            div_threshold=cfg.div_threshold, gtol=cfg.gtol, dtype=cfg.dtype,
+                            backend=cfg.backend, device=device, out=out)
+        return res["params"], res["status"], res["iterations"], res["final_loss"]
+    args = _map_kernel_args(problem, cfg)
     if cfg.backend == "numba":
-        kernel = numba_kernel(problem)
         out = out or {}
         Xf = out["params"] if "params" in out else np.empty_like(X0)
         status = out["status"] if "status" in out else np.empty(n, dtype=np.int8)
@@ -113,7 +122,14 @@ def _iterate(problem: Problem, X0, cfg: RunConfig, device=None, out=None):
     return run_torch(problem, X0, *args, device=device)
 
 
-def _kernel_args(problem, cfg):
+def optimizer_of(cfg: RunConfig) -> Optimizer:
+    """The optimizer of a run: GD, or heavy ball with the config's momentum."""
+    if cfg.momentum:
+        return Optimizer("heavy_ball", eta=cfg.eta, momentum=cfg.momentum)
+    return Optimizer("gd", eta=cfg.eta)
+
+
+def _map_kernel_args(problem, cfg):
     return (problem.consts(), float(cfg.eta), float(problem.lam), float(cfg.momentum),
             int(cfg.max_iter), float(cfg.tol), float(problem.min_value), float(cfg.div_threshold),
             float(cfg.gtol), cfg.dtype == "float32")
@@ -124,20 +140,14 @@ def compile_kernel(problem: Problem, cfg: RunConfig):
     definition the compiler refuses is refused before anything is written."""
     if cfg.backend != "numba" or problem.numba_kernel() is not None:
         return
+    from ._kernelgen import optimizer_kernel
+
+    opt = optimizer_of(cfg)
     X0 = np.empty((0, problem.n_params))
-    numba_kernel(problem)(X0, *_kernel_args(problem, cfg), np.empty_like(X0),
-                          np.empty(0, dtype=np.int8), np.empty(0, dtype=np.int32), np.empty(0))
-
-
-def numba_kernel(problem: Problem):
-    """The compiled kernel of ``problem``: its own (maps) or the GD kernel generated from its
-    gradient (:mod:`gdchaos.engine._kernelgen`)."""
-    kernel = problem.numba_kernel()
-    if kernel is None:
-        from ._kernelgen import gradient_kernel
-
-        kernel = gradient_kernel(problem)
-    return kernel
+    optimizer_kernel(problem, opt.definition, opt.stop_rule)(
+        X0, problem.consts(), np.empty((0, 4)), np.zeros(problem.n_params, dtype=np.int64), 1,
+        1, 1.0, 1.0, 0.0, False, 1, X0.copy(), np.empty(0, dtype=np.int8),
+        np.empty(0, dtype=np.int32), np.empty(0), np.empty(0))
 
 
 def run_points(problem: Problem, X0, eta=None, *, config: RunConfig | None = None,
@@ -333,6 +343,7 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
         "gdchaos_version": __version__,
         "problem": problem.params(),
         "config": config.as_dict(),
+        "optimizer": optimizer_of(config).as_dict(),  # as a map records it (one vocabulary)
         "grid": grid.spec(),
         "coordinate": coordinate,
         "points": None if points is None else points.tolist(),
@@ -342,7 +353,7 @@ def basin(problem: Problem, grid: Slice2D, eta=None, *, config: RunConfig | None
     if refine is not None:  # a refined tile depends on its rows
         run_info.update(refine=refine.spec(), tile_rows=tile_rows)
     attrs = {"gdchaos_version": __version__, "problem": problem.name,
-             "convergence_rule": ENGINE_RULE,
+             "optimizer": optimizer_of(config).name, "convergence_rule": ENGINE_RULE,
              "eta": config.eta, "seed": grid.seed, "status_codes": STATUS_DOC,
              "minimizers": problem.minimizers, "min_value": problem.min_value,
              "records": ",".join(names)}

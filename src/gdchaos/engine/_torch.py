@@ -1,6 +1,6 @@
-"""PyTorch backend of the engine (CPU or CUDA): the generic GD runner on a problem's
-``torch_loss_grad``/``torch_sharpness`` (or the problem's own ``torch_run``), with the stopping
-rules of the Numba kernels; built-in problems write their arithmetic in the Numba loops' order,
+"""PyTorch backend of the engine (CPU or CUDA): the optimizer runner on a problem's
+``torch_loss_grad``/``torch_sharpness`` (or a map problem's own ``torch_run``), with the stopping
+rules of the Numba kernels and the steps derived from the optimizer's definition; built-in problems write their arithmetic in the Numba loops' order,
 so float64 results agree to rounding.  Finished points leave the batch (the active set is
 compacted every step).  float32 means what it means on Numba: float64 arithmetic, the state
 rounded to float32 after every step.
@@ -31,89 +31,46 @@ def _import_torch():
 
 def run_torch(problem, X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
               device=None):
-    """Same contract as the Numba kernels; returns ``(Xf, status, iters, loss)`` as NumPy.
-
-    The stability test at a candidate minimizer uses the exact Hessian (``torch.func``) where the
-    Numba kernels use power iteration on finite-difference Hessian-vector products; the two differ
-    only for minimizers whose sharpness is within about 1e-8 of ``(2 + 2 beta)/eta``."""
-    torch = _import_torch()
+    """A map problem's own torch runner (``torch_run``: the quotient map), with the contract of
+    its Numba kernel; returns ``(Xf, status, iters, loss)`` as NumPy.  Gradient problems run on
+    :func:`run_torch_opt`."""
+    _import_torch()
     whole = problem.torch_run(X0, consts, eta, lam, beta, max_iter, tol, lmin, div, gtol, f32,
                               device=device)
-    if whole is not None:  # a map problem's own runner
-        return whole
-    dev = torch.device(device or "cpu")
-    dt = torch.float64  # float32 runs keep a float32 state, rounded after each step
-    n, P = X0.shape
-    X = torch.as_tensor(np.asarray(X0), dtype=dt, device=dev)
-    Xf = X.clone()
-    status = torch.full((n,), UNDECIDED, dtype=torch.int8, device=dev)
-    iters = torch.zeros(n, dtype=torch.int32, device=dev)
-    loss_out = torch.zeros(n, dtype=dt, device=dev)
-    idx = torch.arange(n, device=dev)
-    f = problem.torch_loss_grad_at
-    c = np.asarray(consts, dtype=np.float64)
-    Xp = X.clone()
-    for t in range(max_iter + 1):
-        if idx.numel() == 0:
-            break
-        report(t, max_iter + 1)  # progress within the tile (engine/_progress.py)
-        loss, g, g2 = f(X, c, lam, t)
-        diff = X - Xp
-        s2 = seqsum([diff[:, j] * diff[:, j] for j in range(P)])
-        verdict = torch.full_like(status[idx], -1)
-        near = (loss - lmin <= tol) & ((s2 <= tol) if beta != 0.0 else torch.ones_like(s2, dtype=torch.bool))
-        conv = near.clone()
-        cand = near & (g2 != 0.0)
-        if bool(cand.any()):  # a minimizer counts only when linearly stable (or exactly fixed)
-            sh = problem.torch_sharpness(X[cand], c, lam)
-            conv[cand] = sh < (2.0 + 2.0 * beta) / eta
-        verdict = torch.where((g2 <= gtol * gtol) & ~near, torch.full_like(verdict, SADDLE), verdict)
-        verdict = torch.where(conv, torch.full_like(verdict, CONVERGED), verdict)
-        bad = ~torch.isfinite(loss) | (loss > div)
-        verdict = torch.where(bad, torch.full_like(verdict, DIVERGED), verdict)
-        keep = torch_retire(torch, t, max_iter, verdict, loss, lambda m: X[m], idx, status, iters,
-                       loss_out, Xf)
-        if keep is not None:
-            idx, X, Xp, g = idx[keep], X[keep], Xp[keep], g[keep]
-            if idx.numel() == 0:
-                break
-        Xn = X - eta * g + beta * (X - Xp)
-        if f32:
-            Xn = Xn.to(torch.float32).to(torch.float64)
-        Xp = X
-        X = Xn
-    return (Xf.to(torch.float64).cpu().numpy(), status.cpu().numpy(), iters.cpu().numpy(),
-            loss_out.to(torch.float64).cpu().numpy())
+    if whole is None:
+        raise GdchaosInputError(f"problem {problem.name!r} has no torch runner of its own")
+    return whole
 
 
-def run_torch_opt(problem, X0, consts, HP, gidx, ncol, kind, beta2, eps, max_iter, tol, div,
-                  gtol, f32, window, device=None, rule=None):
+def run_torch_opt(problem, X0, consts, HP, gidx, ncol, optimizer, max_iter, tol, div, gtol, f32,
+                  window, device=None, rule=None):
     """The optimizer kernel of :mod:`gdchaos.engine._kernelgen` (``opt_kernel``) in torch: the
-    same per-point hyperparameters ``HP``, update (:mod:`gdchaos.engine.optim`), stopping rule
-    (``rule``: the optimizer's ``stop_rule``) and trainability score; returns ``(Xf, status,
-    iters, loss, score)`` as NumPy.  The weight decay ``lam`` must be one number for the whole
-    batch (``HP[:, ncol + 2]``)."""
-    from .optim import LINEAR_KINDS
+    same per-point hyperparameters ``HP``, update (the definition ``optimizer``, an
+    :class:`gdchaos.OptimizerDef` subclass, its functions on tensors), stopping rule (``rule``:
+    the optimizer's ``stop_rule``) and trainability score; returns ``(Xf, status, iters, loss,
+    score)`` as NumPy.  The weight decay ``lam`` must be one number for the whole batch."""
+    from ._optgen import steps, torch_ops
 
     torch = _import_torch()
     dev = torch.device(device or "cpu")
     dt = torch.float64
     n, P = X0.shape
+    nh = len(optimizer.hyper)
     H = torch.as_tensor(np.asarray(HP, dtype=np.float64), device=dev)
-    lams = np.unique(np.asarray(HP)[:, ncol + 2])
+    lams = np.unique(np.asarray(HP)[:, ncol + nh])
     if lams.size > 1:
         raise GdchaosInputError("the torch backend runs one weight decay lam per batch (a map "
                                 "over lam runs on backend='numba')")
     lam = float(lams[0]) if lams.size else 0.0
     E = H[:, torch.as_tensor(np.asarray(gidx), device=dev)]
-    beta, wd, lmin = H[:, ncol], H[:, ncol + 1], H[:, ncol + 3]
+    hyp = [H[:, ncol + k] for k in range(nh)]
+    lmin = H[:, ncol + nh + 1]
+    update, threshold, step_test = steps(optimizer, torch_ops(torch))
     equal = (E == E[:, :1]).all(dim=1)
-    linear = kind in LINEAR_KINDS
+    linear = threshold is not None
     loss_only = rule == "loss_below_tol"
-    if kind == "nesterov":
-        thr = (2.0 + 2.0 * beta) / (1.0 + 2.0 * beta)
-    else:
-        thr = 2.0 + 2.0 * beta
+    thr = torch.as_tensor(threshold(*hyp) if linear else 2.0, dtype=dt, device=dev).expand(n)
+    at_rest = ~torch.as_tensor(step_test(*hyp), dtype=torch.bool, device=dev).expand(n)
     below = thr / E[:, 0]
     X = torch.as_tensor(np.asarray(X0), dtype=dt, device=dev)
     Xf = X.clone()
@@ -122,9 +79,8 @@ def run_torch_opt(problem, X0, consts, HP, gidx, ncol, kind, beta2, eps, max_ite
     loss_out = torch.zeros(n, dtype=dt, device=dev)
     score = torch.zeros(n, dtype=dt, device=dev)
     idx = torch.arange(n, device=dev)
-    Xp, M, V = X.clone(), torch.zeros_like(X), torch.zeros_like(X)
-    p1 = torch.ones(n, dtype=dt, device=dev)
-    p2 = torch.ones(n, dtype=dt, device=dev)
+    Xp = X.clone()
+    S = tuple(torch.full_like(X, float(v)) for v in optimizer.state.values())
     ring = torch.zeros((n, window), dtype=dt, device=dev)
     loss0 = None
     c = np.asarray(consts, dtype=np.float64)
@@ -135,7 +91,6 @@ def run_torch_opt(problem, X0, consts, HP, gidx, ncol, kind, beta2, eps, max_ite
             loss0 = loss.clone()
         ring[:, t % window] = loss
         s2 = _sq_step(X, Xp)
-        at_rest = (beta == 0.0) if linear else torch.zeros_like(s2, dtype=torch.bool)
         near = (loss - lmin <= tol) & (at_rest | (s2 <= tol) | loss_only)
         conv = near.clone()
         if linear and not loss_only:
@@ -161,26 +116,14 @@ def run_torch_opt(problem, X0, consts, HP, gidx, ncol, kind, beta2, eps, max_ite
         keep = torch_retire(torch, t, max_iter, verdict, loss, lambda m: X[m], idx, status, iters,
                             loss_out, Xf)
         if keep is not None:
-            idx, X, Xp, g, M, V, p1, p2 = (a[keep] for a in (idx, X, Xp, g, M, V, p1, p2))
-            E, beta, wd, lmin, equal, thr, below, ring, loss0 = (
-                a[keep] for a in (E, beta, wd, lmin, equal, thr, below, ring, loss0))
+            idx, X, Xp, g, E, lmin, equal, thr, below, ring, loss0, at_rest = (
+                a[keep] for a in (idx, X, Xp, g, E, lmin, equal, thr, below, ring, loss0,
+                                  at_rest))
+            S = tuple(a[keep] for a in S)
+            hyp = [a[keep] for a in hyp]
             if idx.numel() == 0:
                 break
-        b = beta[:, None]
-        if kind in ("gd", "heavy_ball"):
-            Xn = X - E * g + b * (X - Xp)
-        elif kind == "nesterov":
-            M = b * M + g
-            Xn = X - E * (g + b * M)
-        else:
-            p1 = p1 * beta
-            p2 = p2 * beta2
-            M = b * M + (1.0 - b) * g
-            V = beta2 * V + (1.0 - beta2) * (g * g)
-            u = (M / (1.0 - p1[:, None])) / (torch.sqrt(V / (1.0 - p2[:, None])) + eps)
-            if kind == "adamw":
-                u = u + wd[:, None] * X
-            Xn = X - E * u
+        Xn, S = update(X, Xp, g, E, S, [h[:, None] for h in hyp])
         if f32:
             Xn = Xn.to(torch.float32).to(torch.float64)
         Xp = X

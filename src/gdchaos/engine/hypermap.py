@@ -20,6 +20,7 @@ from ..status import NOT_RUN, STATUS_DOC
 from ..version import __version__
 from ._grid import random_orthonormal_directions
 from ._coords import LabelledStore, label_dataset
+from ._pointrun import SCORE_WINDOW, _groups, _Layout, run_optimizer
 from ._run import (RunConfig, _default_tile_rows, check_device, tiles_in_memory,
                    tiles_into_store, tiles_on_cluster)
 from ._refine import as_refine
@@ -38,8 +39,6 @@ AXES = {
     "slice_x": "coordinate a along the slice direction e1",
     "slice_y": "coordinate b along the slice direction e2",
 }
-#: default number of last losses averaged by the trainability score
-SCORE_WINDOW = 20
 SCORE_DOC = ("trainability score: mean of the losses at the last min(window, steps + 1) iterates "
              "(the final one included) divided by the loss at the start; +inf for a diverged "
              "point, NaN where the first loss is 0")
@@ -88,10 +87,6 @@ class Axis:
                 "scale": "log" if self.log else "lin"}
 
 
-def _groups(problem):
-    return dict(problem.param_groups or {})
-
-
 def check_axis(problem, optimizer: Optimizer, axis: Axis, backend="numba"):
     """Refuse an axis the problem or optimizer does not have (one line)."""
     groups = _groups(problem)
@@ -105,131 +100,26 @@ def check_axis(problem, optimizer: Optimizer, axis: Axis, backend="numba"):
             if prefix == "eta_" and not axis.lo > 0:
                 raise GdchaosInputError(f"axis {name}: step sizes must be > 0")
             return
+    hyper = optimizer.definition.hyper
     if name == "eta" and not axis.lo > 0:
         raise GdchaosInputError("axis eta: step sizes must be > 0")
+    elif name in hyper:
+        for v in (axis.lo, axis.hi):
+            hyper[name].check(f"axis {name}", v)
     elif name == "momentum":
-        if optimizer.kind == "gd":
-            raise GdchaosInputError("axis momentum: optimizer gd has none (use heavy_ball, "
-                                    "nesterov, adam or adamw)")
-        if axis.lo < 0 or axis.hi >= 1:
-            raise GdchaosInputError("axis momentum must lie in [0, 1)")
+        raise GdchaosInputError(f"axis momentum: optimizer {optimizer.name} has none (use "
+                                "heavy_ball, nesterov, adam or adamw)")
     elif name == "weight_decay":
-        if optimizer.kind != "adamw":
-            raise GdchaosInputError("axis weight_decay is AdamW's; with other optimizers map "
-                                    "the problem's lam (axis lam)")
-        if axis.lo < 0:
-            raise GdchaosInputError("axis weight_decay must be >= 0")
+        raise GdchaosInputError("axis weight_decay is AdamW's; with other optimizers map "
+                                "the problem's lam (axis lam)")
     elif name == "lam":
         if problem.with_lam(problem.lam) is None:
             raise GdchaosInputError(f"axis lam: the {problem.name} problem has no weight decay lam")
         if axis.lo < 0:
             raise GdchaosInputError("axis lam must be >= 0")
     elif name not in ("eta", "init_scale", "slice_x", "slice_y"):
-        raise GdchaosInputError(f"unknown axis {name!r}; choose from {', '.join(AXES)}")
-
-
-class _Layout:
-    """How a block of map points becomes initializations ``X0`` and hyperparameters ``HP``
-    (``HP[i] = [eta of each group..., eta of the rest, beta, wd, lam, lmin]``)."""
-
-    def __init__(self, problem, optimizer, init, directions):
-        self.problem = problem
-        self.opt = optimizer
-        self.groups = _groups(problem)
-        P = problem.n_params
-        gidx = np.full(P, len(self.groups), dtype=np.int64)
-        for k, idx in enumerate(self.groups.values()):
-            gidx[np.asarray(idx)] = k
-        self.gidx = gidx
-        self.ncol = len(self.groups) + 1
-        self.init = init
-        self.directions = directions
-        self._lmin = {}
-
-    def lmin(self, lam):
-        lam = float(lam)
-        if lam not in self._lmin:  # the problem itself at its own lam (with_lam may be None)
-            p = self.problem if lam == float(self.problem.lam) else self.problem.with_lam(lam)
-            self._lmin[lam] = float(p.min_value)
-        return self._lmin[lam]
-
-    def hyper(self, vals, n):
-        """``HP`` for ``n`` points from the axis values ``vals`` (name -> array or number)."""
-        opt = self.opt
-        HP = np.empty((n, self.ncol + 4))
-        eta = vals.get("eta", opt.eta)
-        for k, name in enumerate(self.groups):
-            HP[:, k] = vals.get(f"eta_{name}", opt.group_eta.get(name, eta))
-        HP[:, self.ncol - 1] = eta
-        HP[:, self.ncol] = vals.get("momentum", opt.momentum)
-        HP[:, self.ncol + 1] = vals.get("weight_decay", opt.weight_decay)
-        lam = np.broadcast_to(np.asarray(vals.get("lam", self.problem.lam), dtype=float), (n,))
-        HP[:, self.ncol + 2] = lam
-        HP[:, self.ncol + 3] = [self.lmin(v) for v in lam] if "lam" in vals \
-            else self.lmin(self.problem.lam)
-        return HP
-
-    def points(self, vals, n):
-        """``X0`` for ``n`` points: ``s * (init + a e1 + b e2) + offsets``."""
-        X = np.broadcast_to(self.init, (n, self.init.size))
-        if "slice_x" in vals:
-            X = X + np.asarray(vals["slice_x"])[:, None] * self.directions[0]
-        if "slice_y" in vals:
-            X = X + np.asarray(vals["slice_y"])[:, None] * self.directions[1]
-        if "init_scale" in vals:
-            X = np.asarray(vals["init_scale"])[:, None] * X
-        X = np.array(X, dtype=np.float64)
-        for name, idx in self.groups.items():
-            if f"offset_{name}" in vals:
-                X[:, np.asarray(idx)] += np.asarray(vals[f"offset_{name}"])[:, None]
-        return X
-
-
-def run_optimizer(problem, X0, optimizer: Optimizer, *, hyper=None, max_iter=1000, tol=1e-8,
-                  div_threshold=1e8, gtol=1e-10, dtype="float64", backend="numba", device=None,
-                  window=SCORE_WINDOW):
-    """Run ``optimizer`` from every row of ``X0``; ``hyper`` maps axis names (``eta``,
-    ``eta_GROUP``, ``momentum``, ``weight_decay``, ``lam``) to per-point arrays (or numbers)
-    that replace the optimizer's (or problem's) settings.  Never raises per point.  Returns a
-    dict of ``status``, ``iterations``, ``final_loss``, ``score``, ``params`` (arrays)."""
-    cfg = RunConfig(eta=optimizer.eta, max_iter=max_iter, tol=tol, div_threshold=div_threshold,
-                    gtol=gtol, dtype=dtype, backend=backend)
-    window = check_int("score window", window, lo=1)
-    X0 = np.ascontiguousarray(problem.check_X(X0), dtype=np.float64)
-    if dtype == "float32":
-        X0 = X0.astype(np.float32).astype(np.float64)
-    lay = _Layout(problem, optimizer, None, None)
-    n = X0.shape[0]
-    HP = lay.hyper({k: np.broadcast_to(np.asarray(v, dtype=float), (n,))
-                    for k, v in (hyper or {}).items()}, n)
-    args = (problem.consts(), HP, lay.gidx, lay.ncol)
-    tail = (int(cfg.max_iter), float(cfg.tol), float(cfg.div_threshold), float(cfg.gtol),
-            dtype == "float32", int(window))
-    if backend == "numba":
-        from ._kernelgen import optimizer_kernel
-
-        out = dict(params=np.empty_like(X0), status=np.empty(n, dtype=np.int8),
-                   iterations=np.empty(n, dtype=np.int32), final_loss=np.empty(n),
-                   score=np.empty(n))
-        if n:
-            optimizer_kernel(problem, optimizer.kind, optimizer.stop_rule)(
-                X0, *args, float(optimizer.beta2), float(optimizer.eps), *tail, out["params"],
-                out["status"], out["iterations"], out["final_loss"], out["score"])
-        return out
-    from ._torch import run_torch_opt
-
-    out = dict(params=np.empty_like(X0), status=np.empty(n, dtype=np.int8),
-               iterations=np.empty(n, dtype=np.int32), final_loss=np.empty(n),
-               score=np.empty(n))
-    lam_col = HP[:, lay.ncol + 2]
-    for lam in np.unique(lam_col):  # the torch runner takes one weight decay per batch
-        m = lam_col == lam
-        res = run_torch_opt(problem, X0[m], args[0], HP[m], *args[2:], optimizer.kind,
-                            float(optimizer.beta2), float(optimizer.eps), *tail, device=device,
-                            rule=optimizer.stop_rule)
-        for k, v in zip(("params", "status", "iterations", "final_loss", "score"), res):
-            out[k][m] = v
-    return out
+        extra = "".join(f", {h}" for h in hyper if h not in AXES)
+        raise GdchaosInputError(f"unknown axis {name!r}; choose from {', '.join(AXES)}{extra}")
 
 
 def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | None = None,
@@ -306,12 +196,12 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
     v0, _ = block(slice(0, 1))
     v0 = {k: v[:1] for k, v in v0.items()}
     problem.validate(lay.points(v0, 1))
-    run_optimizer(problem, lay.points(v0, 1), optimizer, hyper=_hp_only(v0),
+    run_optimizer(problem, lay.points(v0, 1), optimizer, hyper=_hp_only(v0, optimizer),
                   **dict(run_kw, max_iter=0))
 
     def run(vals, n):
         X0 = lay.points(vals, n)
-        res = run_optimizer(problem, X0, optimizer, hyper=_hp_only(vals), **run_kw)
+        res = run_optimizer(problem, X0, optimizer, hyper=_hp_only(vals, optimizer), **run_kw)
         data = {k: res[k] for k in ("status", "iterations", "final_loss", "score")}
         data.update(_map_records(problem, X0, res["params"], names, vals.get("lam")))
         if keep_params:
@@ -353,7 +243,7 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
         run_info.update(refine=refine.spec(), tile_rows=tile_rows)
         compute = refine.tiles(pixels, nx)
     attrs = {"gdchaos_version": __version__, "problem": problem.name, "status_codes": STATUS_DOC,
-             "optimizer": optimizer.kind, "convergence_rule": optimizer.stop_rule,
+             "optimizer": optimizer.name, "convergence_rule": optimizer.stop_rule,
              "convergence_rule_doc": STOP_RULES[optimizer.stop_rule], "x_axis": x.name,
              "y_axis": y.name, "x_scale": x.spec()["scale"], "y_scale": y.spec()["scale"],
              "min_value": problem.min_value, "records": ",".join(names), "seed": seed}
@@ -365,7 +255,7 @@ def hyper_map(problem, x: Axis, y: Axis, grid=256, *, optimizer: Optimizer | Non
     coords = {"y": ys, "x": xs}
     coord_attrs = {"x": axis_attrs(x), "y": axis_attrs(y)}  # metadata: not in run_info
     sizes = {"param": P}
-    desc = f"map {problem.name} {optimizer.kind}"
+    desc = f"map {problem.name} {optimizer.name}"
     if refine is not None:
         desc += f" refined ({refine.levels} levels)"
     if store is None:
@@ -396,9 +286,10 @@ def axis_attrs(axis: Axis) -> dict:
             "scale": axis.spec()["scale"]}
 
 
-def _hp_only(vals):
+def _hp_only(vals, optimizer):
+    hyper = optimizer.definition.hyper
     return {k: v for k, v in vals.items()
-            if k == "eta" or k.startswith("eta_") or k in ("momentum", "weight_decay", "lam")}
+            if k in ("eta", "lam") or k.startswith("eta_") or k in hyper}
 
 
 def _map_records(problem, X0, Xf, names, lam=None):

@@ -370,7 +370,8 @@ def _map(path, attrs, run, iters, grid, tile_rows, data_dir):
     cfg, o = run["config"], dict(run["optimizer"])
     o["stop_rule"] = LEGACY_RULES.get(o["stop_rule"], o["stop_rule"])  # an older record's name
     opt = Optimizer(o["kind"], o["eta"], dict(o["group_eta"]), o["momentum"], o["beta2"],
-                    o["eps"], o["weight_decay"], rule=o["stop_rule"])
+                    o["eps"], o["weight_decay"], rule=o["stop_rule"],
+                    params=dict(o.get("params") or {}))
     _check_rebuilt(path, "optimizer", o, opt.as_dict())
     x, y = _axes(run)
     kw = dict(optimizer=opt, init=np.asarray(run["init"], dtype=float),

@@ -82,8 +82,25 @@ def condition_map(name, grid, iters, window=None, store=None, progress=False, re
     w = window or overview
     ds = network_map(s, Axis(xname, 10.0 ** w[0], 10.0 ** w[1], log=True),
                      Axis(yname, 10.0 ** w[2], 10.0 ** w[3], log=True), grid, store=store,
-                     overwrite=store is not None, progress=progress, refine=refine or None)
+                     overwrite=store is not None, progress=progress,
+                     refine=frame_levels(refine, grid) or None)
     return ds, s
+
+
+#: a refined frame keeps at least this many coarse cells per side
+MIN_COARSE_CELLS = 32
+
+
+def frame_levels(refine, grid):
+    """The refinement levels for a frame of ``grid`` pixels: ``refine``, fewer where its coarse
+    lattice would have under :data:`MIN_COARSE_CELLS` cells per side (0: every pixel).  A zoom
+    frame's boundary is islands smaller than a coarse cell of a small frame, which the lattice
+    misses (a 48-pixel frame at 4 levels has 3 cells per side), so small frames are computed in
+    full."""
+    if not refine:
+        return 0
+    n = int(np.min(grid))
+    return max(0, min(int(refine), int(np.floor(np.log2(max(n, 1) / MIN_COARSE_CELLS)))))
 
 
 def zoom_dimension(name, s):

@@ -13,8 +13,10 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from ..errors import GdchaosInputError
+from ..problems import BUILTIN
 
-PROBLEMS = ("quotient", "scalar", "matrix", "deep")
+#: the built-in problems (each is one module of gdchaos.problems), the quotient map first
+PROBLEMS = tuple(sorted(BUILTIN, key=lambda n: (n != "quotient", n)))
 COLORS = ("status", "minimizer", "sq_norm", "sharpness", "iterations", "distance")
 PRECISIONS = ("float64", "dd")
 #: largest step limit a view may ask for (the work bound below caps points x steps as well)
@@ -61,6 +63,8 @@ class ViewState:
     az_lo: float = 0.0
     aw: float = 0.0
     aw_lo: float = 0.0
+    # the options a problem declares beyond y, Y, d, k (its OPTIONS): (name, text) pairs
+    extra: tuple = ()
 
     def to_query(self):
         """Strings for a URL; only values that differ from the defaults."""
@@ -68,7 +72,9 @@ class ViewState:
         out = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            if v != getattr(base, f.name) and v is not None:
+            if f.name == "extra":
+                out.update(dict(v))
+            elif v != getattr(base, f.name) and v is not None:
                 out[f.name] = repr(v) if isinstance(v, float) else str(v)
         return out
 
@@ -102,14 +108,23 @@ def state_from_query(query, base: ViewState | None = None) -> ViewState:
     """A validated :class:`ViewState` from a mapping of strings (a URL query, widget values);
     keys that are not state fields are refused, missing keys keep ``base``'s values (a new
     problem without a window gets that problem's default window)."""
+    from ..problems.registry import problem_options
+
     base = base or ViewState()
-    names = {f.name for f in fields(ViewState)}
-    kw = {}
+    names = {f.name for f in fields(ViewState)} - {"extra"}
+    declared = set(problem_options()) - names
+    kw, extra = {}, {}
     for key, val in dict(query).items():
         if isinstance(val, (list, tuple)):
             val = val[-1] if val else ""
         if isinstance(val, bytes):
             val = val.decode("utf-8", "replace")
+        if key in declared:  # an option a problem declares (its OPTIONS), kept as text
+            if val is not None and str(val).strip() not in ("", "None"):
+                if len(str(val)) > 200:
+                    raise GdchaosInputError(f"{key} is too long ({len(str(val))} characters)")
+                extra[key] = str(val).strip()
+            continue
         if key not in names:
             raise GdchaosInputError(f"unknown parameter {str(key)[:40]!r}")
         if val is None or (isinstance(val, str) and val.strip() in ("", "None")):
@@ -124,7 +139,10 @@ def state_from_query(query, base: ViewState | None = None) -> ViewState:
             kw[key] = _int(key, val)
         else:
             kw[key] = str(val).strip()
-    if "problem" in kw and kw["problem"] != base.problem and "x0" not in kw:
+    switched = "problem" in kw and kw["problem"] != base.problem
+    if extra or switched:  # another problem's options mean nothing on this one
+        kw["extra"] = tuple(sorted((({} if switched else dict(base.extra)) | extra).items()))
+    if switched and "x0" not in kw:
         from ..problems import BUILTIN
 
         cls = BUILTIN.get(kw["problem"])
@@ -192,6 +210,13 @@ def make_problem(st: ViewState):
     opts = {"y": None if st.y is None else _float("y", st.y),
             "Y": None if st.Y is None else _matrix(st.Y),
             "d": st.d, "k": st.k, "lam": _float("lam", st.lam)}
+    from ..problems.registry import problem_options
+
+    kinds = problem_options()
+    for name, text in st.extra:
+        kind = kinds.get(name, ("text",))[0]
+        opts[name] = _float(name, text) if kind == "number" else \
+            _int(name, text) if kind == "int" else text
     if opts["lam"] < 0:
         raise GdchaosInputError(f"lam must be >= 0, got {st.lam!r}")
     return _make(st.problem, opts, defaults={"y": 1.0})

@@ -222,6 +222,7 @@ def reproduce(st: ViewState, nx, ny):
         v = getattr(st, name)
         if v is not None:
             opts.append(f"--{name} {shlex.quote(str(v))}")
+    opts += [f"--{name} {shlex.quote(str(v))}" for name, v in st.extra]
     opts.append(f"--lam {shlex.quote(str(st.lam))}")
     rng = ",".join(repr(float(v)) for v in (xs[0], xs[-1], ys[0], ys[-1]))
     opts += [f"--eta {st.eta!r}", f"--iters {st.iters}", f"--tol {st.tol!r}", f"--div {st.div!r}",

@@ -447,16 +447,16 @@ class TorchProblem(UserProblem):
         return loss.detach().numpy(), g.detach().numpy()
 
 
-def load_problem(spec: str, params: dict | None = None) -> Problem:
-    """The problem ``"path/to/file.py:ClassName"`` built with ``params`` (keyword arguments)
-    and checked (:func:`check_definition`); every failure is one line
-    (:class:`GdchaosInputError`), whatever the user's file raises (``SystemExit`` included)."""
+def import_user_file(spec: str, flag: str = "--problem"):
+    """Import the file of ``"path/to/file.py:ClassName"`` (once per path); returns ``(module,
+    ClassName)``.  Every failure is one line naming ``flag`` (:class:`GdchaosInputError`),
+    whatever the user's file raises (``SystemExit`` included)."""
     path, sep, cls_name = str(spec).rpartition(":")
     if not sep or not path.endswith(".py") or not cls_name.isidentifier():
-        raise GdchaosInputError(f"--problem {spec!r}: a user's problem is written "
+        raise GdchaosInputError(f"{flag} {spec!r}: a user's definition is written "
                                 "path/to/file.py:ClassName")
     if not os.path.isfile(path):
-        raise GdchaosInputError(f"--problem {spec!r}: no file {path!r}")
+        raise GdchaosInputError(f"{flag} {spec!r}: no file {path!r}")
     key = hashlib.sha256(os.path.abspath(path).encode()).hexdigest()[:12]
     mod_name = f"gdchaos_user_{key}"
     try:
@@ -470,9 +470,17 @@ def load_problem(spec: str, params: dict | None = None) -> Problem:
     except BaseException as exc:  # noqa: BLE001 - the user's file: its error, in one line
         sys.modules.pop(mod_name, None)
         line = _user_line(exc, path, None)
-        raise GdchaosInputError(f"--problem {spec!r}: importing {path} failed"
+        raise GdchaosInputError(f"{flag} {spec!r}: importing {path} failed"
                                 f"{f' (line {line})' if line else ''}: {_describe(exc)}") \
             from None
+    return mod, cls_name
+
+
+def load_problem(spec: str, params: dict | None = None) -> Problem:
+    """The problem ``"path/to/file.py:ClassName"`` built with ``params`` (keyword arguments)
+    and checked (:func:`check_definition`); every failure is one line
+    (:class:`GdchaosInputError`), whatever the user's file raises (``SystemExit`` included)."""
+    mod, cls_name = import_user_file(spec, "--problem")
     cls = getattr(mod, cls_name, None)
     if not (isinstance(cls, type) and issubclass(cls, Problem)):
         raise GdchaosInputError(f"--problem {spec!r}: {cls_name} is not a gdchaos Problem class "
