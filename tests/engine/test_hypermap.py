@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+import xarray as xr
 
 import gdchaos as gc
 from gdchaos.cli import main
@@ -207,3 +208,27 @@ def test_lam_axis_on_torch_equals_numba():
     assert len(np.unique(a.status.values)) > 1
     assert (a.status.values == b.status.values).mean() >= 0.99
     np.testing.assert_allclose(a.params.values, b.params.values, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.4])
+def test_basin_and_a_slice_map_record_the_run_identically(tmp_path, momentum):
+    """``basin`` over a slice and ``map`` over ``slice_x``/``slice_y`` are one computation:
+    the same optimizer and stop rule in ``gdchaos_run`` and the same statuses."""
+    import json
+
+    from gdchaos.cli import main
+
+    extra = ["--momentum", str(momentum)] if momentum else []
+    assert main(["basin", "--problem", "scalar", "--eta", "0.5", "--grid", "8", "--range",
+                 "-2,2,-2,2", "--out", str(tmp_path / "b.zarr"), "--quiet", *extra]) == 0
+    opt = ["--optimizer", "heavy_ball"] if momentum else []
+    assert main(["map", "--problem", "scalar", "--eta", "0.5", "--x-axis", "slice_x:lin:-2,2",
+                 "--y-axis", "slice_y:lin:-2,2", "--grid", "8", "--init", "0,0", "--out",
+                 str(tmp_path / "m.zarr"), "--quiet", *opt, *extra]) == 0
+    b, m = (xr.open_zarr(tmp_path / f"{n}.zarr", consolidated=False) for n in "bm")
+    rb, rm = (json.loads(d.attrs["gdchaos_run"]) for d in (b, m))
+    assert rb["optimizer"] == rm["optimizer"]
+    assert rb["optimizer"]["stop_rule"] == "loss_below_tol_and_stable"
+    assert b.attrs["convergence_rule"] == m.attrs["convergence_rule"]
+    assert b.attrs["optimizer"] == m.attrs["optimizer"]
+    assert np.array_equal(b.status.values, m.status.values)

@@ -160,11 +160,15 @@ def test_identity_boundary_has_lower_dimension_than_tanh():
 
 def test_a_condition_map_refined_matches_its_full_map():
     """The trainability item's maps take the boundary refinement (its ``refine`` setting):
-    the identity condition's map refined against the same map in full."""
-    from gdchaos.experiments.trainability import condition_map
+    the identity condition's map refined against the same map in full.  A frame whose coarse
+    lattice would have under 32 cells per side is computed in full."""
+    from gdchaos.experiments.trainability import condition_map, frame_levels
 
-    full, _ = condition_map("identity", 32, 49)
-    ref, _ = condition_map("identity", 32, 49, refine=2)
+    assert [frame_levels(2, n) for n in (32, 48, 64, 128, 512)] == [0, 0, 1, 2, 2]
+    small, _ = condition_map("identity", 32, 49, refine=2)
+    assert "computed" not in small
+    full, _ = condition_map("identity", 64, 49)
+    ref, _ = condition_map("identity", 64, 49, refine=2)
     assert "computed" in ref and "computed" not in full
     assert (full.trainable.values == ref.trainable.values).mean() >= 0.98
     done = ref.computed.values != 0

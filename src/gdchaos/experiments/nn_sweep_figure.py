@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..engine.optim import stability_threshold
 from .runner import FigureData, FigureSpec
 
 PRESETS = {
@@ -57,7 +58,7 @@ def regimes(eta, status, sharp, norm, beta, window=5, factor=5.0):
            "diverged": int(np.sum(np.asarray(status) == 2)),
            "not_converged": int(np.sum(np.asarray(status) == 0))}
     e, s, n = eta[ok], np.asarray(sharp)[ok], np.asarray(norm)[ok]
-    ratio = s * e / (2.0 + 2.0 * beta)
+    ratio = s * e / stability_threshold("heavy_ball", beta)
     if ok.any():
         out["max_sharpness_over_limit"] = float(ratio.max())
     if ok.sum() < 2 * window:
@@ -142,10 +143,10 @@ def plot(data, p):
                 e = np.linspace(eta.min(), eta.max(), 400)
                 ax.plot(e, 2 / e, "k--", lw=1, label=r"$2/\eta$")
                 if beta:
-                    ax.plot(e, (2 + 2 * beta) / e, "k:", lw=1.2, label=r"$(2+2\beta)/\eta$")
+                    ax.plot(e, stability_threshold("heavy_ball", beta) / e, "k:", lw=1.2, label=r"$(2+2\beta)/\eta$")
                 fin = v[np.isfinite(v)]
-                top = max(fin.max() if fin.size else 1.0, (2 + 2 * beta) / eta.max())
-                ax.set_ylim(0, 1.15 * min(top, (2 + 2 * beta) / eta.min()))
+                top = max(fin.max() if fin.size else 1.0, stability_threshold("heavy_ball", beta) / eta.max())
+                ax.set_ylim(0, 1.15 * min(top, stability_threshold("heavy_ball", beta) / eta.min()))
             else:  # the 2-98% range of the runs that did not diverge (rare outliers leave it)
                 fin = v[np.isfinite(v) & (st != 2)]
                 if fin.size:
@@ -186,3 +187,4 @@ def make_spec(number, loss, tol, title, caption):
                  "regime_split": "beyond the paper: first step size where the running median of "
                                  "|log norm_{i+1} - log norm_i| exceeds 5x that of the smallest "
                                  "quarter"})
+

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from ..errors import GdchaosInputError
 from ..problems import BUILTIN
 
-#: the built-in problems (each is one module of gdchaos.problems), the quotient map first
-PROBLEMS = tuple(sorted(BUILTIN, key=lambda n: (n != "quotient", n)))
+#: the built-in problems (each is one module of gdchaos.problems)
+PROBLEMS = tuple(BUILTIN)
 COLORS = ("status", "minimizer", "sq_norm", "sharpness", "iterations", "distance")
 PRECISIONS = ("float64", "dd")
 #: largest step limit a view may ask for (the work bound below caps points x steps as well)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..engine.optim import stability_threshold
 from ..errors import GdchaosInputError
 from ..status import (CONVERGED, DIVERGED, NN_CODES, STATUS_DOC, UNDECIDED,
                       status_fractions)
@@ -255,7 +256,7 @@ def _summary(s, ds, seconds, net_steps, t_train, n_tiles, data) -> dict:
         fs = ds["final_sharpness"].values[a]
         st = ds["status"].values[a]
         ok = st == CONVERGED
-        ratio = fs * eta / (2 + 2 * beta)
+        ratio = fs * eta / stability_threshold("heavy_ball", beta)
         arms.append({"momentum": float(beta), "eta_range": list(s.eta_ranges[a]),
                      "fractions": _fractions(st),
                      "median_sharpness_ratio_converged": (float(np.median(ratio[ok]))
@@ -306,11 +307,11 @@ def plot_sweep(ds, path) -> None:
                     e = np.linspace(eta.min(), eta.max(), 400)
                     ax.plot(e, 2 / e, "k--", lw=1, label=r"$2/\eta$")
                     if beta:
-                        ax.plot(e, (2 + 2 * beta) / e, "k:", lw=1.2,
+                        ax.plot(e, stability_threshold("heavy_ball", beta) / e, "k:", lw=1.2,
                                 label=r"$(2+2\beta)/\eta$")
                     fin = v[np.isfinite(v)]
-                    top = max(np.nanmax(fin) if fin.size else 1.0, (2 + 2 * beta) / eta.max())
-                    ax.set_ylim(0, 1.15 * min(top, (2 + 2 * beta) / eta.min()))
+                    top = max(np.nanmax(fin) if fin.size else 1.0, stability_threshold("heavy_ball", beta) / eta.max())
+                    ax.set_ylim(0, 1.15 * min(top, stability_threshold("heavy_ball", beta) / eta.min()))
                     ax.set_xlabel(r"step size $\eta$")
                     ax.set_ylabel("final sharpness")
                 else:
@@ -323,3 +324,4 @@ def plot_sweep(ds, path) -> None:
                     ax.legend(frameon=False, loc="upper right", markerscale=1.5)
         fig.savefig(path)
         plt.close(fig)
+
