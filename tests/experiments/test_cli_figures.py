@@ -50,10 +50,31 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
                  ["reproduce", "--figures", "2,99", "--out", str(tmp_path)],
                  ["reproduce", "--figures", "7", "--set", "grid=3", "--out", str(tmp_path)],
                  ["reproduce", "--figures", "7", "--set", "8:grid=3", "--out", str(tmp_path)],
-                 ["extras", "--only", "spiral", "--out", str(tmp_path)]):
+                 ["extras", "--only", "spiral", "--out", str(tmp_path)],
+                 ["extras", "--only", "trainability", "--set", "trainability:gird=3",
+                  "--out", str(tmp_path / "e")],
+                 ["extras", "--only", "trainability", "--set", "trainability:grid=x",
+                  "--out", str(tmp_path / "e")],
+                 ["extras", "--only", "trainability", "--set", "lam:grid=3",
+                  "--out", str(tmp_path / "e")],
+                 ["extras", "--only", "trainability", "--set", "grid=3",
+                  "--out", str(tmp_path / "e")]):
         r = gd(*args)
         assert r.returncode == 2, (args, r.stderr)
         assert r.stderr.count("\n") == 1 and "error" in r.stderr, r.stderr
+    assert not (tmp_path / "e").exists()  # refused before anything is written
+
+
+def test_extras_settings_override_the_preset():
+    """``gdchaos extras --set trainability:grid=512`` is ``settings(...)`` in Python: text values
+    in the preset's types."""
+    from gdchaos.experiments.extras import PRESETS, settings
+
+    s = settings("tiny", "trainability", {"grid": "24", "refine": "1", "conditions": '["tanh"]'})
+    assert s["grid"] == 24 and s["refine"] == 1 and s["conditions"] == ["tanh"]
+    assert {k: v for k, v in s.items() if k not in ("grid", "refine", "conditions")} == {
+        k: v for k, v in PRESETS["tiny"]["trainability"].items()
+        if k not in ("grid", "refine", "conditions")}
 
 
 def test_reproduce_subset_writes_report(tmp_path):

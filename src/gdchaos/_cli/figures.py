@@ -24,6 +24,7 @@ EXTRAS_EPILOG = """examples:
   gdchaos extras --out extras                  # all five, quick settings
   gdchaos extras --only zoom --preset paper --out zoom
   gdchaos extras --only trainability --out extras
+  gdchaos extras --only trainability --set trainability:grid=512 --set trainability:refine=4
 Items: dimension (figure 3's box-counting dimension with its interval and a convergence study),
 lam (figure 8 over a continuum of weight decay: small multiples and an animated GIF), zoom (a
 zoom into the convergence boundary of figure 3's quotient map over 14 decades, float64, frames
@@ -71,6 +72,8 @@ def register(sub):
     e.add_argument("--out", default="extras", help="output folder (default extras)")
     e.add_argument("--only", default=None, help="comma-separated: dimension, lam, zoom, "
                    "mf_maps, trainability")
+    e.add_argument("--set", action="append", default=None, metavar="ITEM:KEY=VALUE",
+                   help="override a setting of one item (repeatable), e.g. trainability:grid=512")
     e.add_argument("--quiet", action="store_true")
     e.set_defaults(func=cmd_extras)
 
@@ -98,19 +101,22 @@ def cmd_figure(args):
     return 0
 
 
-def _figure_overrides(items):
+def _figure_overrides(items, what="N", number=True):
+    """``--set N:KEY=VALUE`` (reproduce: figure number first) or ``ITEM:KEY=VALUE`` (extras)."""
     from ..errors import GdchaosInputError
     from ..experiments.runner import parse_overrides
 
     out = {}
     for it in items or []:
         if ":" not in it.split("=", 1)[0]:
-            raise GdchaosInputError(f"--set expects N:KEY=VALUE (figure number first), got {it!r}")
+            first = "figure number" if number else "item"
+            raise GdchaosInputError(f"--set expects {what}:KEY=VALUE ({first} first), got {it!r}")
         n, rest = it.split(":", 1)
-        try:
-            n = int(n)
-        except ValueError:
-            raise GdchaosInputError(f"--set expects N:KEY=VALUE, got {it!r}") from None
+        if number:
+            try:
+                n = int(n)
+            except ValueError:
+                raise GdchaosInputError(f"--set expects N:KEY=VALUE, got {it!r}") from None
         out.setdefault(n, {}).update(parse_overrides([rest]))
     return out
 
@@ -151,7 +157,8 @@ def cmd_extras(args):
         bad = [s for s in only if s not in ITEMS]
         if bad:
             raise GdchaosInputError(f"unknown extras {bad}; choose from {list(ITEMS)}")
-    for title, rec in run_extras(args.preset, args.out, only=only,
+    overrides = _figure_overrides(args.set, "ITEM", number=False)
+    for title, rec in run_extras(args.preset, args.out, only=only, overrides=overrides,
                                  progress=(lambda s: None) if args.quiet
                                  else (lambda s: print(s, flush=True))):
         if not args.quiet:

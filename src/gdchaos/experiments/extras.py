@@ -366,8 +366,46 @@ _RUNNERS = {"dimension": dimension_item, "lam": lam_item, "zoom": zoom_item,
             "mf_maps": mf_maps_item, "trainability": trainability_item}
 
 
-def run_extras(preset="quick", out="extras", only=None, progress=print):
-    """Run the extras (all, or those named in ``only``); yields ``(title, record)``."""
+def _coerce(item, key, value, default):
+    """A setting given as text (``--set``) in the type of the preset's value."""
+    from ..errors import GdchaosInputError
+
+    if not isinstance(value, str):
+        return value
+    try:
+        if isinstance(default, bool):
+            if value.lower() not in ("true", "false", "1", "0"):
+                raise ValueError
+            return value.lower() in ("true", "1")
+        if isinstance(default, (int, np.integer)):
+            return int(value)
+        if isinstance(default, (float, np.floating)):
+            return float(value)
+        if isinstance(default, (list, tuple, dict)):
+            return json.loads(value)
+    except ValueError:
+        raise GdchaosInputError(f"--set {item}:{key}={value}: expected a value like "
+                                f"{json.dumps(default, default=float)}") from None
+    return value
+
+
+def settings(preset="quick", name="trainability", overrides=None):
+    """The settings of extra ``name`` at ``preset`` with ``overrides`` (``{key: value}``, text
+    values converted to the preset's types); an unknown key is an error naming the known ones."""
+    from ..errors import GdchaosInputError
+
+    s = dict(PRESETS[preset][name])
+    for k, v in (overrides or {}).items():
+        if k not in s:
+            raise GdchaosInputError(f"--set {name}:{k}: no such setting; {name} has "
+                                    f"{', '.join(sorted(s))}")
+        s[k] = _coerce(name, k, v, s[k])
+    return s
+
+
+def run_extras(preset="quick", out="extras", only=None, progress=print, overrides=None):
+    """Run the extras (all, or those named in ``only``); yields ``(title, record)``.
+    ``overrides``: ``{item: {key: value}}`` on top of the preset (``gdchaos extras --set``)."""
     from ..errors import GdchaosInputError
 
     from .runner import check_output_dir
@@ -377,12 +415,18 @@ def run_extras(preset="quick", out="extras", only=None, progress=print):
     bad = [n for n in (only or []) if n not in ITEMS]
     if bad:
         raise GdchaosInputError(f"unknown extras {bad}; choose from {list(ITEMS)}")
+    overrides = overrides or {}
+    bad = [n for n in overrides if n not in ITEMS or (only is not None and n not in only)]
+    if bad:
+        raise GdchaosInputError(f"--set names extras {bad} that this run does not make")
+    chosen = {n: settings(preset, n, overrides.get(n)) for n in ITEMS
+              if only is None or n in only}  # every setting checked before any work
     check_output_dir(out)
     for name in ITEMS:
-        if only is not None and name not in only:
+        if name not in chosen:
             continue
         t = time.perf_counter()
-        rec = _RUNNERS[name](PRESETS[preset][name], out, progress=progress)
+        rec = _RUNNERS[name](chosen[name], out, progress=progress)
         progress(f"extras {name} done in {time.perf_counter() - t:.1f} s")
         with open(os.path.join(out, f"{name}.json"), "w") as fh:
             json.dump({k: v for k, v in rec.items()}, fh, indent=1, default=float)
