@@ -80,6 +80,46 @@ def test_rerun_equals_the_store_or_a_fresh_run(tmp_path, cmd, capsys):
     _assert_same(a, b)
 
 
+def _replaced(argv, old, new):
+    """``argv`` with the words ``old`` (a list) replaced by ``new``."""
+    i = next(i for i in range(len(argv)) if argv[i:i + len(old)] == old)
+    return argv[:i] + new + argv[i + len(old):]
+
+
+@pytest.mark.parametrize("cmd, old, new, window", [
+    (BASIN, ["--range", "-2,2,-2,2"], ["--range=-1.0,1.5,-0.5,2.0"], (-1.0, 1.5, -0.5, 2.0)),
+    (MAP, ["--x-axis", "eta_u:log:1e-2,1e1", "--y-axis", "eta_v:log:1e-2,1e1"],
+     ["--x-axis", "eta_u:log:0.1,1.0", "--y-axis", "eta_v:log:0.5,2.0"], (0.1, 1.0, 0.5, 2.0))],
+    ids=["basin", "map"])
+def test_rerun_over_another_window_equals_the_command_with_it(tmp_path, cmd, old, new, window,
+                                                              capsys):
+    """``gdchaos rerun STORE --range`` (the explorer's reproduce command of a store's view): the
+    store its command with that window writes, bit for bit, its command attribute included."""
+    a, b, f = (tmp_path / f"{n}.zarr" for n in ("a", "b", "fresh"))
+    _run(cmd + ["--out", a])
+    rng = ",".join(map(repr, window))
+    _run(["rerun", a, "--out", b, f"--range={rng}", "--grid", "7,5", "--quiet"])
+    _run(_with(_replaced(cmd, old, new), "--grid", "7,5") + ["--out", f])
+    _assert_same(b, f)
+    st = _store(b)
+    assert st["status"].shape == (5, 7)
+    assert not np.array_equal(_store(a)["status"].values[:5, :7], st["status"].values) or \
+        not np.array_equal(_store(a)["iterations"].values[:5, :7], st["iterations"].values)
+    res = gc.rerun(a, out=tmp_path / "c.zarr", window=window)
+    assert res.changes["range"][1] == list(window)
+
+
+def test_rerun_window_is_checked_before_anything_is_written(tmp_path, capsys):
+    a = tmp_path / "a.zarr"
+    _run(BASIN + ["--out", a])
+    for bad in ("1,0,0,1", "0,1,0", "0,1,nan,1"):
+        capsys.readouterr()
+        assert _rc(["rerun", a, "--out", tmp_path / "b.zarr", f"--range={bad}"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--range" in err, err
+        assert not (tmp_path / "b.zarr").exists()
+
+
 def test_overwrite_in_place_and_json(tmp_path, capsys):
     a = tmp_path / "a.zarr"
     _run(BASIN + ["--out", a])
@@ -134,6 +174,13 @@ def test_nn_map_rerun(tmp_path):
     _assert_same(tmp_path / "c.zarr", tmp_path / "fresh.zarr")
     assert not np.array_equal(_store(a)["score"].values, _store(tmp_path / "c.zarr")["score"]
                               .values[:4, :4])
+    new = ["--x-axis", "eta_in:log:1.0,100.0", "--y-axis", "eta_out:log:10.0,1000.0"]
+    _run(["rerun", a, "--out", tmp_path / "w.zarr", "--range=1.0,100.0,10.0,1000.0", "--quiet"])
+    _run(NN_MAP[:2] + new + NN_MAP[2:] + ["--out", tmp_path / "fresh_w.zarr"])
+    w, fw = _store(tmp_path / "w.zarr"), _store(tmp_path / "fresh_w.zarr")
+    for name in w.data_vars:  # the values; the commands differ in where the axes stand
+        assert np.array_equal(w[name].values, fw[name].values, equal_nan=True), name
+    assert "--x-axis eta_in:log:1.0,100.0" in w.attrs["command"]
 
 
 def test_nn_slice_rerun(tmp_path):
@@ -145,6 +192,7 @@ def test_nn_slice_rerun(tmp_path):
     _run(_with(_with(NN_SLICE, "--grid", "5,3"), "--iters", "9")
          + ["--out", tmp_path / "fresh.zarr"])
     _assert_same(tmp_path / "b.zarr", tmp_path / "fresh.zarr")
+    assert _rc(["rerun", a, "--out", tmp_path / "w.zarr", "--range=0,1,0,1"]) == 2
 
 
 MINE = '''

@@ -12,10 +12,11 @@ RERUN_EPILOG = """examples:
   gdchaos rerun fig3.zarr                                  # verify it; finish it if interrupted
   gdchaos rerun fig3.zarr --out fig3_long.zarr --iters 2000   # the same run, more steps
   gdchaos rerun lr.zarr --out lr_fine.zarr --grid 512      # a finer grid over the same window
+  gdchaos rerun fig3.zarr --out corner.zarr --range=0,1,0,2   # the same run over another window
   gdchaos rerun lr.zarr --iters 5000 --overwrite           # replace it by the longer run
 
-Takes the stores of gdchaos basin, map, nn map and nn slice.  Everything but --iters, --grid and
---tile-rows comes from the store's record (its gdchaos_run attribute); the result is, bit for
+Takes the stores of gdchaos basin, map, nn map and nn slice.  Everything but --iters, --grid, --range
+and --tile-rows comes from the store's record (its gdchaos_run attribute); the result is, bit for
 bit, the store its command with the new values writes (its command attribute is that command).
 Without --out the store itself is resumed (no change) or, with a change, replaced only with
 --overwrite.  docs/maps.md, "Rerun or extend a store".
@@ -33,6 +34,9 @@ def register(sub):
     c = p.add_argument_group("changes (default: the recorded values)")
     c.add_argument("--iters", type=C.steps, default=None, help="step limit")
     c.add_argument("--grid", default=None, help="resolution N or NX,NY over the recorded window")
+    c.add_argument("--range", default=None, metavar="XMIN,XMAX,YMIN,YMAX",
+                   help="another window: the first and last pixels' coordinates, in the store's "
+                   "coordinate values (basin, map and nn map stores)")
     c.add_argument("--tile-rows", type=C.positive, default=None,
                    help="rows per tile of a new store (default: the source's layout, or the "
                    "default one when --iters or --grid changes)")
@@ -79,6 +83,7 @@ def cmd_rerun(args):
     from .core import grid_shape
 
     grid = None if args.grid is None else grid_shape(args)
+    window = None if args.range is None else C.floats(args.range, "--range", 4)
     scheduler = C.scheduler_from_args(args)
 
     def check(plan):  # before anything is computed or written
@@ -86,7 +91,8 @@ def cmd_rerun(args):
         if scheduler is None and plan.kind != "nn slice":  # nn slice: torch threads per worker
             C.set_threads(args.threads)
 
-    res = rerun(args.store, out=args.out, iters=args.iters, grid=grid, overwrite=args.overwrite,
+    res = rerun(args.store, out=args.out, iters=args.iters, grid=grid, window=window,
+                overwrite=args.overwrite,
                 tile_rows=args.tile_rows, threads=args.threads, device=args.device,
                 scheduler=scheduler, workers=args.workers, data_dir=args.data_dir,
                 progress=not (args.quiet or args.json), check=check)

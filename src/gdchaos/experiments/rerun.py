@@ -30,6 +30,7 @@ from ..engine.cluster import store_fractions as _store_fractions, usable_cores
 from ..errors import GdchaosInputError, check_int
 from ..status import LEGACY_RULES
 from ..version import __version__
+from ._rerun_command import command_argv, flag_values, new_command, param_values
 
 #: the kinds of stores :func:`rerun` takes (named by the command that makes them)
 KINDS = ("basin", "map", "nn map", "nn slice")
@@ -67,12 +68,14 @@ class Rerun:
     n_tiles: int | None = None
 
 
-def rerun(store, *, out=None, iters=None, grid=None, overwrite=False, tile_rows=None,
-          threads=None, device=None, scheduler=None, client=None, workers=None, data_dir=None,
+def rerun(store, *, out=None, iters=None, grid=None, window=None, overwrite=False,
+          tile_rows=None, threads=None, device=None, scheduler=None, client=None, workers=None, data_dir=None,
           progress=False, check=None) -> Rerun:
     """Recompute or extend the store ``store`` from its recorded run (see the module's text).
 
     ``iters``: a new step limit; ``grid``: N or ``(nx, ny)`` over the recorded window;
+    ``window``: ``(x0, x1, y0, y1)``, the first and last pixels' coordinates of a new window (the
+    store's coordinate values; basin, map and nn map stores, ``--range``);
     ``tile_rows``: rows per tile of a new store (default: the source's layout when the grid and
     step limit are the recorded ones, else the recorded command's ``--tile-rows`` or the
     default).  ``out``: where to write (default: the source, resumed; a change is refused there
@@ -81,7 +84,7 @@ def rerun(store, *, out=None, iters=None, grid=None, overwrite=False, tile_rows=
     as ``gdchaos nn slice``); ``data_dir`` (nn stores): the data folder.  ``check(plan)`` is
     called with the :class:`Rerun` after every check, before anything is written.  Returns the
     :class:`Rerun`, its results filled in."""
-    plan = plan_rerun(store, out=out, iters=iters, grid=grid, overwrite=overwrite,
+    plan = plan_rerun(store, out=out, iters=iters, grid=grid, window=window, overwrite=overwrite,
                       tile_rows=tile_rows, data_dir=data_dir)
     if threads is not None:
         check_int("threads (--threads)", threads, lo=1)
@@ -112,8 +115,8 @@ def rerun(store, *, out=None, iters=None, grid=None, overwrite=False, tile_rows=
     return plan
 
 
-def plan_rerun(store, *, out=None, iters=None, grid=None, overwrite=False, tile_rows=None,
-               data_dir=None) -> Rerun:
+def plan_rerun(store, *, out=None, iters=None, grid=None, window=None, overwrite=False,
+               tile_rows=None, data_dir=None) -> Rerun:
     """The :class:`Rerun` of :func:`rerun` before it runs: every check done, nothing written."""
     source = os.fspath(store)
     attrs, run = read_record(source)
@@ -127,7 +130,8 @@ def plan_rerun(store, *, out=None, iters=None, grid=None, overwrite=False, tile_
         raise GdchaosInputError(f"data_dir (--data-dir): {kind} stores read no data set")
     build = {"basin": _basin, "map": _map, "nn map": _nn_map, "nn slice": _nn_slice}[kind]
     try:
-        plan = build(source, attrs, run, iters, grid, tile_rows, data_dir)
+        plan = build(source, attrs, run, iters, grid, tile_rows, data_dir,
+                     None if window is None else _check_window(window))
     except GdchaosInputError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -187,6 +191,42 @@ def _check_grid(grid):
     return (vals[0], vals[-1])
 
 
+def _check_window(window):
+    from ..errors import check_finite
+
+    vals = list(np.ravel(np.asarray(window, dtype=object)))
+    if len(vals) != 4:
+        raise GdchaosInputError(f"window (--range) must be XMIN,XMAX,YMIN,YMAX, got {window!r}")
+    x0, x1, y0, y1 = (check_finite("window (--range)", v) for v in vals)
+    if not (x0 < x1 and y0 < y1):
+        raise GdchaosInputError(f"window (--range) needs XMIN < XMAX and YMIN < YMAX, got "
+                                f"{x0!r},{x1!r},{y0!r},{y1!r}")
+    return (x0, x1, y0, y1)
+
+
+def _window_change(changes, old, window):
+    """Record a new window in ``changes`` (``range``: recorded -> new); the window in use."""
+    old = [float(v) for v in old]
+    if window is not None and list(window) != old:
+        changes["range"] = (old, list(window))
+        return tuple(window)
+    return tuple(old)
+
+
+def _axis_flags(x, y):
+    return {"--x-axis": f"{x.name}:{'log' if x.log else 'lin'}:{x.lo!r},{x.hi!r}",
+            "--y-axis": f"{y.name}:{'log' if y.log else 'lin'}:{y.lo!r},{y.hi!r}"}
+
+
+def _windowed_axes(run, changes, window):
+    """The recorded axes, over ``window`` where one is given (its change in ``changes``)."""
+    from ..engine import Axis
+
+    x, y = _axes(run)
+    lo_hi = _window_change(changes, (x.lo, x.hi, y.lo, y.hi), window)
+    return Axis(x.name, lo_hi[0], lo_hi[1], x.log), Axis(y.name, lo_hi[2], lo_hi[3], y.log)
+
+
 def _changes(old_grid, grid, old_iters, iters):
     """``(grid, iters, changes)`` of the run: the recorded values where none is given."""
     grid = tuple(old_grid) if grid is None else tuple(grid)
@@ -214,75 +254,6 @@ def _check_rebuilt(path, what, recorded, rebuilt):
                                 f"recorded one{key}; give the command that made it again")
 
 
-def _command_argv(attrs):
-    """The recorded ``command`` as ``(words, options)`` (``["gdchaos", "basin"]``, the rest), or
-    ``None`` when the store records none."""
-    try:
-        argv = shlex.split(attrs["command"])
-    except (KeyError, TypeError, AttributeError, ValueError):
-        return None
-    n = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
-    return (argv[:n], argv[n:]) if argv else None
-
-
-def _is_flag(token, flag):
-    """``token`` (``--iters``, ``--iters=5``, ``--ite``: argparse's prefixes) names ``flag``."""
-    head = token.split("=", 1)[0]
-    return head.startswith("--") and len(head) >= 3 and flag.startswith(head)
-
-
-def _scan(opts, flag):
-    """``(values, others, at)``: the values of ``flag`` in the options ``opts``, the options
-    without it, and where it stood in them (the end if absent)."""
-    values, others, i, at = [], [], 0, None
-    while i < len(opts):
-        if _is_flag(opts[i], flag):
-            at = len(others) if at is None else at
-            values += opts[i].split("=", 1)[1:] if "=" in opts[i] else opts[i + 1:i + 2]
-            i += 1 if "=" in opts[i] else 2
-            continue
-        others.append(opts[i])
-        i += 1
-    return values, others, len(others) if at is None else at
-
-
-def _flag_values(argv, flag):
-    """The values given to ``flag`` in a command (``_command_argv``), in order."""
-    return [] if argv is None else _scan(argv[1], flag)[0]
-
-
-def _new_command(argv, changes, tile_rows):
-    """The ``command`` attribute of the rerun: the recorded one with the changed values."""
-    if argv is None:
-        return None
-    new = {}
-    if "iters" in changes:
-        new["--iters"] = changes["iters"][1]
-    if "grid" in changes:
-        nx, ny = changes["grid"][1]
-        new["--grid"] = f"{nx}" if nx == ny else f"{nx},{ny}"
-    if tile_rows is not None:
-        new["--tile-rows"] = tile_rows
-    opts = list(argv[1])
-    for flag, value in new.items():  # in place of the flag's own values, or at the end
-        _, others, at = _scan(opts, flag)
-        opts = others[:at] + [flag, str(value)] + others[at:]
-    return shlex.join(argv[0] + opts)
-
-
-def _param_values(items):
-    """``--param`` values of a recorded command (``["a=1", "b=2,3"]`` -> ``{"a": 1.0, "b":
-    [2.0, 3.0]}``: numbers, lists of numbers, else strings), as the command line reads them."""
-    out = {}
-    for k, _, v in (str(item).partition("=") for item in items):
-        try:
-            nums = [float(t) for t in v.split(",")]
-            out[k.strip()] = nums[0] if len(nums) == 1 else nums
-        except ValueError:
-            out[k.strip()] = v
-    return out
-
-
 def _problem(path, run, argv):
     """The problem of a basin or map record: a built-in one from its parameters, a user's from
     the recorded command's ``--problem FILE.py:CLASS`` and ``--param`` (the file as the
@@ -291,10 +262,10 @@ def _problem(path, run, argv):
 
     params = dict(run["problem"])
     name = params.pop("problem")
-    specs = _flag_values(argv, "--problem")
+    specs = flag_values(argv, "--problem")
     if specs and ":" in specs[-1]:
         try:
-            problem = make_problem(specs[-1], _param_values(_flag_values(argv, "--param")))
+            problem = make_problem(specs[-1], param_values(flag_values(argv, "--param")))
         except GdchaosInputError as exc:
             raise GdchaosInputError(f"store {path} holds a run of a user's problem; {exc} (run "
                                     "gdchaos rerun in the folder of the command that made it)") \
@@ -309,20 +280,22 @@ def _problem(path, run, argv):
     return problem
 
 
-def _engine_plan(kind, path, attrs, run, old_grid, grid, iters, tile_rows):
-    """The plan of a basin or map record: its problem, changes, tile rows and command."""
-    argv = _command_argv(attrs)
+def _engine_plan(kind, path, attrs, run, old_grid, grid, iters, tile_rows, window_change):
+    """The plan of a basin or map record: its problem, changes, tile rows and command.
+    ``window_change(changes)``: records a new window in ``changes``, returns its flags."""
+    argv = command_argv(attrs)
     problem = _problem(path, run, argv)
     grid, iters, changes = _changes(old_grid, grid, run["config"]["max_iter"], iters)
+    flags = window_change(changes)
     plan = Rerun(kind, path, path, True, grid, iters, changes, n_params=problem.n_params,
                  records=tuple(run["records"]), keep_params=bool(run["keep_params"]),
-                 problem=problem, command=_new_command(argv, changes, tile_rows))
+                 problem=problem, command=new_command(argv, changes, tile_rows, flags))
     if tile_rows is not None:
         plan.tile_rows = tile_rows
     elif not changes:  # the source's layout
         plan.tile_rows = attrs.get("tile_rows")
     else:  # the recorded command's --tile-rows, else the default for the new run
-        rec = _flag_values(argv, "--tile-rows")
+        rec = flag_values(argv, "--tile-rows")
         plan.tile_rows = int(rec[-1]) if rec and rec[-1].isdigit() else None
     return plan
 
@@ -339,14 +312,21 @@ def _engine_call(plan, fn, args, kw):
     return call
 
 
-def _basin(path, attrs, run, iters, grid, tile_rows, data_dir):
+def _basin(path, attrs, run, iters, grid, tile_rows, data_dir, window=None):
     from ..engine import RunConfig, Slice2D, basin
 
     g = run["grid"]
-    plan = _engine_plan("basin", path, attrs, run, (g["nx"], g["ny"]), grid, iters, tile_rows)
+    used = []
+
+    def window_change(changes):
+        used[:] = _window_change(changes, (*g["xrange"], *g["yrange"]), window)
+        return {"--range": ",".join(repr(v) for v in used)} if "range" in changes else {}
+
+    plan = _engine_plan("basin", path, attrs, run, (g["nx"], g["ny"]), grid, iters, tile_rows,
+                        window_change)
     config = RunConfig(**dict(run["config"], max_iter=plan.iters))
     sl = Slice2D(np.asarray(g["center"], dtype=float), np.asarray(g["directions"], dtype=float),
-                 tuple(g["xrange"]), tuple(g["yrange"]), plan.grid[0], plan.grid[1], g["seed"])
+                 tuple(used[:2]), tuple(used[2:]), plan.grid[0], plan.grid[1], g["seed"])
     pts = run["points"]
     plan.coordinate, plan.n_points = run["coordinate"], 0 if pts is None else len(pts)
     kw = dict(config=config, coordinate=run["coordinate"], keep_params=plan.keep_params,
@@ -363,17 +343,24 @@ def _axes(run):
             for a in (run["x_axis"], run["y_axis"])]
 
 
-def _map(path, attrs, run, iters, grid, tile_rows, data_dir):
+def _map(path, attrs, run, iters, grid, tile_rows, data_dir, window=None):
     from ..engine import Optimizer, hyper_map
 
-    plan = _engine_plan("map", path, attrs, run, run["grid"], grid, iters, tile_rows)
+    axes = []
+
+    def window_change(changes):
+        axes[:] = _windowed_axes(run, changes, window)
+        return _axis_flags(*axes) if "range" in changes else {}
+
+    plan = _engine_plan("map", path, attrs, run, run["grid"], grid, iters, tile_rows,
+                        window_change)
     cfg, o = run["config"], dict(run["optimizer"])
     o["stop_rule"] = LEGACY_RULES.get(o["stop_rule"], o["stop_rule"])  # an older record's name
     opt = Optimizer(o["kind"], o["eta"], dict(o["group_eta"]), o["momentum"], o["beta2"],
                     o["eps"], o["weight_decay"], rule=o["stop_rule"],
                     params=dict(o.get("params") or {}))
     _check_rebuilt(path, "optimizer", o, opt.as_dict())
-    x, y = _axes(run)
+    x, y = axes
     kw = dict(optimizer=opt, init=np.asarray(run["init"], dtype=float),
               directions=np.asarray(run["directions"], dtype=float), seed=attrs.get("seed", 0),
               max_iter=plan.iters, tol=cfg["tol"], div_threshold=cfg["div_threshold"],
@@ -396,7 +383,7 @@ def _settings(path, cls, values):
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
-def _nn_map(path, attrs, run, iters, grid, tile_rows, data_dir):
+def _nn_map(path, attrs, run, iters, grid, tile_rows, data_dir, window=None):
     from ..nn.maps import NetMapSettings, network_map
 
     try:
@@ -412,10 +399,11 @@ def _nn_map(path, attrs, run, iters, grid, tile_rows, data_dir):
     _check_rebuilt(path, "network and data", run["problem"], problem.params())
     _check_rebuilt(path, "initialization", run["init"], problem.init(s.init_seed,
                                                                        s.init_scheme).tolist())
-    x, y = _axes(run)
+    x, y = _windowed_axes(run, changes, window)
     plan = Rerun("nn map", path, path, True, grid, iters, changes, n_params=problem.n_params,
                  records=tuple(run["records"]), problem=problem, settings=s,
-                 command=_new_command(_command_argv(attrs), changes, tile_rows))
+                 command=new_command(command_argv(attrs), changes, tile_rows,
+                                     _axis_flags(x, y) if "range" in changes else {}))
     plan.tile_rows = tile_rows if tile_rows is not None or changes else attrs.get("tile_rows")
 
     def call(e):
@@ -433,8 +421,13 @@ def _nn_map(path, attrs, run, iters, grid, tile_rows, data_dir):
     return plan
 
 
-def _nn_slice(path, attrs, run, iters, grid, tile_rows, data_dir):
+def _nn_slice(path, attrs, run, iters, grid, tile_rows, data_dir, window=None):
     from ..nn.slices import SliceSettings, default_tile_rows, run_slice
+
+    if window is not None:
+        raise GdchaosInputError("window (--range): nn slice stores keep their recorded window "
+                                "(their slice is drawn with their data); rerun basin, map and "
+                                "nn map stores over another window")
 
     values = {k: v for k, v in run.items() if k not in ("kind", "data_indices")}
     old = dataclasses.replace(_settings(path, SliceSettings, values), data_dir=data_dir)
