@@ -7,7 +7,8 @@ resolution.  Needs the ``explore`` extra (panel, holoviews, bokeh).  See docs/ex
 
 from ._server import explorer, serve
 from ._state import MAX_ITERS, MAX_WORK, ViewState, state_from_query
+from ._store_view import StoreMap, StoreView
 from ._view import compute_map, reproduce, resolution_warning, trajectory
 
 __all__ = ["explorer", "serve", "ViewState", "state_from_query", "compute_map", "trajectory",
-           "reproduce", "resolution_warning", "MAX_ITERS", "MAX_WORK"]
+           "reproduce", "resolution_warning", "MAX_ITERS", "MAX_WORK", "StoreView", "StoreMap"]
