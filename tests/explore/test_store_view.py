@@ -59,3 +59,80 @@ def test_store_views_refuse_in_one_line(tmp_path):
     v = StoreView(_made(tmp_path, BASIN, "b.zarr"))
     with pytest.raises(gc.GdchaosInputError, match="x0 < x1"):
         v.compute((1.0, 0.0, 0.0, 1.0), 4, 4)
+
+
+def test_the_store_page_zooms_and_clicks_with_the_recorded_run(tmp_path):
+    """``gdchaos explore STORE``'s page without a browser: three zooms, each map the
+    StoreView's of that window and the store of its reproduce command; two clicks, each that
+    point's own run."""
+    pytest.importorskip("panel", reason="the explorer needs the 'explore' extra")
+    from gdchaos.explore._store_page import StorePage
+
+    src = _made(tmp_path, MAP, "m.zarr")
+    page = StorePage(StoreView(src), frame=(120, 100))
+    w = page.window
+    for k, f in enumerate([(0.1, 0.9, 0.1, 0.9), (0.2, 0.6, 0.3, 0.8), (0.3, 0.4, 0.5, 0.6)]):
+        z = _zoom(w, f)
+        page._image(x_range=z[:2], y_range=z[2:])
+        assert not page.alert.visible and page.window == z
+        assert np.array_equal(page.map.status, page.view.compute(z, page.nx, page.ny).status)
+        argv = shlex.split(page.command.value)[1:]
+        argv[argv.index("view.zarr")] = str(tmp_path / f"v{k}.zarr")
+        assert cli.main(argv) == 0
+        assert np.array_equal(np.asarray(gc.open_store(tmp_path / f"v{k}.zarr").status.values),
+                              page.map.status)
+    texts = []
+    for x, y in [(-1.5, -1.5), (0.5, 0.8)]:  # log10 eta_u, log10 eta_v
+        page._on_tap(x, y)
+        assert not page.alert.visible
+        texts.append(page.point.object)
+        one = gc.hyper_map(gc.ScalarFactorization(d=1, y=1.0),
+                           gc.Axis("eta_u", 10 ** x, np.nextafter(10 ** x, np.inf), log=True),
+                           gc.Axis("eta_v", 10 ** y, np.nextafter(10 ** y, np.inf), log=True),
+                           grid=1, init=[1.5, 0.3], max_iter=50)
+        name = gc.STATUS_NAMES[int(one.status.values.ravel()[0])]
+        assert f"<b>{name}</b> after {int(one.iterations.values.ravel()[0])} steps" in texts[-1]
+    assert texts[0] != texts[1]
+    shown = page.window
+    page._image(x_range=(1.0, 0.0), y_range=(0.0, 1.0))  # a broken window: one line, kept map
+    assert page.alert.visible and "x0 &lt; x1" in page.alert.object and page.window == shown
+
+
+def test_explore_store_refuses_in_one_line_before_serving(tmp_path):
+    import subprocess
+    import sys
+
+    src = _made(tmp_path, MAP, "m.zarr")
+    for args, words in [([str(tmp_path / "none.zarr")], "no store at"),
+                        ([str(src), "--eta", "1"], "--eta set a problem's view")]:
+        r = subprocess.run([sys.executable, "-m", "gdchaos.cli", "explore", *args, "--port", "0"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and r.stderr.count("\n") == 1 and words in r.stderr, r.stderr
+
+
+def test_a_served_store_page_shows_its_map(tmp_path):
+    """``gdchaos explore STORE``'s server (in a thread): the page of the store is served."""
+    pytest.importorskip("panel", reason="the explorer needs the 'explore' extra")
+    import socket
+    import urllib.request
+
+    from gdchaos.explore import serve
+
+    src = _made(tmp_path, BASIN, "b.zarr")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = serve(port=port, threaded=True, store=str(src))
+    try:
+        page = ""
+        for _ in range(100):
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read()
+                break
+            except OSError:
+                import time
+
+                time.sleep(0.1)
+        assert b"gdchaos explore" in page and b"bokeh" in page.lower()
+    finally:
+        server.stop()

@@ -7,6 +7,7 @@ from . import _common as C
 EPILOG = """examples:
   gdchaos explore                                   # figure 3's quotient map, http://127.0.0.1:5006/
   gdchaos explore --problem scalar --d 5 --y 1 --lam 0.6 --eta 1 --iters 1000 --port 5007
+  gdchaos explore lr.zarr                           # a store of basin, map or nn map: its run
 Pan and zoom recompute the map; click a point for its trajectory.  Needs the 'explore' extra.
 """
 
@@ -19,7 +20,11 @@ def register(sub):
                        formatter_class=C.EXAMPLES_FMT)
     from ..problems import BUILTIN
 
-    p.add_argument("--problem", default="quotient", choices=list(BUILTIN))
+    p.add_argument("store", nargs="?", default=None, metavar="STORE",
+                   help="a store of gdchaos basin, map or nn map: pan and zoom recompute it "
+                   "with its recorded run (no problem options then)")
+    p.add_argument("--problem", default=None, choices=list(BUILTIN),
+                   help="a built-in problem (default quotient)")
     g = p.add_argument_group("problem options (as in gdchaos basin)")
     C.add_problem_options(g, defaults={"y": "0.5 for the quotient map"})
     g.add_argument("--lam", default=None, help="weight decay lam >= 0")
@@ -43,8 +48,9 @@ def query_from_args(args):
 
     from ..explore import ViewState
 
-    q = {"problem": args.problem}
-    other = args.problem != ViewState().problem  # not the default view's problem: its defaults
+    problem = args.problem or ViewState().problem
+    q = {"problem": problem}
+    other = problem != ViewState().problem  # not the default view's problem: its defaults
     if other:
         q.update(y=None, lam="0")
     from ..problems.registry import problem_options
@@ -60,8 +66,24 @@ def query_from_args(args):
     return q
 
 
+def _given_view_options(args):
+    """The problem and view options given on the command line."""
+    from ..problems.registry import problem_options
+
+    names = ("problem", *problem_options(), "lam", "eta", "momentum", "iters", "range", "color")
+    return [f"--{n}" for n in names if getattr(args, n, None) is not None]
+
+
 def cmd_explore(args):
+    from ..errors import GdchaosInputError
     from ..explore import serve
 
+    if args.store is not None:
+        given = _given_view_options(args)
+        if given:
+            raise GdchaosInputError(f"explore {args.store}: {', '.join(given)} set a problem's "
+                                    "view; a store's view is its recorded run (give one or "
+                                    "the other)")
+        return serve(port=args.port, host=args.host, show=args.show, store=args.store) or 0
     q = query_from_args(args)
     return serve(port=args.port, host=args.host, show=args.show, query=q) or 0

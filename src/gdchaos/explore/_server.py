@@ -103,14 +103,49 @@ def check_port_free(host, port):
                                     "choose another --port (0: any free port)") from None
 
 
-def serve(port=5006, host="127.0.0.1", show=False, threaded=False, query=None):
+def _store_page(view):
+    """One session's page of a store (``gdchaos explore STORE``)."""
+    import panel as pn
+
+    from . import app
+    from ._store_page import StorePage
+
+    with app._SESSION_LOCK:
+        busy = app._SESSIONS["n"] >= app.MAX_SESSIONS
+        if not busy:
+            app._SESSIONS["n"] += 1
+    if busy:
+        return pn.pane.Alert(f"gdchaos explore: {app.MAX_SESSIONS} viewers are open; try again "
+                             "in a minute.", alert_type="warning")
+
+    def _gone(_ctx):
+        with app._SESSION_LOCK:
+            app._SESSIONS["n"] -= 1
+
+    pn.state.on_session_destroyed(_gone)
+    return StorePage(view).layout
+
+
+def serve(port=5006, host="127.0.0.1", show=False, threaded=False, query=None, store=None):
     """Start the explorer's server; blocks until interrupted (``threaded=True``: returns the
     server running in a thread, for tests).  ``query``: the starting view (state fields as
-    strings).  Prints the address."""
-    base = state_from_query(query or {})
+    strings); ``store``: a store of ``gdchaos basin``, ``map`` or ``nn map`` to explore with
+    its recorded run instead.  Prints the address."""
+    if store is not None:
+        from ._store_view import StoreView
 
-    def page():
-        return _page(base)
+        if query:
+            raise GdchaosInputError("give a store or a problem's options, not both (a store's "
+                                    "view is its recorded run)")
+        view = StoreView(store)  # refused in one line before the server starts
+
+        def page():
+            return _store_page(view)
+    else:
+        base = state_from_query(query or {})
+
+        def page():
+            return _page(base)
 
     if not 0 <= int(port) <= 65535:
         raise GdchaosInputError(f"--port must be in [0, 65535], got {port}")
@@ -131,7 +166,8 @@ def serve(port=5006, host="127.0.0.1", show=False, threaded=False, query=None):
     if not loop:
         print(f"gdchaos explore: warning: serving on {host}, reachable from other machines",
               file=sys.stderr)
-    warm_up(base)
+    if store is None:
+        warm_up(base)
     if threaded:  # Panel starts the thread (and its IO loop); ``.stop()`` ends it
         return pn.serve({"/": page}, **kw)
     print(f"gdchaos explore: http://{host}:{port}/  (Ctrl-C stops)", flush=True)

@@ -74,8 +74,12 @@ class StoreView:
     def store_range(self, window, nx, ny):
         """The ``--range`` (first and last pixels' centres, the store's coordinate values)."""
         xs, ys = self.centres(window, nx, ny)
-        return (float(self._value(xs[0], 0)), float(self._value(xs[-1], 0)),
-                float(self._value(ys[0], 1)), float(self._value(ys[-1], 1)))
+        x0, x1 = float(self._value(xs[0], 0)), float(self._value(xs[-1], 0))
+        y0, y1 = float(self._value(ys[0], 1)), float(self._value(ys[-1], 1))
+        # one pixel: its centre, and the next float above it as the range's end (the store's
+        # coordinate of a single pixel is the range's start)
+        return (x0, x1 if nx > 1 else float(np.nextafter(x0, np.inf)),
+                y0, y1 if ny > 1 else float(np.nextafter(y0, np.inf)))
 
     def reproduce(self, window, nx, ny, out="view.zarr"):
         """The ``gdchaos rerun`` command whose store is this view's map."""
