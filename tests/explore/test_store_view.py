@@ -136,3 +136,24 @@ def test_a_served_store_page_shows_its_map(tmp_path):
         assert b"gdchaos explore" in page and b"bokeh" in page.lower()
     finally:
         server.stop()
+
+
+def test_a_user_problems_store_opens_as_a_view(tmp_path, monkeypatch):
+    """A store of a user's problem (``--problem mine.py:Class``): its view is its run, the file
+    loaded as the recorded command named it (from the folder the command ran in)."""
+    from test_rerun import MINE
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.py").write_text(MINE)
+    args = ["basin", "--problem", "mine.py:ThreeFactor", "--param", "y=0.7", "--eta", "0.6",
+            "--grid", "8", "--range=-2,2,-2,2", "--iters", "30", "--quiet"]
+    src = _made(tmp_path, args, "u.zarr")
+    v = StoreView(src)
+    assert np.array_equal(v.compute(v.window, v.nx, v.ny).status,
+                          np.asarray(gc.open_store(src).status.values))
+    m = v.compute(_zoom(v.window), 6, 5)
+    argv = shlex.split(m.command)[1:]
+    argv[argv.index("view.zarr")] = str(tmp_path / "view.zarr")
+    assert cli.main(argv) == 0
+    assert np.array_equal(np.asarray(gc.open_store(tmp_path / "view.zarr").status.values),
+                          m.status)
