@@ -193,6 +193,28 @@ def test_nn_slice_rerun(tmp_path):
          + ["--out", tmp_path / "fresh.zarr"])
     _assert_same(tmp_path / "b.zarr", tmp_path / "fresh.zarr")
     assert _rc(["rerun", a, "--out", tmp_path / "w.zarr", "--range=0,1,0,1"]) == 2
+    from gdchaos.experiments.rerun import recompute
+
+    with pytest.raises(gc.GdchaosInputError, match="recompute takes basin, map and nn map"):
+        recompute(a)
+
+
+def test_recompute_is_the_rerun_store_in_memory(tmp_path):
+    """``recompute`` (the explorer's views of a store): the variables ``rerun --out`` writes,
+    computed in memory, nothing written."""
+    from gdchaos.experiments.rerun import recompute
+
+    a, b = tmp_path / "a.zarr", tmp_path / "b.zarr"
+    _run(BASIN + ["--out", a])
+    before = sorted(os.listdir(tmp_path))
+    ds = recompute(a, window=(-1.0, 1.5, -0.5, 2.0), grid=(7, 5), iters=80)
+    assert sorted(os.listdir(tmp_path)) == before
+    _run(["rerun", a, "--out", b, "--range=-1.0,1.5,-0.5,2.0", "--grid", "7,5", "--iters", "80",
+          "--quiet"])
+    B = _store(b)
+    assert sorted(ds.data_vars) == sorted(B.data_vars)
+    for name in B.data_vars:
+        assert np.array_equal(ds[name].values, B[name].values, equal_nan=True), name
 
 
 MINE = '''

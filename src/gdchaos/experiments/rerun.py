@@ -19,7 +19,6 @@ import ast
 import dataclasses
 import json
 import os
-import shlex
 import time
 from dataclasses import dataclass, field
 
@@ -31,6 +30,7 @@ from ..errors import GdchaosInputError, check_int
 from ..status import LEGACY_RULES
 from ..version import __version__
 from ._rerun_command import command_argv, flag_values, new_command, param_values
+from ._rerun_window import axis_flags, check_window, window_change, windowed_axes
 
 #: the kinds of stores :func:`rerun` takes (named by the command that makes them)
 KINDS = ("basin", "map", "nn map", "nn slice")
@@ -69,8 +69,8 @@ class Rerun:
 
 
 def rerun(store, *, out=None, iters=None, grid=None, window=None, overwrite=False,
-          tile_rows=None, threads=None, device=None, scheduler=None, client=None, workers=None, data_dir=None,
-          progress=False, check=None) -> Rerun:
+          tile_rows=None, threads=None, device=None, scheduler=None, client=None, workers=None,
+          data_dir=None, progress=False, check=None) -> Rerun:
     """Recompute or extend the store ``store`` from its recorded run (see the module's text).
 
     ``iters``: a new step limit; ``grid``: N or ``(nx, ny)`` over the recorded window;
@@ -115,9 +115,29 @@ def rerun(store, *, out=None, iters=None, grid=None, window=None, overwrite=Fals
     return plan
 
 
+def recompute(store, *, iters=None, grid=None, window=None, threads=None, device=None,
+              data_dir=None):
+    """The run the basin, map or nn map store ``store`` records, with the changes of
+    :func:`rerun` (``iters``, ``grid``, ``window``), computed in memory: the dataset (its
+    variables and coordinates) that :func:`rerun` with ``out=`` would write, and nothing
+    written (the explorer's views of a store)."""
+    plan = plan_rerun(store, iters=iters, grid=grid, window=window, data_dir=data_dir,
+                      _in_memory=True)
+    if plan.kind == "nn slice":
+        raise GdchaosInputError(f"store {plan.source}: an nn slice store is recomputed with "
+                                "rerun (its workers write a store); recompute takes basin, map "
+                                "and nn map stores")
+    if threads is not None:
+        check_int("threads (--threads)", threads, lo=1)
+    ds, _ = plan.call(dict(overwrite=False, progress=False, threads=threads, device=device,
+                           scheduler=None, client=None, workers=None))
+    return ds
+
+
 def plan_rerun(store, *, out=None, iters=None, grid=None, window=None, overwrite=False,
-               tile_rows=None, data_dir=None) -> Rerun:
-    """The :class:`Rerun` of :func:`rerun` before it runs: every check done, nothing written."""
+               tile_rows=None, data_dir=None, _in_memory=False) -> Rerun:
+    """The :class:`Rerun` of :func:`rerun` before it runs: every check done, nothing written
+    (``_in_memory``: :func:`recompute`'s plan, which has no store to write)."""
     source = os.fspath(store)
     attrs, run = read_record(source)
     kind = _kind(source, attrs, run)
@@ -131,7 +151,7 @@ def plan_rerun(store, *, out=None, iters=None, grid=None, window=None, overwrite
     build = {"basin": _basin, "map": _map, "nn map": _nn_map, "nn slice": _nn_slice}[kind]
     try:
         plan = build(source, attrs, run, iters, grid, tile_rows, data_dir,
-                     None if window is None else _check_window(window))
+                     None if window is None else check_window(window))
     except GdchaosInputError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -139,7 +159,10 @@ def plan_rerun(store, *, out=None, iters=None, grid=None, window=None, overwrite
             f"store {source}: gdchaos {__version__} cannot rebuild its run record (written by "
             f"gdchaos {attrs.get('gdchaos_version', '?')}; {type(exc).__name__}: {exc}); give "
             "the command that made it again") from None
-    _place(plan, out, overwrite, tile_rows, run)
+    if _in_memory:
+        plan.out, plan.in_place = None, False
+    else:
+        _place(plan, out, overwrite, tile_rows, run)
     return plan
 
 
@@ -189,42 +212,6 @@ def _check_grid(grid):
         raise GdchaosInputError(f"grid (--grid) must be N or NX,NY, got {grid!r}")
     vals = [check_int("grid resolution (--grid)", v, lo=1) for v in vals]
     return (vals[0], vals[-1])
-
-
-def _check_window(window):
-    from ..errors import check_finite
-
-    vals = list(np.ravel(np.asarray(window, dtype=object)))
-    if len(vals) != 4:
-        raise GdchaosInputError(f"window (--range) must be XMIN,XMAX,YMIN,YMAX, got {window!r}")
-    x0, x1, y0, y1 = (check_finite("window (--range)", v) for v in vals)
-    if not (x0 < x1 and y0 < y1):
-        raise GdchaosInputError(f"window (--range) needs XMIN < XMAX and YMIN < YMAX, got "
-                                f"{x0!r},{x1!r},{y0!r},{y1!r}")
-    return (x0, x1, y0, y1)
-
-
-def _window_change(changes, old, window):
-    """Record a new window in ``changes`` (``range``: recorded -> new); the window in use."""
-    old = [float(v) for v in old]
-    if window is not None and list(window) != old:
-        changes["range"] = (old, list(window))
-        return tuple(window)
-    return tuple(old)
-
-
-def _axis_flags(x, y):
-    return {"--x-axis": f"{x.name}:{'log' if x.log else 'lin'}:{x.lo!r},{x.hi!r}",
-            "--y-axis": f"{y.name}:{'log' if y.log else 'lin'}:{y.lo!r},{y.hi!r}"}
-
-
-def _windowed_axes(run, changes, window):
-    """The recorded axes, over ``window`` where one is given (its change in ``changes``)."""
-    from ..engine import Axis
-
-    x, y = _axes(run)
-    lo_hi = _window_change(changes, (x.lo, x.hi, y.lo, y.hi), window)
-    return Axis(x.name, lo_hi[0], lo_hi[1], x.log), Axis(y.name, lo_hi[2], lo_hi[3], y.log)
 
 
 def _changes(old_grid, grid, old_iters, iters):
@@ -280,13 +267,13 @@ def _problem(path, run, argv):
     return problem
 
 
-def _engine_plan(kind, path, attrs, run, old_grid, grid, iters, tile_rows, window_change):
+def _engine_plan(kind, path, attrs, run, old_grid, grid, iters, tile_rows, new_window):
     """The plan of a basin or map record: its problem, changes, tile rows and command.
-    ``window_change(changes)``: records a new window in ``changes``, returns its flags."""
+    ``new_window(changes)``: records a new window in ``changes``, returns its flags."""
     argv = command_argv(attrs)
     problem = _problem(path, run, argv)
     grid, iters, changes = _changes(old_grid, grid, run["config"]["max_iter"], iters)
-    flags = window_change(changes)
+    flags = new_window(changes)
     plan = Rerun(kind, path, path, True, grid, iters, changes, n_params=problem.n_params,
                  records=tuple(run["records"]), keep_params=bool(run["keep_params"]),
                  problem=problem, command=new_command(argv, changes, tile_rows, flags))
@@ -307,7 +294,7 @@ def _engine_call(plan, fn, args, kw):
                 progress=e["progress"], device=e["device"], scheduler=e["scheduler"],
                 client=e["client"], threads=e["threads"],
                 extra_attrs=None if plan.command is None else {"command": plan.command})
-        return ds, _store_fractions(plan.out)
+        return ds, None if plan.out is None else _store_fractions(plan.out)
 
     return call
 
@@ -318,12 +305,12 @@ def _basin(path, attrs, run, iters, grid, tile_rows, data_dir, window=None):
     g = run["grid"]
     used = []
 
-    def window_change(changes):
-        used[:] = _window_change(changes, (*g["xrange"], *g["yrange"]), window)
+    def new_window(changes):
+        used[:] = window_change(changes, (*g["xrange"], *g["yrange"]), window)
         return {"--range": ",".join(repr(v) for v in used)} if "range" in changes else {}
 
     plan = _engine_plan("basin", path, attrs, run, (g["nx"], g["ny"]), grid, iters, tile_rows,
-                        window_change)
+                        new_window)
     config = RunConfig(**dict(run["config"], max_iter=plan.iters))
     sl = Slice2D(np.asarray(g["center"], dtype=float), np.asarray(g["directions"], dtype=float),
                  tuple(used[:2]), tuple(used[2:]), plan.grid[0], plan.grid[1], g["seed"])
@@ -336,24 +323,17 @@ def _basin(path, attrs, run, iters, grid, tile_rows, data_dir, window=None):
     return plan
 
 
-def _axes(run):
-    from ..engine import Axis
-
-    return [Axis(a["name"], a["lo"], a["hi"], a["scale"] == "log")
-            for a in (run["x_axis"], run["y_axis"])]
-
-
 def _map(path, attrs, run, iters, grid, tile_rows, data_dir, window=None):
     from ..engine import Optimizer, hyper_map
 
     axes = []
 
-    def window_change(changes):
-        axes[:] = _windowed_axes(run, changes, window)
-        return _axis_flags(*axes) if "range" in changes else {}
+    def new_window(changes):
+        axes[:] = windowed_axes(run, changes, window)
+        return axis_flags(*axes) if "range" in changes else {}
 
     plan = _engine_plan("map", path, attrs, run, run["grid"], grid, iters, tile_rows,
-                        window_change)
+                        new_window)
     cfg, o = run["config"], dict(run["optimizer"])
     o["stop_rule"] = LEGACY_RULES.get(o["stop_rule"], o["stop_rule"])  # an older record's name
     opt = Optimizer(o["kind"], o["eta"], dict(o["group_eta"]), o["momentum"], o["beta2"],
@@ -399,11 +379,11 @@ def _nn_map(path, attrs, run, iters, grid, tile_rows, data_dir, window=None):
     _check_rebuilt(path, "network and data", run["problem"], problem.params())
     _check_rebuilt(path, "initialization", run["init"], problem.init(s.init_seed,
                                                                        s.init_scheme).tolist())
-    x, y = _windowed_axes(run, changes, window)
+    x, y = windowed_axes(run, changes, window)
     plan = Rerun("nn map", path, path, True, grid, iters, changes, n_params=problem.n_params,
                  records=tuple(run["records"]), problem=problem, settings=s,
                  command=new_command(command_argv(attrs), changes, tile_rows,
-                                     _axis_flags(x, y) if "range" in changes else {}))
+                                     axis_flags(x, y) if "range" in changes else {}))
     plan.tile_rows = tile_rows if tile_rows is not None or changes else attrs.get("tile_rows")
 
     def call(e):
@@ -413,6 +393,8 @@ def _nn_map(path, attrs, run, iters, grid, tile_rows, data_dir, window=None):
                          scheduler=e["scheduler"], client=e["client"], threads=e["threads"],
                          problem=problem, refine=run.get("refine"),
                          extra_attrs=None if plan.command is None else {"command": plan.command})
+        if plan.out is None:
+            return ds, None
         fr = _store_fractions(plan.out)
         fr["trainable"] = float(np.asarray(ds["trainable"].values).mean())
         return ds, fr
@@ -481,4 +463,4 @@ def _shown(v):
     return ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
 
 
-__all__ = ["KINDS", "Rerun", "plan_rerun", "read_record", "rerun"]
+__all__ = ["KINDS", "Rerun", "plan_rerun", "read_record", "recompute", "rerun"]

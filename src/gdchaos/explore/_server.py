@@ -32,9 +32,9 @@ def explorer(query=None, **kw):
     return Explorer(st).layout
 
 
-def _page(base=None):
-    """One session's document (called by the Bokeh server for every new page); the URL's
-    parameters change ``base`` (the server's starting view)."""
+def _admit():
+    """Count a new session (and uncount it when its page is gone); ``None``, or the "busy" page
+    when :data:`app.MAX_SESSIONS` viewers are open."""
     import panel as pn
 
     from . import app
@@ -52,6 +52,19 @@ def _page(base=None):
             app._SESSIONS["n"] -= 1
 
     pn.state.on_session_destroyed(_gone)
+    return None
+
+
+def _page(base=None):
+    """One session's document (called by the Bokeh server for every new page); the URL's
+    parameters change ``base`` (the server's starting view)."""
+    import panel as pn
+
+    from . import app
+
+    full = _admit()
+    if full is not None:
+        return full
     args = {k: v[-1].decode("utf-8", "replace") for k, v in (pn.state.session_args or {}).items()
             if v}
     error = None
@@ -105,25 +118,10 @@ def check_port_free(host, port):
 
 def _store_page(view):
     """One session's page of a store (``gdchaos explore STORE``)."""
-    import panel as pn
-
-    from . import app
     from ._store_page import StorePage
 
-    with app._SESSION_LOCK:
-        busy = app._SESSIONS["n"] >= app.MAX_SESSIONS
-        if not busy:
-            app._SESSIONS["n"] += 1
-    if busy:
-        return pn.pane.Alert(f"gdchaos explore: {app.MAX_SESSIONS} viewers are open; try again "
-                             "in a minute.", alert_type="warning")
-
-    def _gone(_ctx):
-        with app._SESSION_LOCK:
-            app._SESSIONS["n"] -= 1
-
-    pn.state.on_session_destroyed(_gone)
-    return StorePage(view).layout
+    full = _admit()
+    return full if full is not None else StorePage(view).layout
 
 
 def serve(port=5006, host="127.0.0.1", show=False, threaded=False, query=None, store=None):

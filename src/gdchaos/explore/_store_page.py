@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import json
-import threading
 
 import numpy as np
 
@@ -21,7 +20,6 @@ from ._legend import colorbar_title, image_options
 from ._store_view import StoreView
 
 FRAME = (560, 460)
-_LOCK = threading.Lock()  # one computation at a time, process-wide
 
 
 class StorePage:
@@ -30,9 +28,10 @@ class StorePage:
     traceback)."""
 
     def __init__(self, view: StoreView, frame=FRAME):
-        from .app import _import
+        from .app import _LOCK, _import
 
         pn, hv = _import()
+        self._lock = _LOCK  # one computation at a time, process-wide (with the problem pages)
         hv.extension("bokeh", logo=False)
         self.pn, self.hv, self.view, self.frame = pn, hv, view, frame
         self.nx, self.ny = min(view.nx, frame[0]), min(view.ny, frame[1])
@@ -69,7 +68,7 @@ class StorePage:
             window = self.window
             if x_range is not None and y_range is not None:
                 window = (*map(float, x_range), *map(float, y_range))
-            with _LOCK:
+            with self._lock:
                 m = self.view.compute(window, self.nx, self.ny)
             self.window = window  # the page describes the map it shows
             self.computed += 1
@@ -113,7 +112,7 @@ class StorePage:
         try:
             x, y = float(x), float(y)
             d = 1e-9 * max(1.0, abs(x), abs(y))
-            with _LOCK:
+            with self._lock:
                 p = self.view.compute((x - d, x + d, y - d, y + d), 1, 1)
             ds = p.dataset
             steps = int(ds.iterations.values.ravel()[0]) if "iterations" in ds else None

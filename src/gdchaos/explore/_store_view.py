@@ -1,10 +1,10 @@
 """A store as an explorer view: the run it records, over any window (no web code here).
 
 A store of ``gdchaos basin``, ``map`` or ``nn map`` records its run (``gdchaos_run``).
-:class:`StoreView` reads that record and computes the map of another window with
-:func:`gdchaos.rerun` (``window=``, the recorded run over it), so a view of a store is, bit for
-bit, what ``gdchaos rerun STORE --range=... --grid NX,NY`` writes: :meth:`StoreView.reproduce`
-prints that command.  Windows are in display coordinates: an axis's values, log10 of them for a
+:class:`StoreView` reads that record and computes the map of another window in memory with
+:func:`gdchaos.experiments.rerun.recompute` (``window=``, the recorded run over it), so a view of
+a store is, bit for bit, what ``gdchaos rerun STORE --range=... --grid NX,NY`` writes:
+:meth:`StoreView.reproduce` prints that command.  Windows are in display coordinates: an axis's values, log10 of them for a
 log axis, and are the map's outer edges (as a plot's ranges are); the store's ``--range`` is its
 first and last pixels' centres.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +28,7 @@ class StoreMap:
     status: np.ndarray
     xs: np.ndarray
     ys: np.ndarray
-    dataset: object
+    dataset: object  # the run's variables (in memory)
     command: str
 
 
@@ -37,7 +36,8 @@ class StoreView:
     """The recorded run of the store at ``store`` as a view over any window."""
 
     def __init__(self, store):
-        from ..experiments.rerun import plan_rerun, read_record
+        from ..engine import open_store
+        from ..experiments.rerun import plan_rerun
 
         self.store = os.fspath(store)
         plan = plan_rerun(self.store)  # one line for anything that is not a rerunnable store
@@ -47,10 +47,8 @@ class StoreView:
         self.kind = plan.kind
         self.nx, self.ny = plan.grid
         self.iters = plan.iters
-        ds = plan_dataset(self.store)
-        run = read_record(self.store)[1]
-        self.log = tuple(isinstance(run.get(a), dict) and run[a].get("scale") == "log"
-                         for a in ("x_axis", "y_axis"))
+        ds = open_store(self.store)  # its coordinates: a log axis has scale "log"
+        self.log = tuple(ds[c].attrs.get("scale") == "log" for c in ("x", "y"))
         self.labels = tuple(_label(ds[c], log) for c, log in zip(("x", "y"), self.log))
         cx, cy = self._display(np.asarray(ds.x.values, float), 0), \
             self._display(np.asarray(ds.y.values, float), 1)
@@ -88,26 +86,14 @@ class StoreView:
                 f"--out {shlex.quote(out)}")
 
     def compute(self, window, nx, ny, threads=None) -> StoreMap:
-        """The recorded run over ``window`` at ``nx x ny`` pixels (a store in a temporary
-        folder of our own, read and removed)."""
-        from ..engine import open_store
-        from ..experiments.rerun import rerun
+        """The recorded run over ``window`` at ``nx x ny`` pixels (in memory)."""
+        from ..experiments.rerun import recompute
 
         xs, ys = self.centres(window, nx, ny)
-        rng = self.store_range(window, nx, ny)
-        with tempfile.TemporaryDirectory(prefix="gdchaos-view-") as tmp:
-            out = os.path.join(tmp, "view.zarr")
-            rerun(self.store, out=out, window=rng, grid=(nx, ny), threads=threads)
-            ds = open_store(out).load()
+        ds = recompute(self.store, window=self.store_range(window, nx, ny), grid=(nx, ny),
+                       threads=threads)
         return StoreMap(np.asarray(ds.status.values, np.int8), xs, ys, ds,
                         self.reproduce(window, nx, ny))
-
-
-def plan_dataset(store):
-    """The store's coordinates (opened lazily)."""
-    from ..engine import open_store
-
-    return open_store(store)
 
 
 def _edges(c, n):
