@@ -42,6 +42,10 @@ def register(sub):
     p.set_defaults(func=cmd_explore)
 
 
+#: the view's options besides the problem's own (each a flag and a field of the URL state)
+VIEW_OPTIONS = ("lam", "eta", "momentum", "iters", "color")
+
+
 def query_from_args(args):
     """The explorer's URL state from the options given (validated by the explorer)."""
     from ..explore import state_from_query
@@ -55,7 +59,7 @@ def query_from_args(args):
         q.update(y=None, lam="0")
     from ..problems.registry import problem_options
 
-    for name in (*problem_options(), "lam", "eta", "momentum", "iters", "color"):
+    for name in (*problem_options(), *VIEW_OPTIONS):
         if getattr(args, name) is not None:
             q[name] = str(getattr(args, name))
     if args.range is not None:
@@ -70,7 +74,7 @@ def _given_view_options(args):
     """The problem and view options given on the command line."""
     from ..problems.registry import problem_options
 
-    names = ("problem", *problem_options(), "lam", "eta", "momentum", "iters", "range", "color")
+    names = ("problem", *problem_options(), *VIEW_OPTIONS, "range")
     return [f"--{n}" for n in names if getattr(args, n, None) is not None]
 
 
